@@ -1,0 +1,135 @@
+"""Command line: ``analyzer [run] [flags]`` (the container's default) and ``analyzer validate FILE``.
+
+This is the only place that catches errors: it logs the message, writes the message file that
+SageMaker reads, and exits with the error's code. Internal bugs exit 70 with the message file too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from analyzer.config import read_config_file, validate
+from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
+from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
+from analyzer.job import JobOptions, run_job
+from analyzer.runtime import Runtime
+
+log = logging.getLogger("analyzer")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the analysis. With no flags it behaves like the Clarify processing container: "
+                    "config from <base>/processing/input/config/analysis_config.json, data from dataset_uri "
+                    "or <base>/processing/input/data, results to <base>/processing/output (base = /opt/ml).")
+    parser.add_argument("--config", type=Path, help="analysis_config.json (default: the processing input)")
+    parser.add_argument("--data", help="dataset file or directory; overrides dataset_uri and the processing input")
+    parser.add_argument("--output", type=Path, help="output directory (default: <base>/processing/output)")
+    parser.add_argument("--base-dir", help="re-root /opt/ml (also env ANALYZER_BASE_DIR)")
+    parser.add_argument("--dataset-type", help="dataset_type for partial (monitor-style) configs without one")
+    parser.add_argument("--methods", default="",
+                        help="comma-separated sections to add when the config has none: "
+                             + ", ".join(DEFAULT_SECTIONS))
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def _validate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="analyzer validate",
+                                     description="Check a config; print every problem, exit 0 when valid.")
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--dataset-type", help="as for run")
+    parser.add_argument("--methods", default="", help="as for run")
+    return parser
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    log.warning("Signal %d received, cleaning up", signum)
+    raise Interrupted(f"Stopped: signal {signum} received; the job was stopped and wrote no results.")
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT, stream=sys.stderr,
+                        force=True)
+
+
+def cmd_validate(argv: Sequence[str]) -> int:
+    args = _validate_parser().parse_args(argv)
+    try:
+        raw = apply_overrides(read_config_file(args.config), dataset_type=args.dataset_type,
+                              methods=_methods(args.methods))
+    except ConfigError as exc:
+        print(exc.message, file=sys.stderr)
+        return exc.exit_code
+    problems = validate(raw)
+    if problems:
+        print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return ConfigError.exit_code
+    print(f"{args.config}: valid")
+    return 0
+
+
+def cmd_run(argv: Sequence[str]) -> int:
+    args = _run_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    runtime = Runtime.from_env(args.base_dir)
+    options = JobOptions(
+        runtime=runtime,
+        config_path=args.config or runtime.config_path,
+        output_dir=args.output or runtime.output_dir,
+        data_uri=args.data,
+        dataset_type=args.dataset_type,
+        methods=_methods(args.methods),
+    )
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        result = run_job(options)
+    except AnalyzerError as exc:
+        message = f"{exc.kind}: {exc.message}"
+        log.error(message)
+        runtime.write_message(message)
+        return exc.exit_code
+    except Exception as exc:  # a bug: keep the traceback for us, a one-line reason for the user
+        log.error("Internal error (please report it): %s\n%s", exc, traceback.format_exc())
+        runtime.write_message(f"AlgorithmError: internal error: {type(exc).__name__}: {exc}")
+        return INTERNAL_ERROR_EXIT_CODE
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("exit_message: %s", result.message)
+    runtime.write_message(result.message)
+    if result.outputs:
+        print(json.dumps({"analysis": str(options.output_dir / "analysis.json")}))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: analyzer [run] [--config FILE] [--data PATH] [--output DIR] [--base-dir DIR] ...\n"
+              "       analyzer validate FILE\n\nRun 'analyzer run --help' for the flags.")
+        return 0
+    return cmd_run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""text/csv: header detection (Clarify's rules) and reading of one or many part files."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from analyzer.errors import DataError
+
+log = logging.getLogger("analyzer.data")
+
+_SAMPLE_ROWS = 50
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _peek_rows(path: Path, count: int = _SAMPLE_ROWS) -> list[list[str]]:
+    try:
+        with _open_text(path) as f:
+            rows = []
+            for row in csv.reader(f):
+                if row:
+                    rows.append(row)
+                if len(rows) >= count:
+                    break
+            return rows
+    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+        raise DataError(f"Cannot read {path} as text/csv: {exc}") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def looks_like_header(rows: Sequence[Sequence[str]]) -> bool:
+    """True when the first row reads as column names rather than data.
+
+    A header row has only non-empty, non-numeric, distinct cells, and either some column is
+    numeric below it, or none of its cells reappears as a value in its own column.
+    """
+    if not rows:
+        return False
+    first, body = rows[0], rows[1:]
+    cells = [c.strip() for c in first]
+    if not all(cells) or any(_is_number(c) for c in cells) or len(set(cells)) != len(cells):
+        return False
+    if not body:
+        return True
+    numeric_below = any(
+        any(_is_number(r[i].strip()) for r in body if i < len(r)) for i in range(len(cells))
+    )
+    if numeric_below:
+        return True
+    return all(cells[i] not in {r[i].strip() for r in body if i < len(r)} for i in range(len(cells)))
+
+
+def _header_rows(path: Path, headers: Sequence[str] | None, detected: list[str] | None) -> tuple[int, list[str] | None]:
+    """(rows to skip, column names found in the file) for one part file."""
+    rows = _peek_rows(path, _SAMPLE_ROWS)
+    if not rows:
+        return 0, None
+    first = [c.strip() for c in rows[0]]
+    if headers is not None:
+        if first == list(headers):
+            log.info("%s: the first row equals the configured headers; skipping it as a header row.", path)
+            return 1, None
+        if looks_like_header(rows):
+            log.warning("%s: the first row %s looks like a header but differs from the configured 'headers'; "
+                        "it is read as data.", path, first)
+        return 0, None
+    if detected is not None:  # later part files: skip a repeated header row
+        return (1, None) if first == detected else (0, None)
+    if looks_like_header(rows):
+        log.info("%s: the first row looks like a header; using it as column names.", path)
+        return 1, first
+    return 0, None
+
+
+def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFrame:
+    """Read CSV part files into one frame. ``headers`` from the config win over any header row."""
+    frames = []
+    columns: list[str] | None = list(headers) if headers is not None else None
+    detected: list[str] | None = None
+    for path in files:
+        skip, found = _header_rows(path, headers, detected)
+        if found is not None:
+            detected = found
+            columns = found
+        try:
+            frame = pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True)
+        except pd.errors.EmptyDataError:
+            continue
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+            raise DataError(f"Cannot parse {path} as text/csv: {exc}") from None
+        if columns is None:
+            columns = [f"column_{i}" for i in range(frame.shape[1])]
+            log.info("%s: no header row found and no 'headers' configured; naming columns column_0..column_%d.",
+                     path, frame.shape[1] - 1)
+        if frame.shape[1] != len(columns):
+            source = "'headers' in the config" if headers is not None else "the header row"
+            raise DataError(f"{path}: rows have {frame.shape[1]} columns but {source} names {len(columns)} "
+                            f"({', '.join(columns)}).")
+        frame.columns = columns
+        frames.append(frame)
+    if not frames:
+        raise DataError(f"The dataset has no rows: {', '.join(map(str, files))}.")
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -1,0 +1,170 @@
+"""Load the dataset named by the config: read, join the facet and predicted-label datasets, resolve columns."""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from analyzer.config.model import CSV, JSON, JSONLINES, PARQUET, AnalysisConfig, NameOrIndex
+from analyzer.data.csv_reader import read_csv
+from analyzer.data.json_reader import read_json, read_jsonlines
+from analyzer.data.parquet_reader import read_parquet
+from analyzer.data.sources import resolve_files
+from analyzer.errors import ConfigError, DataError
+
+log = logging.getLogger("analyzer.data")
+
+DEFAULT_PREDICTED_LABEL = "predicted_label"
+
+
+@dataclass(frozen=True)
+class Table:
+    """What a reader returns: the frame and the columns that a config index counts over."""
+
+    frame: pd.DataFrame
+    index_columns: tuple[str, ...]
+    label: str | None = None            # set by readers that name the label themselves (JSON)
+    predicted_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The loaded data, with every column the config refers to resolved to a frame column name."""
+
+    frame: pd.DataFrame
+    features: tuple[str, ...]            # model input columns, in order
+    label: str | None
+    predicted_label: str | None
+    facets: tuple[str, ...]              # parallel to config.facet
+    group_variable: str | None
+    join_column: str | None
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def feature_frame(self) -> pd.DataFrame:
+        return self.frame.loc[:, list(self.features)]
+
+
+def resolve_column(ref: NameOrIndex, columns: Sequence[str], key: str, where: str) -> str:
+    """A config reference (name or zero-based index) → a column name, or a ConfigError naming the key."""
+    columns = list(columns)
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+        raise ConfigError(f"{key}: expected a column name or index, got {ref!r}.")
+    if isinstance(ref, int):
+        if not 0 <= ref < len(columns):
+            raise ConfigError(f"{key}: index {ref} is out of range; {where} has {len(columns)} columns "
+                              f"(0..{len(columns) - 1}).")
+        return columns[ref]
+    if ref not in columns:
+        raise ConfigError(f"{key}: column '{ref}' not found in {where}. Available columns: {', '.join(map(str, columns))}.")
+    return ref
+
+
+def _read_table(kind: str, files: list[Path], config: AnalysisConfig, headers: Sequence[str] | None,
+                label: NameOrIndex | None, predicted: NameOrIndex | None) -> Table:
+    if kind == CSV:
+        frame = read_csv(files, headers)
+        return Table(frame, tuple(frame.columns))
+    if kind == PARQUET:
+        frame = read_parquet(files, headers)
+        return Table(frame, tuple(frame.columns))
+    if kind in (JSONLINES, JSON):
+        reader: Callable = read_jsonlines if kind == JSONLINES else read_json
+        frame, feature_names = reader(files, features=config.features, label=label,
+                                      predicted_label=predicted, headers=headers)
+        n = len(feature_names)
+        label_name = frame.columns[n] if isinstance(label, str) else None
+        predicted_name = frame.columns[-1] if isinstance(predicted, str) else None
+        return Table(frame, tuple(feature_names), label_name, predicted_name)
+    raise ConfigError(f"dataset_type: {kind} is not supported by this analyzer yet "
+                      f"(supported: {', '.join((CSV, JSONLINES, JSON, PARQUET))}).")
+
+
+def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what: str, uri: str) -> pd.DataFrame:
+    """Inner-join ``other`` onto ``main`` on the join column (or align by position when it has none)."""
+    clash = [c for c in other.columns if c in main.columns and c != join_column]
+    if clash:
+        raise DataError(f"{what} {uri}: column(s) {', '.join(clash)} also exist in the main dataset; "
+                        "rename them in the headers.")
+    if join_column is None or join_column not in other.columns:
+        if len(other) != len(main):
+            raise DataError(f"{what} {uri} has {len(other)} rows but the dataset has {len(main)}; without the join "
+                            "column (joinsource_name_or_index) in its headers the rows are matched by position.")
+        log.info("Joining %s %s by row position.", what, uri)
+        return pd.concat([main.reset_index(drop=True), other.reset_index(drop=True)], axis=1)
+    if other[join_column].duplicated().any():
+        dupes = other.loc[other[join_column].duplicated(), join_column].head(3).tolist()
+        raise DataError(f"{what} {uri}: join column '{join_column}' has duplicate values, e.g. {dupes}.")
+    keys_main = main[join_column].astype(str)
+    other = other.assign(**{join_column: other[join_column].astype(str)}).set_index(join_column)
+    kept = keys_main.isin(other.index)
+    dropped = int((~kept).sum())
+    if dropped:
+        log.warning("Inner join with %s %s on '%s' dropped %d of %d rows without a match.",
+                    what, uri, join_column, dropped, len(main))
+    joined = main.loc[kept.to_numpy()].reset_index(drop=True)
+    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)
+    if joined.empty:
+        raise DataError(f"{what} {uri}: no row matches the dataset on join column '{join_column}'.")
+    return pd.concat([joined, extra], axis=1)
+
+
+def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd.DataFrame:
+    return read_csv(resolve_files(uri, what=what), headers)
+
+
+def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
+    files = resolve_files(uri)
+    log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
+    log.info("Loading dataset...")
+    in_data_prediction = None if config.predicted_label_dataset_uri else config.predicted_label
+    table = _read_table(config.dataset_type, files, config, config.headers, config.label, in_data_prediction)
+    where = f"the dataset ({uri})"
+    cols = table.index_columns if config.dataset_type in (JSONLINES, JSON) else tuple(table.frame.columns)
+
+    label = table.label
+    if label is None and config.label is not None:
+        label = resolve_column(config.label, cols, "label", where)
+    predicted = table.predicted_label
+    if predicted is None and in_data_prediction is not None:
+        predicted = resolve_column(in_data_prediction, cols, "predicted_label", where)
+    join = None
+    if config.joinsource_name_or_index is not None:
+        join = resolve_column(config.joinsource_name_or_index, cols, "joinsource_name_or_index", where)
+    excluded = {resolve_column(c, cols, "excluded_columns", where) for c in config.excluded_columns}
+
+    frame = table.frame
+    facet_columns: Sequence[str] = cols
+    facet_where = where
+    if config.facet_dataset_uri:
+        facet_frame = _read_side_dataset(config.facet_dataset_uri, config.facet_headers, "facet dataset")
+        frame = _join(frame, facet_frame, join, "facet dataset", config.facet_dataset_uri)
+        facet_columns, facet_where = tuple(facet_frame.columns), f"the facet dataset ({config.facet_dataset_uri})"
+    if config.predicted_label_dataset_uri:
+        uri_p = config.predicted_label_dataset_uri
+        pred_frame = _read_side_dataset(uri_p, config.predicted_label_headers, "predicted label dataset")
+        name = config.predicted_label if config.predicted_label is not None else DEFAULT_PREDICTED_LABEL
+        predicted = resolve_column(name, pred_frame.columns, "predicted_label", f"the predicted label dataset ({uri_p})")
+        keep = [c for c in (join, predicted) if c is not None and c in pred_frame.columns]
+        frame = _join(frame, pred_frame.loc[:, keep], join, "predicted label dataset", uri_p)
+
+    facets = tuple(resolve_column(f.name_or_index, facet_columns, f"facet[{i}].name_or_index", facet_where)
+                   for i, f in enumerate(config.facet))
+    group = None
+    if config.group_variable is not None:
+        group = resolve_column(config.group_variable, tuple(frame.columns), "group_variable", where)
+
+    not_features = {label, predicted, join, *excluded}
+    features = tuple(c for c in cols if c not in not_features)
+    dataset = Dataset(frame=frame, features=features, label=label, predicted_label=predicted,
+                      facets=facets, group_variable=group, join_column=join)
+    buffer = io.StringIO()
+    frame.info(buf=buffer)
+    log.info("Loaded dataset. Dataset info: %s", buffer.getvalue())
+    return dataset

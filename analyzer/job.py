@@ -1,0 +1,133 @@
+"""The one orchestration: config → dataset → predictions → analyses → outputs, in that order."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from analyzer.config import AnalysisConfig, load_config
+from analyzer.data import Dataset, load_dataset
+from analyzer.errors import ConfigError, EndpointError
+from analyzer.labels import predicted_labels_from_column
+from analyzer.output import OutputWriter, to_json_text
+from analyzer.runtime import SUCCESS_MESSAGE, Runtime
+
+log = logging.getLogger("sagemaker-clarify-processing")
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    runtime: Runtime
+    config_path: Path
+    output_dir: Path
+    data_uri: str | None = None
+    dataset_type: str | None = None
+    methods: Sequence[str] = ()
+
+
+@dataclass
+class JobResult:
+    analysis: dict[str, Any]
+    outputs: list[Path] = field(default_factory=list)
+    message: str = SUCCESS_MESSAGE
+
+
+def _check_supported(config: AnalysisConfig) -> None:
+    """Valid Clarify configs that this analyzer cannot compute yet fail early, before any work."""
+    unsupported = []
+    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
+        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
+    shap = config.methods.shap
+    if shap and (shap.text_config or shap.image_config):
+        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
+    if config.methods.needs_explanations:
+        unsupported.append("SHAP and PDP explanations (methods.shap / methods.pdp)")
+    if unsupported:
+        raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
+    if config.segment_config:
+        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
+
+
+def _predicted_labels(config: AnalysisConfig, dataset: Dataset) -> Dataset:
+    """Post-training bias needs a predicted label per row: from the data, or (later) from a model."""
+    if dataset.predicted_label is None:
+        raise EndpointError("Post-training bias needs predictions from a model endpoint, which this build "
+                            "cannot call yet; put the predictions in the data ('predicted_label' or "
+                            "'predicted_label_dataset_uri').")
+    column = dataset.predicted_label
+    labels = predicted_labels_from_column(dataset.frame[column], config.probability_threshold)
+    if labels is dataset.frame[column]:
+        return dataset
+    frame = dataset.frame.copy()
+    frame[column] = labels
+    return Dataset(frame=frame, features=dataset.features, label=dataset.label, predicted_label=column,
+                   facets=dataset.facets, group_variable=dataset.group_variable, join_column=dataset.join_column)
+
+
+def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> dict[str, Any]:
+    from analyzer.bias import FacetSpec, bias_section
+
+    facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
+              for name, f in zip(dataset.facets, config.facet)]
+    return bias_section(
+        dataset.frame,
+        stage=stage,
+        label=dataset.label,
+        label_values=list(config.label_values_or_threshold or ()),
+        facets=facets,
+        predicted_label=dataset.predicted_label if stage == "post_training" else None,
+        group_variable=dataset.group_variable,
+        methods=list(methods),
+        label_data_type=config.label_data_type,
+        ft_exclude=[c for c in (dataset.join_column,) if c],
+    )
+
+
+def analyse(config: AnalysisConfig, dataset: Dataset) -> dict[str, Any]:
+    """Every requested analysis, in Clarify's order, as the analysis.json document."""
+    analysis: dict[str, Any] = {"version": "1.0"}
+    methods = config.methods
+    if methods.post_training_bias is not None:
+        log.info("Calculating post-training bias metrics")
+        dataset = _predicted_labels(config, dataset)
+        analysis["post_training_bias_metrics"] = _bias(config, dataset, "post_training", methods.post_training_bias)
+    if methods.pre_training_bias is not None:
+        log.info("Calculating pre-training bias metrics")
+        analysis["pre_training_bias_metrics"] = _bias(config, dataset, "pre_training", methods.pre_training_bias)
+    return analysis
+
+
+def run_job(options: JobOptions) -> JobResult:
+    started = time.monotonic()
+    runtime = options.runtime
+    log.info("Starting SageMaker Clarify Processing job")
+    log.info("Analysis config path: %s", options.config_path)
+    log.info("Analysis result path: %s", options.output_dir)
+    host, hosts = runtime.cluster()
+    log.info("This host is %s.", host)
+    if host != hosts[0]:
+        log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
+        log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
+        return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
+    log.info("This host is the leader.")
+    log.info("Number of hosts in the cluster is %d.", len(hosts))
+
+    config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
+                         dataset_uri=options.data_uri)
+    _check_supported(config)
+    writer = OutputWriter(options.output_dir)
+    try:
+        log.info("Running Python / Pandas based analyzer.")
+        dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
+        analysis = analyse(config, dataset)
+        writer.write_json("analysis.json", analysis)
+        writer.write_json("analysis_config.json", dict(config.raw))
+        outputs = writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+    log.info("Collected analyses: \n%s", to_json_text(analysis))
+    log.info("Analysis finished in %.1f s", time.monotonic() - started)
+    return JobResult(analysis=analysis, outputs=outputs)

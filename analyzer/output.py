@@ -1,0 +1,90 @@
+"""Atomic output writing: every file is staged and appears only when the whole job succeeded.
+
+Files are written into a hidden staging directory inside the output directory (same file
+system), then renamed into place by :meth:`OutputWriter.commit`. On failure :meth:`discard`
+removes the staging directory, so no partial ``analysis.json`` or ``out.csv`` is ever left.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analyzer.errors import StorageError
+
+log = logging.getLogger("analyzer.output")
+
+
+def _json_safe(value: Any) -> Any:
+    """±inf → "Infinity"/"-Infinity" (Clarify's inf_as_str); NaN → null; numpy scalars → Python."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if math.isnan(value):
+            return None
+    return value
+
+
+def to_json_text(document: Any) -> str:
+    return json.dumps(_json_safe(document), indent=4, allow_nan=False) + "\n"
+
+
+class OutputWriter:
+    """Stage output files and publish them together."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the output directory {output_dir}: {exc.strerror or exc}") from None
+        if not os.access(output_dir, os.W_OK):
+            raise StorageError(f"The output directory {output_dir} is not writable.")
+        self.staging = output_dir / f".staging-{uuid.uuid4().hex[:12]}"
+        self.staging.mkdir()
+        self._written: list[str] = []
+
+    def path(self, relative: str) -> Path:
+        """A staging path for ``relative``; the caller writes it, commit() publishes it."""
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative not in self._written:
+            self._written.append(relative)
+        return target
+
+    def write_json(self, relative: str, document: Any) -> None:
+        self.path(relative).write_text(to_json_text(document), encoding="utf-8")
+
+    def write_text(self, relative: str, text: str) -> None:
+        self.path(relative).write_text(text, encoding="utf-8")
+
+    def write_csv(self, relative: str, frame: pd.DataFrame) -> None:
+        frame.to_csv(self.path(relative), index=False)
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into the output directory (analysis.json last) and clean up."""
+        order = sorted(self._written, key=lambda r: r == "analysis.json")
+        published = []
+        for relative in order:
+            target = self.output_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / relative, target)
+            published.append(target)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return published
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""JSON Schema of analysis_config.json (data files only; see analysis_config.schema.json)."""
