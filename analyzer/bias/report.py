@@ -1,0 +1,321 @@
+"""Build one ``*_bias_metrics`` section of ``analysis.json`` from a data frame.
+
+This is the only module that sees a DataFrame and column names: it resolves the label,
+prediction, facet and group columns into boolean masks once (per facet value), wraps them
+in a :class:`~analyzer.bias.groups.Groups` and runs the selected registered metrics on it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+# Importing the metric modules registers the metrics.
+from analyzer.bias import posttraining as _post  # noqa: F401
+from analyzer.bias import pretraining as _pre  # noqa: F401
+from analyzer.bias import registry
+from analyzer.bias.columns import (
+    CategoricalColumn,
+    Kind,
+    SelectionError,
+    infer_kind,
+    numeric_threshold,
+    threshold_interval,
+    to_numeric,
+)
+from analyzer.bias.groups import Features, Groups
+from analyzer.errors import AnalysisError, ConfigError, DataError
+
+logger = logging.getLogger("analyzer.bias")
+
+NO_PREDICTED_POSITIVES = (
+    "No Label values are present in the predicted Label Column,"
+    "Positive Predicted Index Series contains all False values"
+)
+KIND_MISMATCH = "Predicted Label Column series datatype is not the same as Label Column series"
+NON_NUMERIC_FEATURES = "FlipTest does not support non-numeric columns"
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    """One configured facet.
+
+    name : column name in the frame.
+    values : ``value_or_threshold`` from the config; None or () means one-vs-rest per value.
+    data_type : our extension; force "categorical" or "continuous" instead of Clarify's
+        inference (None).
+    """
+
+    name: str
+    values: tuple | None = None
+    data_type: Literal["categorical", "continuous"] | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Rows a configuration selects, and how the report writes it."""
+
+    mask: np.ndarray
+    text: str
+    kind: Kind
+    numeric: np.ndarray | None = None  # the column as numbers (continuous only)
+
+
+class _Notes:
+    """Collects user-facing warnings: logged, and appended to the caller's list if given."""
+
+    def __init__(self, sink: list[str] | None) -> None:
+        self.sink = sink
+
+    def warn(self, message: str) -> None:
+        logger.warning(message)
+        if self.sink is not None:
+            self.sink.append(message)
+
+
+def _require_column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
+    if column not in frame.columns:
+        raise DataError(
+            f"{role} column {column!r} is not present in the dataset; "
+            f"available columns: {[str(c) for c in frame.columns]}"
+        )
+    return frame[column]
+
+
+def _explain_kind(series: pd.Series, name: str, role: str, kind: Kind, forced: bool,
+                  values: Sequence[Any], sel: Selection, hint: str, notes: _Notes) -> None:
+    """Warn when Clarify's type inference gives a configured value a surprising meaning."""
+    if forced or not values:
+        return
+    if kind == "continuous":
+        numeric_dtype = pd.api.types.is_float_dtype(series.dtype)
+        n = int(np.count_nonzero(sel.mask))
+        if numeric_dtype and n > 0:
+            logger.info("%s column %r: threshold %r selects the interval %s (%d rows)",
+                        role, name, values[0], sel.text, n)
+            return
+        notes.warn(
+            f"{role} column {name!r} is classified as CONTINUOUS (Clarify's rule: numeric data "
+            f"with at least 5% distinct values, or float), so the value {values[0]!r} is a "
+            f"threshold: it selects {name} > {values[0]}, the interval "
+            f"{sel.text or '(empty)'!s}, {n} rows. To select rows equal to {values[0]!r} "
+            f"instead, give {hint}."
+        )
+    elif len(values) == 1 and pd.api.types.is_integer_dtype(series.dtype):
+        logger.info(
+            "%s column %r is classified as CATEGORICAL (under 5%% distinct values), so %r "
+            "selects rows equal to it, not above it; give %s for a threshold",
+            role, name, values[0], hint.replace("categorical", "continuous"),
+        )
+
+
+def _select(series: pd.Series, name: str, values: Sequence[Any], kind: Kind,
+            notes: _Notes) -> Selection:
+    """Mask of the rows equal to ``values`` (categorical) or above the threshold (continuous)."""
+    if kind == "continuous":
+        threshold = numeric_threshold(values)
+        x = to_numeric(series)
+        interval = threshold_interval(threshold, pd.Series(x).max())
+        return Selection(interval.mask(x), interval.text, kind, x)
+
+    def converted(before: list, after: list) -> None:
+        notes.warn(f"Column {name!r} has no value equal to {before}; converted them to the "
+                   f"column's type and matched {after} instead")
+
+    column = CategoricalColumn(series, name)
+    return Selection(column.mask(values, converted), ",".join(map(str, values)), kind)
+
+
+def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Kind | None) -> Kind:
+    if forced is not None:
+        if forced not in ("categorical", "continuous"):
+            raise ConfigError(f"data_type of {name!r} must be 'categorical' or 'continuous', got {forced!r}")
+        if forced == "continuous" and values is not None and len(values) > 1:
+            raise ConfigError(f"Column {name!r} is forced continuous but has {len(values)} values; "
+                              "a continuous column takes a single threshold")
+        return forced
+    return infer_kind(series, list(values) if values is not None else None, name=name)
+
+
+def _label_selection(frame: pd.DataFrame, label: str, values: list, forced: Kind | None,
+                     notes: _Notes) -> Selection:
+    series = _require_column(frame, label, "Label")
+    kind = _kind(series, label, values, forced)
+    try:
+        sel = _select(series, label, values, kind, notes)
+    except (SelectionError, ValueError) as exc:
+        raise AnalysisError(str(exc)) from exc
+    _explain_kind(series, label, "Label", kind, forced is not None, values, sel,
+                  '"label_data_type": "categorical" at the top level of the analysis config', notes)
+    return sel
+
+
+def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_sel: Selection,
+                     forced: Kind | None, notes: _Notes) -> np.ndarray:
+    series = _require_column(frame, predicted, "Predicted label")
+    kind = _kind(series, predicted, values, forced)
+    if kind != label_sel.kind:
+        raise AnalysisError(KIND_MISMATCH)
+    try:
+        if kind == "continuous":
+            # Clarify casts the predictions to the label's dtype and takes max over both.
+            label_x = label_sel.numeric
+            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]
+            both = pd.Series(np.concatenate([label_x, x]))  # type: ignore[list-item]
+            mask = threshold_interval(numeric_threshold(values), both.max()).mask(x)
+        else:
+            mask = _select(series, predicted, values, kind, notes).mask
+    except (SelectionError, ValueError) as exc:
+        raise AnalysisError(str(exc)) from exc
+    if not mask.any():
+        raise AnalysisError(NO_PREDICTED_POSITIVES)
+    return mask
+
+
+def _group_codes(frame: pd.DataFrame, group_variable: str | None) -> tuple[np.ndarray | None, int]:
+    if group_variable is None:
+        return None, 0
+    series = _require_column(frame, group_variable, "Group variable")
+    try:
+        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+    except TypeError:  # values of mixed, unorderable types: order only affects rounding
+        codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
+    return codes, len(uniques)
+
+
+def _features(frame: pd.DataFrame, drop: Sequence[str]) -> Features:
+    """FlipTest features: every column but the facet, label, prediction and exclusions."""
+    df = frame.drop(columns=[c for c in dict.fromkeys(drop) if c in frame.columns])
+    if len(df.columns) != len(df.select_dtypes([np.number, bool]).columns):
+        return Features(None, NON_NUMERIC_FEATURES)
+    return Features(df.to_numpy())
+
+
+def _json_value(value: float) -> float | str:
+    value = float(value)
+    if value == float("inf"):
+        return "Infinity"
+    if value == float("-inf"):
+        return "-Infinity"
+    return value
+
+
+def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict]:
+    out = []
+    for m in metrics:
+        try:
+            value = m.function(groups)
+        except registry.MetricUndefined as exc:
+            logger.info("%s could not be computed: %s", m.name, exc)
+            out.append({"name": m.name, "description": m.description, "value": None, "error": str(exc)})
+            continue
+        out.append({"name": m.name, "description": m.description, "value": _json_value(value)})
+    return out
+
+
+def bias_section(
+    frame: pd.DataFrame,
+    *,
+    stage: Literal["pre_training", "post_training"],
+    label: str,
+    label_values: Sequence,
+    facets: Sequence[FacetSpec],
+    predicted_label: str | None = None,
+    group_variable: str | None = None,
+    methods: str | Sequence[str] = "all",
+    label_data_type: Literal["categorical", "continuous"] | None = None,
+    ft_exclude: Sequence[str] = (),
+    warnings: list[str] | None = None,
+) -> dict:
+    """Return {"label": label, "facets": {facet_name: [ {"value_or_threshold": str, "metrics": [...]}, ...]},
+    "label_value_or_threshold": str} — exactly Clarify's analysis.json section shape and key order.
+
+    Parameters
+    ----------
+    frame : the dataset; label, predicted label, facet and group columns are looked up by name.
+    stage : "pre_training" (8 metrics) or "post_training" (13 metrics).
+    label, label_values : label column and its positive values (or single threshold).
+    facets : the facets, each reported under its name in the given order.
+    predicted_label : predicted-label column (required for post-training); its positive
+        values are ``label_values``.
+    group_variable : column for CDDL / CDDPL; without it they report an error.
+    methods : "all" or metric names of ``stage``; unknown names raise ConfigError.
+    label_data_type : force the label (and prediction) kind instead of Clarify's inference.
+    ft_exclude : further columns FlipTest must not use as features.
+    warnings : if given, user-facing warnings (also logged) are appended to it.
+
+    Raises
+    ------
+    ConfigError : bad methods, no label values, post-training without a prediction column.
+    DataError : a named column is missing (the message lists the available columns).
+    AnalysisError : the whole section cannot be computed (Clarify's messages), e.g. no
+        positive predicted label, prediction/label kind mismatch, bad threshold.
+    """
+    notes = _Notes(warnings)
+    metrics = registry.select(stage, methods)
+    values = list(label_values) if label_values is not None else []
+    if not values:
+        raise ConfigError("Positive label values or thresholds are empty for Label column")
+    post = stage == "post_training"
+    if post and predicted_label is None:
+        raise ConfigError("predicted_label_column has to be provided for Post training metrics")
+
+    facet_kinds = []
+    for spec in facets:
+        series = _require_column(frame, spec.name, "Facet")
+        kind = _kind(series, spec.name, spec.values, spec.data_type)
+        if kind == "continuous" and spec.values:
+            try:
+                numeric_threshold(list(spec.values))
+            except SelectionError as exc:
+                raise AnalysisError(str(exc)) from exc
+        facet_kinds.append(kind)
+
+    label_sel = _label_selection(frame, label, values, label_data_type, notes)
+    pred_mask = None
+    if post:
+        pred_mask = _prediction_mask(frame, predicted_label, values, label_sel,  # type: ignore[arg-type]
+                                     label_data_type, notes)
+    codes, n_codes = _group_codes(frame, group_variable)
+    need_features = post and any(m.name == "FT" for m in metrics)
+
+    section: dict[str, Any] = {"label": label, "facets": {}}
+    for spec, kind in zip(facets, facet_kinds):
+        series = frame[spec.name]
+        features = None
+        if need_features:
+            extra = [predicted_label] if predicted_label else []
+            features = _features(frame, [spec.name, label, *extra, *ft_exclude])
+        section["facets"][spec.name] = [
+            {"value_or_threshold": text,
+             "metrics": _run(metrics, Groups.build(mask, label_sel.mask, pred_mask, codes, n_codes, features))}
+            for text, mask in _facet_groups(series, spec, kind, notes)
+        ]
+    section["label_value_or_threshold"] = label_sel.text
+    return section
+
+
+def _facet_groups(series: pd.Series, spec: FacetSpec, kind: Kind, notes: _Notes) -> list[tuple[str, np.ndarray]]:
+    """(value_or_threshold text, d mask) for each report entry of one facet."""
+    values = list(spec.values) if spec.values else []
+    try:
+        if kind == "continuous":
+            if not values:
+                raise SelectionError("Threshold values must be provided for continuous features")
+            sel = _select(series, spec.name, values, kind, notes)
+            _explain_kind(series, spec.name, "Facet", kind, spec.data_type is not None, values, sel,
+                          '"data_type": "categorical" in the facet entry', notes)
+            return [(sel.text, sel.mask)]
+        if values:
+            sel = _select(series, spec.name, values, kind, notes)
+            _explain_kind(series, spec.name, "Facet", kind, spec.data_type is not None, values, sel,
+                          '"data_type": "continuous" in the facet entry', notes)
+            return [(sel.text, sel.mask)]
+        column = CategoricalColumn(series, spec.name)
+        return [(str(v), column.mask([v])) for v in column.distinct_values()]
+    except (SelectionError, ValueError) as exc:
+        raise AnalysisError(str(exc)) from exc
