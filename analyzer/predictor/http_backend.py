@@ -1,0 +1,96 @@
+"""Any HTTP inference server: POST the batch to ``predictor.endpoint_url`` (extension key).
+
+Works with SageMaker-style containers (/invocations), MLflow's scoring server, KServe-style or
+home-grown servers; request and response shapes come from the templates and JMESPath keys.
+"""
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from analyzer.errors import ConfigError
+from analyzer.predictor.transport import Retryable, error_for_status
+
+log = logging.getLogger("analyzer.predictor")
+
+
+class HttpTransport:
+    """POSTs with one keep-alive connection per worker thread."""
+
+    def __init__(self, url: str, *, timeout: float, extra_headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"predictor.endpoint_url: expected http(s)://host[:port]/path, got {url!r}.")
+        self.url = url
+        self.description = url
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._timeout = timeout
+        self._headers = dict(extra_headers or {})
+        self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self._timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
+        headers = {"Content-Type": content_type, "Accept": accept, **self._headers}
+        conn = self._connection()
+        try:
+            conn.request("POST", self._path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except (TimeoutError, socket.timeout) as exc:
+            self._drop()
+            raise Retryable(f"no answer within {self._timeout:g} s (predictor.request_timeout_seconds)") from exc
+        except (ConnectionError, http.client.HTTPException, OSError) as exc:
+            self._drop()
+            raise Retryable(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        if response.will_close:
+            self._drop()
+        if 200 <= response.status < 300:
+            return data
+        raise error_for_status(response.status, data.decode("utf-8", "replace"), self.url)
+
+    def close(self) -> None:
+        """Close every connection, also those of workers still waiting on a socket."""
+        with self._lock:
+            for conn in self._all:
+                try:
+                    if conn.sock is not None:  # wakes a thread blocked in recv()
+                        conn.sock.shutdown(socket.SHUT_RDWR)
+                    conn.close()
+                except OSError:
+                    pass
+            self._all.clear()
+
+
+@contextmanager
+def http_endpoint(url: str, *, timeout: float) -> Iterator[HttpTransport]:
+    log.info("Using model server at %s", url)
+    transport = HttpTransport(url, timeout=timeout)
+    try:
+        yield transport
+    finally:
+        transport.close()

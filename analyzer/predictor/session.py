@@ -1,0 +1,105 @@
+"""``open_predictor``: pick the backend the config names, wrap it in the shared batching predictor,
+and guarantee teardown (endpoint deleted, container removed) however the block ends."""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Iterator, Sequence
+
+from analyzer.config.model import AnalysisConfig, PredictorConfig
+from analyzer.errors import ConfigError, EndpointError
+from analyzer.predictor import sagemaker_backend
+from analyzer.predictor.base import Predictor
+from analyzer.predictor.batching import (
+    DEFAULT_MAX_PAYLOAD_MB,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    MB,
+    BatchSettings,
+    RemotePredictor,
+)
+from analyzer.predictor.codecs import request_codec, response_codec
+from analyzer.predictor.transport import RetryPolicy, Transport
+from analyzer.runtime import Runtime
+
+log = logging.getLogger("analyzer.predictor.predictor")
+
+LOCAL_CONCURRENCY = 4
+
+
+def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:
+    """SDK local mode: image and model data of ``model_name`` from DescribeModel."""
+    sm = sagemaker_backend._client("sagemaker")
+    try:
+        described = sm.describe_model(ModelName=predictor.model_name)
+    except sagemaker_backend._AWS_ERRORS as exc:
+        raise EndpointError(f"predictor.model_name: cannot use model '{predictor.model_name}': "
+                            f"{sagemaker_backend._aws_message(exc)}") from None
+    container = described.get("PrimaryContainer") or (described.get("Containers") or [{}])[0]
+    image, data = container.get("Image"), container.get("ModelDataUrl")
+    if not image or not data:
+        raise EndpointError(f"predictor.model_name: model '{predictor.model_name}' has no PrimaryContainer "
+                            "Image and ModelDataUrl to run locally.")
+    return image, data, dict(container.get("Environment") or {})
+
+
+@contextmanager
+def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> Iterator[tuple[Transport, int]]:
+    """(transport, suggested concurrency) for the predictor keys given."""
+    if predictor.endpoint_url:
+        from analyzer.predictor.http_backend import http_endpoint
+        with http_endpoint(predictor.endpoint_url, timeout=timeout) as transport:
+            yield transport, LOCAL_CONCURRENCY
+    elif predictor.image_uri:
+        from analyzer.predictor.container_backend import model_container
+        if not predictor.model_data:
+            raise ConfigError("predictor.model_data: required with predictor.image_uri.")
+        with model_container(predictor.image_uri, predictor.model_data, timeout=timeout) as transport:
+            yield transport, LOCAL_CONCURRENCY
+    elif predictor.endpoint_name:
+        with sagemaker_backend.existing_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
+            yield transport, 2 * (transport.instance_count or 2)
+    elif predictor.model_name and (predictor.instance_type or "").lower() == "local":
+        from analyzer.predictor.container_backend import model_container
+        image, data, environment = _local_model(predictor)
+        with model_container(image, data, timeout=timeout, environment=environment) as transport:
+            yield transport, LOCAL_CONCURRENCY
+    elif predictor.model_name:
+        with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
+            yield transport, 2 * (predictor.initial_instance_count or 1)
+    else:
+        raise ConfigError("predictor: give one of endpoint_name, model_name, endpoint_url or image_uri "
+                          "to get predictions from a model.")
+
+
+def open_predictor(config: AnalysisConfig, runtime: Runtime | None = None, *,
+                   feature_names: Sequence[str]) -> AbstractContextManager[Predictor]:
+    """A predictor for ``config.predictor``; entering creates/starts the model, exiting always
+    deletes/stops it (also on errors and SIGTERM, which the CLI raises as ``Interrupted``).
+
+    ``feature_names`` are the frame columns predict() will get, in order (record templates use them).
+    """
+    if config.predictor is None:
+        raise ConfigError("predictor: required to get predictions from a model.")
+    request = request_codec(config, feature_names)     # template errors before anything starts
+    response = response_codec(config)
+    return _session(config.predictor, request, response)
+
+
+@contextmanager
+def _session(predictor: PredictorConfig, request: Any, response: Any) -> Iterator[Predictor]:
+    timeout = float(predictor.request_timeout_seconds or DEFAULT_REQUEST_TIMEOUT)
+    with _backend(predictor, timeout, predictor.max_concurrency or 0) as (transport, suggested):
+        settings = BatchSettings(
+            max_payload_bytes=int((predictor.max_payload_mb or DEFAULT_MAX_PAYLOAD_MB) * MB),
+            max_concurrency=predictor.max_concurrency or suggested,
+            retry=RetryPolicy(max_retries=DEFAULT_MAX_RETRIES if predictor.max_retries is None
+                              else predictor.max_retries),
+        )
+        remote = RemotePredictor(transport, request, response, settings)
+        began = time.monotonic()
+        try:
+            yield remote
+        finally:
+            log.info(remote.stats_line(time.monotonic() - began))

@@ -1,0 +1,240 @@
+"""A small SageMaker-compatible model server for scikit-learn and XGBoost models.
+
+    python serve.py --model-dir DIR --port 8080        # as a plain process
+    <image> serve                                       # in a container (model in /opt/ml/model)
+
+GET /ping answers 200 once the model is loaded. POST /invocations takes text/csv (no header),
+application/jsonlines (one record per line: a list, {"features": [...]} or {name: value}) or
+application/json ({"instances": [...]}, a list of records, or {"features": [...]}). The Accept header
+picks the answer's format (default: the request's):
+
+    text/csv               one line per record: ``score`` (or ``label,score`` with --csv-output label,score;
+                           all class probabilities for multiclass models)
+    application/jsonlines  {"predicted_label": 1, "score": 0.98} per line
+    application/json       {"predictions": [{"predicted_label": 1, "score": 0.98}, ...]}
+
+The model directory holds ``model.joblib`` (any estimator or Pipeline with predict_proba or
+predict) or an XGBoost booster (``xgboost-model``, ``model.json``, ``model.ubj``), and optionally
+``model_meta.json``: {"feature_names": [...], "categorical": [...], "csv_output": "score"}.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("model_server")
+
+CSV, JSONLINES, JSON = "text/csv", "application/jsonlines", "application/json"
+XGBOOST_FILES = ("xgboost-model", "model.json", "model.ubj", "model.bst")
+
+
+class BadInput(ValueError):
+    """The request cannot be read: answered with HTTP 400."""
+
+
+class Model:
+    def __init__(self, model_dir: Path, csv_output: str | None = None) -> None:
+        meta_path = model_dir / "model_meta.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        self.feature_names: list[str] | None = meta.get("feature_names")
+        self.categorical: list[str] = list(meta.get("categorical", []))
+        self.csv_output = csv_output or meta.get("csv_output", "score")
+        self.booster = None
+        self.estimator = None
+        joblib_file = next((model_dir / n for n in ("model.joblib", "model.pkl") if (model_dir / n).exists()), None)
+        xgb_file = next((model_dir / n for n in XGBOOST_FILES if (model_dir / n).exists()), None)
+        if joblib_file is not None:
+            import joblib
+            self.estimator = joblib.load(joblib_file)
+        elif xgb_file is not None:
+            import xgboost
+            self.booster = xgboost.Booster()
+            self.booster.load_model(str(xgb_file))
+        else:
+            raise FileNotFoundError(f"no model.joblib, model.pkl or {', '.join(XGBOOST_FILES)} in {model_dir}")
+        self.classes = list(getattr(self.estimator, "classes_", [])) or None
+
+    # ---------------------------------------------------------------- input
+    def frame(self, records: list[Any]) -> pd.DataFrame:
+        if records and isinstance(records[0], dict):
+            if "features" in records[0]:
+                records = [r["features"] for r in records]
+            else:
+                frame = pd.DataFrame.from_records(records)
+                return self._typed(frame[self.feature_names] if self.feature_names else frame)
+        frame = pd.DataFrame(records, columns=self.feature_names)
+        return self._typed(frame.infer_objects())
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for column in self.categorical:
+            if column in frame.columns:
+                frame[column] = frame[column].astype(str)
+        return frame
+
+    def parse(self, body: bytes, content_type: str) -> pd.DataFrame:
+        try:
+            if content_type == CSV:
+                frame = pd.read_csv(io.BytesIO(body), header=None, names=self.feature_names,
+                                    dtype={c: str for c in self.categorical} or None)
+                return self._typed(frame)
+            if content_type == JSONLINES:
+                return self.frame([json.loads(line) for line in body.decode().splitlines() if line.strip()])
+            if content_type == JSON:
+                document = json.loads(body)
+                if isinstance(document, dict):
+                    if "dataframe_split" in document:
+                        split = document["dataframe_split"]
+                        return self._typed(pd.DataFrame(split["data"], columns=split.get("columns")))
+                    document = document.get("instances", document.get("inputs", [document]))
+                return self.frame(document)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"cannot read the {content_type} request: {exc}") from None
+        raise BadInput(f"unsupported content type {content_type!r}; use {CSV}, {JSONLINES} or {JSON}")
+
+    # ---------------------------------------------------------------- predict
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """(labels, probabilities (n, C) or None)."""
+        if self.booster is not None:
+            import xgboost
+            scores = self.booster.predict(xgboost.DMatrix(frame.to_numpy(dtype=float)))
+            if scores.ndim == 2:
+                return scores.argmax(axis=1), scores
+            return (scores > 0.5).astype(int), np.column_stack([1 - scores, scores])
+        if hasattr(self.estimator, "predict_proba"):
+            probabilities = self.estimator.predict_proba(frame)
+            return np.asarray(self.classes)[probabilities.argmax(axis=1)], probabilities
+        return self.estimator.predict(frame), None
+
+    # ---------------------------------------------------------------- output
+    def answer(self, frame: pd.DataFrame, accept: str) -> bytes:
+        labels, probabilities = self.predict(frame)
+        binary = probabilities is not None and probabilities.shape[1] == 2
+        if accept == CSV:
+            if probabilities is None:
+                lines = [_plain(v) for v in labels]
+            elif binary:
+                lines = [f"{s!r}" for s in probabilities[:, 1].tolist()]
+                if self.csv_output == "label,score":
+                    lines = [f"{_plain(l)},{s}" for l, s in zip(labels, lines)]
+            else:
+                lines = [",".join(map(repr, row)) for row in probabilities.tolist()]
+            return ("\n".join(lines) + "\n").encode()
+        records = []
+        for i, label in enumerate(labels):
+            record: dict[str, Any] = {"predicted_label": _plain_json(label)}
+            if binary:
+                record["score"] = float(probabilities[i, 1])
+            elif probabilities is not None:
+                record["score"] = float(probabilities[i].max())
+                record["scores"] = probabilities[i].tolist()
+                record["labels"] = [_plain_json(c) for c in (self.classes or range(probabilities.shape[1]))]
+            records.append(record)
+        if accept == JSONLINES:
+            return ("\n".join(json.dumps(r) for r in records) + "\n").encode()
+        if accept == JSON:
+            return json.dumps({"predictions": records}).encode()
+        raise BadInput(f"unsupported accept type {accept!r}; use {CSV}, {JSONLINES} or {JSON}")
+
+
+def _plain_json(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _plain(value: Any) -> str:
+    return str(_plain_json(value))
+
+
+def _media_type(header: str | None, default: str) -> str:
+    value = (header or "").split(";")[0].strip().lower()
+    return default if value in ("", "*/*") else value
+
+
+def make_handler(model: Model, max_payload_bytes: int | None) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt: str, *args: Any) -> None:  # access logs only in debug mode
+            log.debug(fmt, *args)
+
+        def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path.split("?")[0] == "/ping":
+                self._send(200, b"")
+            else:
+                self._send(404, b"not found")
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if self.path.split("?")[0] != "/invocations":
+                self._send(404, b"not found")
+                return
+            if max_payload_bytes is not None and length > max_payload_bytes:
+                self._send(413, f"payload of {length} bytes is over the {max_payload_bytes} limit".encode())
+                return
+            content_type = _media_type(self.headers.get("Content-Type"), CSV)
+            accept = _media_type(self.headers.get("Accept"), content_type)
+            try:
+                self._send(200, model.answer(model.parse(body, content_type), accept), accept)
+            except BadInput as exc:
+                self._send(400, str(exc).encode())
+            except Exception as exc:  # noqa: BLE001 - the model failed on this input
+                log.exception("prediction failed")
+                self._send(500, f"prediction failed: {type(exc).__name__}: {exc}".encode())
+
+    return Handler
+
+
+def build_server(model_dir: Path, host: str, port: int, *, csv_output: str | None = None,
+                 max_payload_mb: float | None = None) -> ThreadingHTTPServer:
+    model = Model(model_dir, csv_output)
+    limit = int(max_payload_mb * 1024 * 1024) if max_payload_mb else None
+    server = ThreadingHTTPServer((host, port), make_handler(model, limit))
+    server.daemon_threads = True
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:  # SageMaker starts model images as `<image> serve`
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, default=Path("/opt/ml/model"))
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--csv-output", choices=("score", "label,score"), default=None)
+    parser.add_argument("--max-payload-mb", type=float, default=None, help="answer 413 above this size")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = build_server(args.model_dir, args.host, args.port, csv_output=args.csv_output,
+                          max_payload_mb=args.max_payload_mb)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1 in a container has no default handler
+    log.info("Serving %s on %s:%d", args.model_dir, args.host, server.server_address[1])
+    print(f"listening on {server.server_address[0]}:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
