@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, EndpointError
+from analyzer.errors import ConfigError, EndpointError, Interrupted
 from analyzer.labels import predicted_labels_from_column
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
@@ -32,6 +32,7 @@ class JobResult:
     analysis: dict[str, Any]
     outputs: list[Path] = field(default_factory=list)
     message: str = SUCCESS_MESSAGE
+    report_error: str | None = None     # why the human-readable reports were not (all) written
 
 
 def _check_supported(config: AnalysisConfig) -> None:
@@ -51,11 +52,23 @@ def _check_supported(config: AnalysisConfig) -> None:
 
 
 def _predicted_labels(config: AnalysisConfig, dataset: Dataset) -> Dataset:
-    """Post-training bias needs a predicted label per row: from the data, or (later) from a model."""
+    """Post-training bias needs a predicted label per row: from the data, or from the model (Clarify's
+    order: start the shadow endpoint, get predictions, delete it, then compute the metrics)."""
     if dataset.predicted_label is None:
-        raise EndpointError("Post-training bias needs predictions from a model endpoint, which this build "
-                            "cannot call yet; put the predictions in the data ('predicted_label' or "
-                            "'predicted_label_dataset_uri').")
+        from analyzer.predictor import open_predictor, predicted_labels
+
+        if config.predictor is None:
+            raise EndpointError("Post-training bias needs predictions: give predictor, or put them in the data "
+                                "('predicted_label' or 'predicted_label_dataset_uri').")
+        log.info("Getting predictions from the endpoint")
+        with open_predictor(config, feature_names=dataset.features) as predictor:
+            output = predictor.predict(dataset.feature_frame())
+        column = "predicted_label"
+        while column in dataset.frame.columns:  # never overwrite a data column
+            column = f"_{column}"
+        frame = dataset.frame.assign(**{column: predicted_labels(output, config)})
+        return Dataset(frame=frame, features=dataset.features, label=dataset.label, predicted_label=column,
+                       facets=dataset.facets, group_variable=dataset.group_variable, join_column=dataset.join_column)
     column = dataset.predicted_label
     labels = predicted_labels_from_column(dataset.frame[column], config.probability_threshold)
     if labels is dataset.frame[column]:
@@ -85,18 +98,43 @@ def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[s
     )
 
 
-def analyse(config: AnalysisConfig, dataset: Dataset) -> dict[str, Any]:
-    """Every requested analysis, in Clarify's order, as the analysis.json document."""
+def analyse(config: AnalysisConfig, dataset: Dataset, seen: list[Dataset] | None = None) -> dict[str, Any]:
+    """Every requested analysis, in Clarify's order, as the analysis.json document.
+
+    ``seen``, when given, receives the dataset with its predicted labels (for the report's statistics).
+    """
     analysis: dict[str, Any] = {"version": "1.0"}
     methods = config.methods
     if methods.post_training_bias is not None:
         log.info("Calculating post-training bias metrics")
         dataset = _predicted_labels(config, dataset)
+        if seen is not None:
+            seen.append(dataset)
         analysis["post_training_bias_metrics"] = _bias(config, dataset, "post_training", methods.post_training_bias)
     if methods.pre_training_bias is not None:
         log.info("Calculating pre-training bias metrics")
         analysis["pre_training_bias_metrics"] = _bias(config, dataset, "pre_training", methods.pre_training_bias)
     return analysis
+
+
+def _write_reports(writer: OutputWriter, config: AnalysisConfig, dataset: Dataset, analysis: dict[str, Any],
+                   predicted: Dataset | None) -> str | None:
+    """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
+    people may want the reports, but analysis.json must not be lost for them."""
+    try:
+        from analyzer.report import build_context, write_reports
+
+        if config.methods.needs_bias:
+            log.info("Calculating bias statistics for report")
+        labels = predicted.frame[predicted.predicted_label] if predicted and predicted.predicted_label else None
+        context = build_context(config, predicted or dataset, predicted_labels=labels)
+        write_reports(writer, analysis, context, config.methods.report.name, config.methods.report.title)
+    except Interrupted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
+        log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return None
 
 
 def run_job(options: JobOptions) -> JobResult:
@@ -121,13 +159,18 @@ def run_job(options: JobOptions) -> JobResult:
     try:
         log.info("Running Python / Pandas based analyzer.")
         dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        analysis = analyse(config, dataset)
+        seen: list[Dataset] = []
+        analysis = analyse(config, dataset, seen)
         writer.write_json("analysis.json", analysis)
         writer.write_json("analysis_config.json", dict(config.raw))
+        report_error = _write_reports(writer, config, dataset, analysis, seen[-1] if seen else None)
         outputs = writer.commit()
     except BaseException:
         writer.discard()
         raise
     log.info("Collected analyses: \n%s", to_json_text(analysis))
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
+    if report_error:
+        return JobResult(analysis=analysis, outputs=outputs, report_error=report_error,
+                         message=f"{SUCCESS_MESSAGE} (report not written: {report_error})")
     return JobResult(analysis=analysis, outputs=outputs)
