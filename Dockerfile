@@ -1,0 +1,66 @@
+# Open drop-in replacement for the SageMaker Clarify processing container.
+#
+#   docker build -t clarify-analyzer:latest .                     # anywhere python:3.11-slim can be pulled
+#   make image                                                      # here: builds a local stand-in base first
+#
+# The default command is the processing job: config from /opt/ml/processing/input/config,
+# data from /opt/ml/processing/input/data, results to /opt/ml/processing/output.
+# Runs as the unprivileged user "analyzer" (uid 10001, group 0). Options:
+#   - host output folders: run with --user "$(id -u):$(id -g)" so the files are yours;
+#   - the local-container predictor (starts model containers through the Docker socket):
+#       -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)"
+#   - SageMaker itself mounts root-owned volumes: build with --build-arg ANALYZER_USER=0
+#     for an image you push to ECR (or run local mode with local.container_config.user "0").
+ARG BASE_IMAGE=python:3.11-slim
+
+# ---- requirements: only the dependency list of pyproject.toml, so editing anything else in
+# pyproject (tests, markers) keeps the dependency layer below cached.
+FROM ${BASE_IMAGE} AS requirements
+COPY pyproject.toml /src/pyproject.toml
+RUN python -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb')); \
+print('\n'.join(p['build-system']['requires'] + p['project']['dependencies']))" > /requirements.txt
+
+# ---- builder: a virtual env in /opt/venv with the dependencies, then the analyzer itself.
+FROM ${BASE_IMAGE} AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY --from=requirements /requirements.txt /tmp/requirements.txt
+RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
+# Source last: a code change rebuilds from here in seconds.
+COPY pyproject.toml README.md* /src/
+COPY config_schema /src/config_schema
+COPY analyzer /src/analyzer
+RUN pip install --no-deps --no-build-isolation /src && rm -rf /src/build
+
+# ---- the image
+FROM ${BASE_IMAGE}
+# System packages needed at run time. EXTEND HERE (e.g. the PDF report tools): add them to the
+# default of RUNTIME_APT_PACKAGES, space-separated.
+ARG RUNTIME_APT_PACKAGES=""
+RUN if [ -n "${RUNTIME_APT_PACKAGES}" ]; then \
+        apt-get update \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_APT_PACKAGES} \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+# Group 0 owns the /opt/ml tree so that an arbitrary --user with group 0 can write there too.
+RUN useradd --uid 10001 --gid 0 --home-dir /home/analyzer --create-home \
+        --shell /usr/sbin/nologin analyzer \
+    && mkdir -p /opt/ml/processing/input/config /opt/ml/processing/input/data \
+        /opt/ml/processing/output /opt/ml/output /opt/ml/config \
+    && chown -R 10001:0 /opt/ml && chmod -R g+rwX /opt/ml
+COPY --from=builder /opt/venv /opt/venv
+# MPLCONFIGDIR: matplotlib needs a writable cache; /tmp is the one place that stays writable
+# under `docker run --read-only --tmpfs /tmp`.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
+ARG ANALYZER_USER=10001
+USER ${ANALYZER_USER}
+WORKDIR /home/analyzer
+# python is PID 1: the analyzer installs its own SIGTERM/SIGINT handlers, so `docker stop`
+# stops the work, cleans up and exits non-zero without an init process.
+ENTRYPOINT ["python", "-m", "analyzer"]
