@@ -217,6 +217,69 @@ def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict]:
     return out
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The label/prediction/group columns resolved once for a report."""
+
+    label: Selection
+    pred: np.ndarray | None
+    group_codes: np.ndarray | None
+    n_group_codes: int
+
+
+def resolve(
+    frame: pd.DataFrame,
+    *,
+    stage: Literal["pre_training", "post_training"],
+    label: str,
+    label_values: Sequence,
+    facets: Sequence[FacetSpec],
+    predicted_label: str | None = None,
+    group_variable: str | None = None,
+    label_data_type: Literal["categorical", "continuous"] | None = None,
+    notes: _Notes | None = None,
+) -> tuple[Resolved, list[Kind]]:
+    """Validate the configuration against the frame, in Clarify's order, and build the masks.
+
+    Returns the resolved label/prediction/group data and each facet's kind.
+    """
+    notes = notes or _Notes(None)
+    values = list(label_values) if label_values is not None else []
+    if not values:
+        raise ConfigError("Positive label values or thresholds are empty for Label column")
+    post = stage == "post_training"
+    if post and predicted_label is None:
+        raise ConfigError("predicted_label_column has to be provided for Post training metrics")
+    facet_kinds = []
+    for spec in facets:
+        series = _require_column(frame, spec.name, "Facet")
+        kind = _kind(series, spec.name, spec.values, spec.data_type)
+        if kind == "continuous" and spec.values:
+            try:
+                numeric_threshold(list(spec.values))
+            except SelectionError as exc:
+                raise AnalysisError(str(exc)) from exc
+        facet_kinds.append(kind)
+    label_sel = _label_selection(frame, label, values, label_data_type, notes)
+    pred_mask = None
+    if post:
+        pred_mask = _prediction_mask(frame, predicted_label, values, label_sel,  # type: ignore[arg-type]
+                                     label_data_type, notes)
+    codes, n_codes = _group_codes(frame, group_variable)
+    return Resolved(label_sel, pred_mask, codes, n_codes), facet_kinds
+
+
+def facet_entries(frame: pd.DataFrame, resolved: Resolved, spec: FacetSpec, kind: Kind,
+                  features: Features | None = None, notes: _Notes | None = None) -> list[tuple[str, Groups]]:
+    """(value_or_threshold, Groups) for each report entry of one facet."""
+    notes = notes or _Notes(None)
+    return [
+        (text, Groups.build(mask, resolved.label.mask, resolved.pred, resolved.group_codes,
+                            resolved.n_group_codes, features))
+        for text, mask in _facet_groups(frame[spec.name], spec, kind, notes)
+    ]
+
+
 def bias_section(
     frame: pd.DataFrame,
     *,
@@ -257,45 +320,23 @@ def bias_section(
     """
     notes = _Notes(warnings)
     metrics = registry.select(stage, methods)
-    values = list(label_values) if label_values is not None else []
-    if not values:
-        raise ConfigError("Positive label values or thresholds are empty for Label column")
-    post = stage == "post_training"
-    if post and predicted_label is None:
-        raise ConfigError("predicted_label_column has to be provided for Post training metrics")
-
-    facet_kinds = []
-    for spec in facets:
-        series = _require_column(frame, spec.name, "Facet")
-        kind = _kind(series, spec.name, spec.values, spec.data_type)
-        if kind == "continuous" and spec.values:
-            try:
-                numeric_threshold(list(spec.values))
-            except SelectionError as exc:
-                raise AnalysisError(str(exc)) from exc
-        facet_kinds.append(kind)
-
-    label_sel = _label_selection(frame, label, values, label_data_type, notes)
-    pred_mask = None
-    if post:
-        pred_mask = _prediction_mask(frame, predicted_label, values, label_sel,  # type: ignore[arg-type]
-                                     label_data_type, notes)
-    codes, n_codes = _group_codes(frame, group_variable)
-    need_features = post and any(m.name == "FT" for m in metrics)
-
+    resolved, kinds = resolve(
+        frame, stage=stage, label=label, label_values=label_values, facets=facets,
+        predicted_label=predicted_label, group_variable=group_variable,
+        label_data_type=label_data_type, notes=notes,
+    )
+    need_features = stage == "post_training" and any(m.name == "FT" for m in metrics)
     section: dict[str, Any] = {"label": label, "facets": {}}
-    for spec, kind in zip(facets, facet_kinds):
-        series = frame[spec.name]
+    for spec, kind in zip(facets, kinds):
         features = None
         if need_features:
             extra = [predicted_label] if predicted_label else []
             features = _features(frame, [spec.name, label, *extra, *ft_exclude])
         section["facets"][spec.name] = [
-            {"value_or_threshold": text,
-             "metrics": _run(metrics, Groups.build(mask, label_sel.mask, pred_mask, codes, n_codes, features))}
-            for text, mask in _facet_groups(series, spec, kind, notes)
+            {"value_or_threshold": text, "metrics": _run(metrics, groups)}
+            for text, groups in facet_entries(frame, resolved, spec, kind, features, notes)
         ]
-    section["label_value_or_threshold"] = label_sel.text
+    section["label_value_or_threshold"] = resolved.label.text
     return section
 
 
