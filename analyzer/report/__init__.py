@@ -1,0 +1,27 @@
+"""Reports people read: ``<name>.ipynb``, ``<name>.html`` and ``<name>.pdf`` from the analysis result.
+
+One report model (:func:`build_report`) is built from the analysis.json document and a small
+:class:`ReportContext` (run facts, dataset summary, optional local SHAP values, SHAP warnings);
+three renderers lay it out. Charts are pure functions of the result.
+"""
+from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
+from analyzer.report.document import Report, build_report
+from analyzer.report.summary import build_context, config_summary, summarize_dataset
+from analyzer.report.writer import DEFAULT_NAME, DEFAULT_TITLE, ReportError, report_basename, write_reports
+
+__all__ = [
+    "DEFAULT_NAME",
+    "DEFAULT_TITLE",
+    "DatasetSummary",
+    "GroupStats",
+    "ModelPerformance",
+    "Report",
+    "ReportError",
+    "ReportContext",
+    "build_context",
+    "build_report",
+    "config_summary",
+    "report_basename",
+    "summarize_dataset",
+    "write_reports",
+]

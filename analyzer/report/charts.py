@@ -1,0 +1,193 @@
+"""Charts as pure functions of the result: same input, byte-identical SVG text.
+
+Each chart is drawn on its own ``Figure`` with matplotlib's SVG canvas (no pyplot state, no display
+and no global backend switch), with a
+fixed hash salt per chart (so inline SVGs in one page get distinct ids), no date in the metadata,
+text kept as text (small, searchable in the PDF) and, for many points, a rasterized layer so that
+size grows with features, not rows.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+WIDTH_IN = 6.5           # fits A4 and Letter with 2 cm margins
+TOP_FEATURES = 20
+MAX_POINTS = 1500        # per feature in the local summary; more adds ink, not information
+RASTER_DPI = 110
+BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
+
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.image_inline": True,
+}
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+
+
+def _svg(figure: Figure, salt: str) -> str:
+    """SVG text ready to inline in HTML: no XML prologue or DOCTYPE, no date, ids salted per chart."""
+    FigureCanvasSVG(figure)
+    buffer = io.StringIO()
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": salt}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, dpi=RASTER_DPI)
+    text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    text = _METADATA.sub("", text, count=1)   # creator/format RDF: noise in a page, and not ours to vary
+    # Let the page scale the chart to its column: keep the viewBox, drop the fixed size.
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart-svg"', text, count=1)
+
+
+def _figure(height_in: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def top_features(values: Mapping[str, float], top: int = TOP_FEATURES) -> list[tuple[str, float]]:
+    """Features by |value|, largest first; ties keep the result's order (stable sort)."""
+    items = [(str(k), float(v)) for k, v in values.items() if v is not None and np.isfinite(float(v))]
+    return sorted(items, key=lambda kv: -abs(kv[1]))[:top]
+
+
+def shap_bar_chart(values: Mapping[str, float], title: str, salt: str, top: int = TOP_FEATURES) -> str:
+    """Horizontal bars of global SHAP values, the most important feature on top."""
+    items = top_features(values, top)
+    with matplotlib.rc_context(_RC):
+        figure = _figure(0.9 + 0.24 * max(len(items), 1))
+        ax = figure.add_subplot()
+        names = [_short(name) for name, _ in items][::-1]
+        numbers = [value for _, value in items][::-1]
+        bars = ax.barh(range(len(items)), numbers, color=[BLUE if v >= 0 else RED for v in numbers], height=0.7)
+        ax.set_yticks(range(len(items)), names)
+        ax.bar_label(bars, labels=[f"{v:.4g}" for v in numbers], padding=3, fontsize=7)
+        ax.set_xlabel("Global SHAP value")
+        ax.set_title(title, loc="left")
+        ax.margins(x=0.15)
+        if not items:
+            ax.text(0.5, 0.5, "No finite SHAP values", ha="center", va="center", transform=ax.transAxes)
+        return _svg(figure, salt)
+
+
+def _swarm_offsets(values: np.ndarray, rng: np.random.Generator, bins: int = 60) -> np.ndarray:
+    """Vertical offsets in [-0.4, 0.4] that widen where values are dense (a beeswarm's look, in O(n))."""
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        density = np.ones_like(values)
+    else:
+        counts, edges = np.histogram(values, bins=bins, range=(low, high))
+        index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
+        density = counts[index] / counts.max()
+    return rng.uniform(-0.4, 0.4, size=values.size) * np.sqrt(density)
+
+
+def _colour_values(features: pd.DataFrame | None, column: str, rows: np.ndarray) -> np.ndarray | None:
+    """Feature values scaled to [0, 1] by rank (robust to outliers); None if not numeric or absent."""
+    if features is None or column not in features.columns:
+        return None
+    series = pd.to_numeric(features[column].iloc[rows], errors="coerce")
+    if series.isna().all():
+        return None
+    return series.rank(pct=True).fillna(0.5).to_numpy()
+
+
+def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.DataFrame | None = None,
+                   top: int = TOP_FEATURES, max_points: int = MAX_POINTS, seed: int = 0) -> str:
+    """One row of points per feature (top ``top`` by mean |SHAP|): where the SHAP values of rows fall.
+
+    At most ``max_points`` rows are drawn per feature (a fixed-seed sample), as a raster layer, so the
+    chart's size does not grow with the rows. With ``features``, points are coloured by feature value.
+    """
+    numeric = local.apply(pd.to_numeric, errors="coerce")
+    importance = numeric.abs().mean().fillna(0.0)
+    columns = list(importance.sort_values(ascending=False, kind="stable").index[:top])
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(numeric))
+    if rows.size > max_points:
+        rows = np.sort(rng.choice(rows, size=max_points, replace=False))
+    with matplotlib.rc_context(_RC):
+        figure = _figure(1.0 + 0.3 * max(len(columns), 1))
+        ax = figure.add_subplot()
+        coloured = None
+        for position, column in enumerate(reversed(columns)):
+            values = numeric[column].to_numpy(dtype=float)[rows]
+            keep = np.isfinite(values)
+            offsets = _swarm_offsets(values[keep], rng)
+            colours = _colour_values(features, column, rows)
+            if colours is not None:
+                coloured = ax.scatter(values[keep], position + offsets, c=colours[keep], cmap="coolwarm",
+                                      vmin=0, vmax=1, s=4, linewidths=0, rasterized=True)
+            else:
+                ax.scatter(values[keep], position + offsets, color=BLUE, s=4, linewidths=0, alpha=0.6,
+                           rasterized=True)
+        ax.axvline(0, color=GREY, linewidth=0.8)
+        ax.set_yticks(range(len(columns)), [_short(c) for c in reversed(columns)])
+        ax.set_xlabel("SHAP value (impact on the model output)")
+        shown = f"{rows.size:,} of {len(numeric):,} rows" if rows.size < len(numeric) else f"{rows.size:,} rows"
+        ax.set_title(f"{title} ({shown})", loc="left")
+        if coloured is not None:
+            bar = figure.colorbar(coloured, ax=ax, ticks=[0, 1], shrink=0.5, aspect=25, pad=0.01)
+            bar.ax.set_yticklabels(["low", "high"])
+            bar.set_label("Feature value")
+        return _svg(figure, salt)
+
+
+def _as_float_list(values: Sequence[Any]) -> list[float] | None:
+    try:
+        return [float(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+
+
+def pdp_chart(entry: Mapping[str, Any], salt: str) -> str:
+    """Partial dependence of the model output on one feature, over the data's distribution."""
+    name = str(entry.get("feature_name", "feature"))
+    grid = list(entry.get("feature_values") or [])
+    distribution = list(entry.get("data_distribution") or [])
+    predictions = [list(p) for p in (entry.get("model_predictions") or [])]
+    headers = list(entry.get("label_headers") or [])
+    numeric_grid = _as_float_list(grid) if entry.get("data_type") != "categorical" else None
+    positions = numeric_grid if numeric_grid is not None else list(range(len(grid)))
+    with matplotlib.rc_context(_RC):
+        figure = _figure(2.6)
+        ax = figure.add_subplot()
+        share = ax.twinx()
+        share.spines["right"].set_visible(True)
+        if len(distribution) == len(positions) and positions:
+            width = (np.ptp(positions) / max(len(positions), 1) * 0.8) if numeric_grid is not None and len(positions) > 1 else 0.8
+            share.bar(positions, distribution, width=width or 0.8, color=GREY, alpha=0.25, zorder=0)
+        share.set_ylabel("Share of rows", color=GREY)
+        share.tick_params(axis="y", colors=GREY)
+        ax.set_zorder(share.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        for i, series in enumerate(predictions):
+            label = headers[i] if i < len(headers) else f"label{i}"
+            numbers = _as_float_list(series) or []
+            if len(numbers) != len(positions):
+                continue
+            style, size = ("-o", 3) if numeric_grid is not None else ("o", 7)
+            ax.plot(positions, numbers, style, markersize=size, linewidth=1.4, label=str(label))
+        if numeric_grid is None:
+            ax.set_xticks(positions, [_short(str(g), 14) for g in grid], rotation=30, ha="right")
+        ax.set_xlabel(_short(name, 60))
+        ax.set_ylabel("Model output")
+        ax.set_title(f"Partial dependence on {_short(name, 60)}", loc="left")
+        if len(predictions) > 1:
+            ax.legend(fontsize=7, loc="best")
+        return _svg(figure, salt)

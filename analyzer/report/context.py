@@ -1,0 +1,63 @@
+"""What a report shows besides analysis.json: run facts, a dataset summary, optional local SHAP values.
+
+Everything here is already computed and small (counts and fractions, never data rows), except the
+optional local SHAP frame, which the charts reduce to a fixed number of points per feature.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analyzer import __version__
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """One facet group (e.g. ``Sex = Female``) and how labels and predictions fall in it."""
+
+    facet: str
+    group: str                                  # readable, e.g. "Female" or "> 40"
+    rows: int
+    proportion: float                           # rows / all rows
+    positive_label_rate: float | None           # observed labels that are positive
+    confusion: tuple[float, float, float, float] | None = None   # TP, FP, FN, TN fractions within the group
+
+
+@dataclass(frozen=True)
+class ModelPerformance:
+    """Model performance over all rows (smclarify's model_performance_report, binary)."""
+
+    metrics: tuple[tuple[str, float], ...]      # (name, value), Clarify's 10 names
+    confusion: tuple[float, float, float, float]  # TP, FP, FN, TN fractions over all rows
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    rows: int
+    features: int
+    label: str | None
+    positive_label: str | None                  # what counts as positive, as text ("1", "> 0.5")
+    label_distribution: tuple[tuple[str, int], ...] = ()   # (label value, rows), most frequent first
+    groups: tuple[GroupStats, ...] = ()
+    performance: ModelPerformance | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReportContext:
+    """The facts about a run that a report needs beyond the analysis document.
+
+    ``config_summary`` is the effective config in brief, as (key, text) lines. ``local_shap`` is a
+    frame shaped like ``explanations_shap/out.csv`` (one column per feature, or ``label__feature``
+    for several outputs); ``local_features`` optionally holds the matching feature values, used only
+    to colour the local summary chart.
+    """
+
+    generated: str = ""                          # date/time text shown under the title
+    tool_version: str = __version__
+    config_summary: tuple[tuple[str, str], ...] = ()
+    dataset: DatasetSummary | None = None
+    local_shap: pd.DataFrame | None = None
+    local_features: pd.DataFrame | None = None
+    shap_warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())   # anything else a reader should know about the run

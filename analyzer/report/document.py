@@ -1,0 +1,264 @@
+"""The report model: one ordered list of sections built from the analysis document and the context.
+
+The notebook, HTML and PDF renderers only lay out these blocks; every number, sentence and chart is
+decided here, so the three formats cannot disagree.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, Union
+
+import pandas as pd
+
+from analyzer.report import charts
+from analyzer.report.context import DatasetSummary, ReportContext
+from analyzer.report.readings import GLOSSARY, reading
+
+DIAGNOSTICS_KEY = "analyzer_diagnostics"   # our extension inside kernel_shap label blocks
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    kind: str = ""          # "", "num", "error", "warn": a style hint for renderers
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    kind: str = ""          # "metrics", "kv", ...
+
+
+@dataclass(frozen=True)
+class Chart:
+    caption: str
+    svg: str
+    kind: str               # "shap-bar", "shap-local", "pdp"
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    kind: str = ""          # "", "note", "warning", "intro" (kept with what follows)
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+Block = Union[Table, Chart, Text, Heading]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blocks: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    generated: str
+    tool_version: str
+    sections: tuple[Section, ...] = field(default=())
+
+    def blocks(self, kind: type) -> list:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, kind)]
+
+
+# -- formatting ---------------------------------------------------------------------------------------
+def format_number(value: Any) -> str:
+    """4 significant digits; Clarify's "Infinity" strings and other text as they are."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        number = float(value)
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "Infinity" if number > 0 else "-Infinity"
+        if number == int(number) and abs(number) < 1e15:
+            return str(int(number))
+        return f"{number:.4g}"
+    return str(value)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _kv(caption: str, pairs: Sequence[tuple[str, str]]) -> Table:
+    return Table(caption, ("Item", "Value"), tuple((Cell(k), Cell(v)) for k, v in pairs), kind="kv")
+
+
+# -- sections -----------------------------------------------------------------------------------------
+def _overview(title: str, context: ReportContext, analysis: Mapping[str, Any]) -> Section:
+    contents = [name for key, name in (("pre_training_bias_metrics", "pre-training bias"),
+                                       ("post_training_bias_metrics", "post-training bias"),
+                                       ("explanations", "explanations")) if key in analysis]
+    blocks: list[Block] = [
+        _kv("Run", [("Generated", context.generated or "—"), ("Tool version", context.tool_version),
+                    ("Analyses", ", ".join(contents) or "none")]),
+    ]
+    if context.config_summary:
+        blocks.append(Table("Effective configuration (in brief)", ("Key", "Value"),
+                            tuple((Cell(k), Cell(v)) for k, v in context.config_summary), kind="kv"))
+    blocks.extend(Text(note, "note") for note in context.notes)
+    return Section("overview", "Overview", tuple(blocks))
+
+
+def _dataset(summary: DatasetSummary) -> Section:
+    pairs = [("Rows", f"{summary.rows:,}"), ("Features", str(summary.features)),
+             ("Label", summary.label or "—")]
+    if summary.positive_label is not None:
+        pairs.append(("Positive label", summary.positive_label))
+    blocks: list[Block] = [_kv("Dataset", pairs)]
+    if summary.label_distribution:
+        blocks.append(Table("Label distribution", ("Label value", "Rows", "Share"), tuple(
+            (Cell(value), Cell(f"{count:,}", "num"), Cell(_percent(count / summary.rows if summary.rows else 0), "num"))
+            for value, count in summary.label_distribution), kind="data"))
+    if summary.groups:
+        blocks.append(Table("Facet groups", ("Facet", "Value or threshold", "Rows", "Share of rows",
+                                             "Positive-label rate"), tuple(
+            (Cell(g.facet), Cell(g.group), Cell(f"{g.rows:,}", "num"), Cell(_percent(g.proportion), "num"),
+             Cell(_percent(g.positive_label_rate), "num")) for g in summary.groups), kind="data"))
+    return Section("dataset", "Dataset", tuple(blocks))
+
+
+def _metric_rows(metrics: Sequence[Mapping[str, Any]]) -> tuple[tuple[Cell, ...], ...]:
+    rows = []
+    for metric in metrics:
+        name = str(metric.get("name", ""))
+        text = reading(name)
+        if metric.get("error") is not None or metric.get("value") is None:
+            error = metric.get("error") or "no value"
+            rows.append((Cell(name), Cell(str(metric.get("description", ""))), Cell("error", "error"),
+                         Cell(f"Not computed: {error}", "error"), Cell(text.concern)))
+        else:
+            rows.append((Cell(name), Cell(str(metric.get("description", ""))),
+                         Cell(format_number(metric["value"]), "num"), Cell(text.meaning), Cell(text.concern)))
+    return tuple(rows)
+
+
+def _bias(section: Mapping[str, Any], key: str, title: str, intro: str) -> Section:
+    label = section.get("label", "")
+    positive = section.get("label_value_or_threshold", "")
+    blocks: list[Block] = [Text(f"{intro} Label: {label}; positive label value or threshold: {positive}. "
+                                "In each table d is the facet value named in its title and a is every other row.", "intro")]
+    for facet, entries in (section.get("facets") or {}).items():
+        for entry in entries:
+            value = entry.get("value_or_threshold", "")
+            blocks.append(Table(f"{facet} = {value}", ("Metric", "Description", "Value", "Reading",
+                                                       "What to look for"),
+                                _metric_rows(entry.get("metrics") or []), kind="metrics"))
+    return Section(key, title, tuple(blocks))
+
+
+def _performance(summary: DatasetSummary) -> Section | None:
+    blocks: list[Block] = []
+    if summary.performance is not None:
+        perf = summary.performance
+        blocks.append(Table("Model performance (all rows)", ("Metric", "Value"),
+                            tuple((Cell(n), Cell(format_number(v), "num")) for n, v in perf.metrics), kind="data"))
+        blocks.append(Table("Binary confusion matrix (fractions of all rows)", ("", "Predicted positive",
+                                                                                "Predicted negative"),
+                            ((Cell("Observed positive"), Cell(format_number(perf.confusion[0]), "num"),
+                              Cell(format_number(perf.confusion[2]), "num")),
+                             (Cell("Observed negative"), Cell(format_number(perf.confusion[1]), "num"),
+                              Cell(format_number(perf.confusion[3]), "num"))), kind="data"))
+    groups = [g for g in summary.groups if g.confusion is not None]
+    if groups:
+        blocks.append(Table("Confusion matrix per facet value (fractions of the group's rows)",
+                            ("Facet", "Value or threshold", "TP", "FP", "FN", "TN"),
+                            tuple((Cell(g.facet), Cell(g.group),
+                                   *(Cell(format_number(x), "num") for x in g.confusion))  # type: ignore[union-attr]
+                                  for g in groups), kind="data"))
+    if not blocks:
+        return None
+    return Section("model-performance", "Model performance", tuple(blocks))
+
+
+def _local_frame(local: pd.DataFrame, label: str, features: Sequence[str], several: bool) -> pd.DataFrame | None:
+    """This output's columns of out.csv (``<feature>_<label>``) renamed to the feature names."""
+    suffixed = {f"{f}_{label}": f for f in features}
+    if all(c in local.columns for c in suffixed):
+        return local[list(suffixed)].rename(columns=suffixed)
+    if not several and all(f in local.columns for f in features):
+        return local[list(features)]
+    return None
+
+
+def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Section:
+    blocks: list[Block] = []
+    kernel = explanations.get("kernel_shap") or {}
+    warnings = list(context.shap_warnings)
+    for label, block in kernel.items():
+        if not isinstance(block, Mapping) or "global_shap_values" not in block:
+            continue
+        values = block["global_shap_values"]
+        salt = f"shap-{_slug(str(label))}"
+        blocks.append(Heading(f"SHAP values for output {label}"))
+        blocks.append(Text(f"Expected value (model output on the baseline): {format_number(block.get('expected_value'))}. "
+                           f"Showing the top {min(charts.TOP_FEATURES, len(values))} of {len(values)} features."))
+        blocks.append(Chart(f"Global SHAP values, output {label}",
+                            charts.shap_bar_chart(values, f"Global SHAP values — {label}", salt), "shap-bar"))
+        if context.local_shap is not None:
+            local = _local_frame(context.local_shap, str(label), list(values), len(kernel) > 1)
+            if local is not None and len(local):
+                blocks.append(Chart(f"Local SHAP values, output {label}",
+                                    charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
+                                                          features=context.local_features), "shap-local"))
+        diagnostics = block.get(DIAGNOSTICS_KEY) or {}
+        warnings.extend(str(w) for w in diagnostics.get("warnings") or [])
+    unique = list(dict.fromkeys(warnings))
+    if unique:
+        blocks.append(Heading("SHAP accuracy warnings"))
+        blocks.extend(Text(w, "warning") for w in unique)
+    pdp = explanations.get("pdp") or []
+    if pdp:
+        blocks.append(Heading("Partial dependence"))
+        for i, entry in enumerate(pdp):
+            name = str(entry.get("feature_name", f"feature {i}"))
+            blocks.append(Chart(f"Partial dependence on {name}",
+                                charts.pdp_chart(entry, f"pdp-{i}-{_slug(name)}"), "pdp"))
+    if not blocks:
+        blocks.append(Text("The explanations section holds no SHAP or PDP results to show."))
+    return Section("explanations", "Explanations", tuple(blocks))
+
+
+def _glossary() -> Section:
+    return Section("glossary", "Glossary", (Table("Terms", ("Term", "Meaning"),
+                                                  tuple((Cell(t), Cell(m)) for t, m in GLOSSARY), kind="glossary"),))
+
+
+def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str) -> Report:
+    """The report for ``analysis`` (the analysis.json document) and ``context``."""
+    sections = [_overview(title, context, analysis)]
+    if context.dataset is not None:
+        sections.append(_dataset(context.dataset))
+    if "pre_training_bias_metrics" in analysis:
+        sections.append(_bias(analysis["pre_training_bias_metrics"], "pre-training-bias", "Pre-training bias",
+                              "Bias in the data and its labels, before any model."))
+    if "post_training_bias_metrics" in analysis:
+        sections.append(_bias(analysis["post_training_bias_metrics"], "post-training-bias", "Post-training bias",
+                              "Bias in the model's predictions."))
+        performance = _performance(context.dataset) if context.dataset is not None else None
+        if performance is not None:
+            sections.append(performance)
+    if "explanations" in analysis:
+        sections.append(_explanations(analysis["explanations"], context))
+    sections.append(_glossary())
+    return Report(title=title, generated=context.generated, tool_version=context.tool_version,
+                  sections=tuple(sections))
