@@ -49,7 +49,8 @@ def _env_number(name: str, default: float, kind: type, minimum: float) -> Any:
     except ValueError:
         value = None
     if value is None or value < minimum:
-        raise ConfigError(f"Environment variable {name}={text!r}: expected a {kind.__name__} >= {minimum}.")
+        noun = "an integer" if kind is int else "a number"
+        raise ConfigError(f"Environment variable {name}={text!r}: expected {noun} >= {minimum}.")
     return value
 
 
@@ -70,7 +71,7 @@ def client_config() -> Any:
     from botocore.config import Config
 
     return Config(
-        retries={"mode": retry_mode(), "max_attempts": max_attempts()},
+        retries={"mode": retry_mode(), "total_max_attempts": max_attempts()},  # "max_attempts" would count retries only
         connect_timeout=_env_number(CONNECT_TIMEOUT_ENV, 10.0, float, 0.1),
         read_timeout=_env_number(READ_TIMEOUT_ENV, 60.0, float, 0.1),
         max_pool_connections=max(10, transfer_concurrency() + 2),

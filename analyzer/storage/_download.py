@@ -14,9 +14,11 @@ from analyzer.storage._failures import storage_failure
 from analyzer.storage._location import S3Location, mirror_path
 from analyzer.storage._scratch import new_scratch_subdir
 from analyzer.storage._selection import is_data_part, part_order
-from analyzer.storage._transfer import KnownSize, transfer_manager
+from analyzer.storage._transfer import KnownObject, transfer_manager
 
 log = logging.getLogger("analyzer.storage")
+
+Object = tuple[str, int, str | None]  # key, size, ETag
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _SPACE_MARGIN = 64 * 1024 * 1024
@@ -26,12 +28,13 @@ def _error_code(exc: BaseException) -> str:
     return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
 
 
-def _head(client: Any, location: S3Location, what: str) -> int | None:
-    """The object's size, or None when no object has exactly this key."""
+def _head(client: Any, location: S3Location, what: str) -> Object | None:
+    """The object's (key, size, etag), or None when no object has exactly this key."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return int(client.head_object(Bucket=location.bucket, Key=location.key)["ContentLength"])
+        head = client.head_object(Bucket=location.bucket, Key=location.key)
+        return location.key, int(head["ContentLength"]), head.get("ETag")
     except ClientError as exc:
         if _error_code(exc) in _NOT_FOUND:
             return None
@@ -40,32 +43,32 @@ def _head(client: Any, location: S3Location, what: str) -> int | None:
         raise storage_failure(exc, location.uri, what, "read") from None
 
 
-def _list(client: Any, location: S3Location, uri: str, what: str) -> list[tuple[str, int]]:
+def _list(client: Any, location: S3Location, uri: str, what: str) -> list[Object]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     found = []
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.as_prefix)
         for page in pages:
-            found.extend((o["Key"], int(o["Size"])) for o in page.get("Contents", ()))
+            found.extend((o["Key"], int(o["Size"]), o.get("ETag")) for o in page.get("Contents", ()))
     except (ClientError, BotoCoreError) as exc:
         raise storage_failure(exc, uri, what, "list") from None
     return found
 
 
-def _objects(client: Any, location: S3Location, uri: str, what: str) -> list[tuple[str, int]]:
-    """(key, size) of the data behind ``uri``: the object itself, or the data part files under it
+def _objects(client: Any, location: S3Location, uri: str, what: str) -> list[Object]:
+    """(key, size, etag) of the data behind ``uri``: the object itself, or the data part files under it
     taken as a directory (``s3://b/data`` means ``data`` or ``data/…``, never ``data2/…``)."""
     if location.key and not location.key.endswith("/"):
-        size = _head(client, location, what)
-        if size is not None:
-            return [(location.key, size)]
+        found = _head(client, location, what)
+        if found is not None:
+            return [found]
     prefix = location.as_prefix
     listed = _list(client, location, uri, what)
     if not listed:
         raise DataError(f"{what} {uri}: no such object, and no objects under the prefix "
                         f"{location.child(prefix).uri}.")
-    selected = [(k, s) for k, s in listed if is_data_part(k[len(prefix):].split("/"))]
+    selected = [o for o in listed if is_data_part(o[0][len(prefix):].split("/"))]
     if not selected:
         raise DataError(f"{what} {uri}: the prefix contains no data files ({len(listed)} marker, hidden or "
                         "_SUCCESS object(s) skipped).")
@@ -79,14 +82,15 @@ def _check_space(directory: Path, needed: int, uri: str, what: str) -> None:
                            f"{free / 1e6:.1f} MB free; set ANALYZER_TMPDIR to a larger volume.")
 
 
-def _download(client: Any, bucket: str, objects: list[tuple[str, int]], root: Path, what: str) -> list[Path]:
+def _download(client: Any, bucket: str, objects: list[Object], root: Path, what: str) -> list[Path]:
     targets = []
     with transfer_manager(client) as manager:
         futures = []
-        for key, size in objects:
+        for key, size, etag in objects:
             target = mirror_path(root, S3Location(bucket, key))
             target.parent.mkdir(parents=True, exist_ok=True)
-            futures.append((key, manager.download(bucket, key, str(target), subscribers=[KnownSize(size)])))
+            known = [KnownObject(size, etag)]
+            futures.append((key, manager.download(bucket, key, str(target), subscribers=known)))
             targets.append(target)
         for key, future in futures:
             try:
@@ -103,10 +107,10 @@ def fetch_s3(uri: str, what: str, content_type: str | None = None) -> list[Path]
     client = s3_client()
     objects = _objects(client, location, uri, what)
     root = new_scratch_subdir("s3")
-    total = sum(size for _, size in objects)
+    total = sum(size for _, size, _ in objects)
     _check_space(root, total, uri, what)
     paths = []
-    for (key, _), path in zip(objects, _download(client, location.bucket, objects, root, what)):
+    for (key, _, _), path in zip(objects, _download(client, location.bucket, objects, root, what)):
         path = normalise_gzip_suffix(path)
         check_content(path, content_type, f"{what} {location.child(key).uri}")
         paths.append(path)
@@ -121,11 +125,11 @@ def fetch_s3_object(uri: str, what: str) -> Path:
     if not location.key or location.key.endswith("/"):
         raise DataError(f"{what} {uri}: expected a single S3 object, got a prefix.")
     client = s3_client()
-    size = _head(client, location, what)
-    if size is None:
+    found = _head(client, location, what)
+    if found is None:
         raise DataError(f"{what} {uri}: no such object (NoSuchKey).")
     root = new_scratch_subdir("s3")
-    _check_space(root, size, uri, what)
-    (path,) = _download(client, location.bucket, [(location.key, size)], root, what)
-    log.info("Downloaded %s (%.1f MB).", uri, size / 1e6)
+    _check_space(root, found[1], uri, what)
+    (path,) = _download(client, location.bucket, [found], root, what)
+    log.info("Downloaded %s (%.1f MB).", uri, found[1] / 1e6)
     return normalise_gzip_suffix(path)

@@ -46,6 +46,9 @@ def _client_error(exc: Exception, uri: str, what: str, action: Action) -> Analyz
     if code in _TRANSIENT or status >= 500:
         return StorageError(f"{where}: S3 kept failing ({code}, HTTP {status}) after {attempts} attempt(s) while "
                             f"{_VERB[action]}; try again later or raise ANALYZER_S3_MAX_ATTEMPTS.")
+    if code == "400" and detail in ("", "Bad Request"):  # HEAD responses carry no error body
+        return StorageError(f"{where}: S3 answered HTTP 400 without details while {_VERB[action]}; expired or "
+                            "malformed credentials (ExpiredToken) are the usual cause.")
     return StorageError(f"{where}: S3 error {code} (HTTP {status}) while {_VERB[action]}: {detail}".rstrip(": "))
 
 

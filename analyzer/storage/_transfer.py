@@ -8,14 +8,18 @@ from s3transfer.subscribers import BaseSubscriber
 from analyzer.storage._client import transfer_config
 
 
-class KnownSize(BaseSubscriber):
-    """Tells s3transfer the object size from the listing, saving one HeadObject per part file."""
+class KnownObject(BaseSubscriber):
+    """Tells s3transfer the size and ETag from the listing, saving one HeadObject per part file
+    (the ETag also makes ranged GETs fail if the object changes mid-download)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, etag: str | None) -> None:
         self._size = size
+        self._etag = etag
 
     def on_queued(self, future: Any, **kwargs: Any) -> None:
         future.meta.provide_transfer_size(self._size)
+        if self._etag and hasattr(future.meta, "provide_object_etag"):  # s3transfer >= 0.11
+            future.meta.provide_object_etag(self._etag)
 
 
 def transfer_manager(client: Any) -> Any:
