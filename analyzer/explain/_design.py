@@ -148,8 +148,9 @@ def coalition_design(m: int, num_samples: int | None, rng: np.random.Generator) 
         draw_sizes.append(sizes)
         masks = np.concatenate(draws)
         sizes_all = np.concatenate(draw_sizes)
-        keys = np.packbits(masks, axis=1)
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        packed = np.ascontiguousarray(np.packbits(masks, axis=1))
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()  # one sortable key per mask
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         is_new = first[inverse] == np.arange(len(masks))
         paired = sizes_all <= num_paired
