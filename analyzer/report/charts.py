@@ -34,6 +34,7 @@ _RC = {
     "svg.image_inline": True,
 }
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_ID_OR_REF = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 
 
@@ -45,6 +46,8 @@ def _svg(figure: Figure, salt: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None}, dpi=RASTER_DPI)
     text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
     text = _METADATA.sub("", text, count=1)   # creator/format RDF: noise in a page, and not ours to vary
+    # Several charts share one HTML page: prefix every id and internal reference with the chart's salt.
+    text = _ID_OR_REF.sub(lambda m: f"{m.group(1)}{salt}-{m.group(2)}", text)
     # Let the page scale the chart to its column: keep the viewBox, drop the fixed size.
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart-svg"', text, count=1)
 

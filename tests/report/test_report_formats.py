@@ -1,0 +1,111 @@
+"""Notebook, HTML and writer: valid notebook with outputs, self-contained page, three files staged."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from report_fixtures import ADULT_FEATURES, adult_analysis, context, local_shap
+
+from analyzer.output import OutputWriter
+from analyzer.report import ReportContext, ReportError, build_report, report_basename, write_reports
+from analyzer.report import writer as report_writer
+from analyzer.report.document import Table
+from analyzer.report.html import render_html
+from analyzer.report.notebook import render_notebook
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def report():
+    return build_report(adult_analysis(), context(local_shap(500)), "Adult <bias> & SHAP")
+
+
+def test_notebook_is_valid_v4_with_outputs_in_it(report) -> None:
+    notebook = nbformat.reads(render_notebook(report), as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.nbformat == 4
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    html_tables = [o for o in outputs if "text/html" in o.data]
+    svgs = [o for o in outputs if "image/svg+xml" in o.data]
+    assert len(html_tables) == len(report.blocks(Table))
+    assert len(svgs) == 4 and all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
+    assert all("text/plain" in o.data for o in outputs)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# Adult \\<bias\\> & SHAP")
+
+
+def test_html_is_self_contained_and_escaped(report) -> None:
+    html = render_html(report)
+    assert html.startswith("<!DOCTYPE html>")
+    # Nothing to fetch: no scripts, stylesheets, fonts or images from anywhere.
+    assert not re.search(r"<script|<link|@import|@font-face", html)
+    assert not re.search(r'(src|href)="(?!#|data:)', html)
+    assert "<title>Adult &lt;bias&gt; &amp; SHAP</title>" in html
+    assert html.count("<svg") == 4 and html.count("<table") == len(report.blocks(Table))
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "duplicate ids across inline charts"
+
+
+def test_user_text_cannot_inject_markup() -> None:
+    analysis = adult_analysis(features=["<script>alert(1)</script>", "ok"])
+    html = render_html(build_report(analysis, ReportContext(), "T"))
+    assert "<script>" not in html
+
+
+def test_report_basename_is_a_safe_file_name() -> None:
+    assert report_basename("report") == "report"
+    assert report_basename("../../etc/my report") == "etc_my_report"
+    assert report_basename("") == report_basename(None) == "report"
+
+
+def test_write_reports_stages_three_files(tmp_path: Path) -> None:
+    writer = OutputWriter(tmp_path)
+    written = write_reports(writer, adult_analysis(), context(), "bias_report", "Bias")
+    assert written == ["bias_report.ipynb", "bias_report.html", "bias_report.pdf"]
+    published = writer.commit()
+    assert sorted(p.name for p in published) == sorted(written)
+    assert (tmp_path / "bias_report.pdf").read_bytes().startswith(b"%PDF-")
+    assert not list(tmp_path.glob(".*")), "nothing left in staging"
+
+
+def test_one_failing_format_leaves_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(html: str) -> bytes:
+        raise OSError("no pango")
+
+    monkeypatch.setattr(report_writer, "render_pdf", broken)
+    writer = OutputWriter(tmp_path)
+    with pytest.raises(ReportError) as caught:
+        write_reports(writer, adult_analysis(), ReportContext(), "report", "T")
+    assert caught.value.written == ["report.ipynb", "report.html"]
+    assert str(caught.value) == "report.pdf: OSError: no pango"
+    assert sorted(p.name for p in writer.commit()) == ["report.html", "report.ipynb"]
+
+
+def test_infinity_and_nan_read_as_in_analysis_json(tmp_path: Path) -> None:
+    analysis = adult_analysis()
+    analysis["pre_training_bias_metrics"]["facets"]["Sex"][0]["metrics"][1]["value"] = float("nan")
+    writer = OutputWriter(tmp_path)
+    write_reports(writer, analysis, ReportContext(), "r", "T")
+    writer.commit()
+    html = (tmp_path / "r.html").read_text()
+    assert "Infinity" in html and "Not computed: no value" in html
+
+
+def test_adult_sized_report_with_local_values_is_small(tmp_path: Path) -> None:
+    """32,561 rows × 14 features of local SHAP values: each format stays under 3 MB."""
+    rows = 32_561
+    features = pd.DataFrame(np.random.default_rng(1).normal(size=(rows, 14)), columns=ADULT_FEATURES)
+    writer = OutputWriter(tmp_path)
+    write_reports(writer, adult_analysis(), context(local_shap(rows), features), "report", "Adult")
+    writer.commit()
+    sizes = {p.suffix: p.stat().st_size for p in tmp_path.iterdir()}
+    assert set(sizes) == {".ipynb", ".html", ".pdf"}
+    assert all(size < 3 * MB for size in sizes.values()), sizes
+    notebook = json.loads((tmp_path / "report.ipynb").read_text())
+    assert notebook["nbformat"] == 4
