@@ -148,6 +148,8 @@ class RemotePredictor:
                 raise self._fail(f"rejected record {start} as too large ({exc}).") from None
             self._shrink(rows // 2, "payload")
             return self._split(frame, start, stop_at, stop)
+        except EndpointError as exc:
+            raise EndpointError(f"{exc.message} (records {start}..{stop_at - 1})") from None
         except ModelFault as exc:
             log.warning("%s failed on a batch of %d records (%s); splitting it.", self.transport.description, rows, exc)
             if not self._fallback_logged:
