@@ -19,6 +19,7 @@ from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, run_job
 from analyzer.runtime import Runtime
+from analyzer.storage import is_s3_uri, publish, scratch_session
 
 log = logging.getLogger("analyzer")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,8 +32,10 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                     "config from <base>/processing/input/config/analysis_config.json, data from dataset_uri "
                     "or <base>/processing/input/data, results to <base>/processing/output (base = /opt/ml).")
     parser.add_argument("--config", type=Path, help="analysis_config.json (default: the processing input)")
-    parser.add_argument("--data", help="dataset file or directory; overrides dataset_uri and the processing input")
-    parser.add_argument("--output", type=Path, help="output directory (default: <base>/processing/output)")
+    parser.add_argument("--data", help="dataset file, directory, s3:// object or prefix; overrides dataset_uri and "
+                                       "the processing input")
+    parser.add_argument("--output", help="output directory, or an s3:// prefix that receives the results only when "
+                                         "the job succeeded, analysis.json last (default: <base>/processing/output)")
     parser.add_argument("--base-dir", help="re-root /opt/ml (also env ANALYZER_BASE_DIR)")
     parser.add_argument("--dataset-type", help="dataset_type for partial (monitor-style) configs without one")
     parser.add_argument("--methods", default="",
@@ -87,17 +90,23 @@ def cmd_run(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
     _configure_logging(args.verbose)
     runtime = Runtime.from_env(args.base_dir)
-    options = JobOptions(
-        runtime=runtime,
-        config_path=args.config or runtime.config_path,
-        output_dir=args.output or runtime.output_dir,
-        data_uri=args.data,
-        dataset_type=args.dataset_type,
-        methods=_methods(args.methods),
-    )
+    output_uri = args.output if is_s3_uri(args.output) else None
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        result = run_job(options)
+        # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
+        with scratch_session() as scratch:
+            options = JobOptions(
+                runtime=runtime,
+                config_path=args.config or runtime.config_path,
+                output_dir=scratch / "output" if output_uri else Path(args.output or runtime.output_dir),
+                data_uri=args.data,
+                dataset_type=args.dataset_type,
+                methods=_methods(args.methods),
+            )
+            result = run_job(options)
+            analysis_at = str(options.output_dir / "analysis.json")
+            if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
+                analysis_at = publish(options.output_dir, output_uri)[-1]
     except AnalyzerError as exc:
         message = f"{exc.kind}: {exc.message}"
         log.error(message)
@@ -113,7 +122,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     log.info("exit_message: %s", result.message)
     runtime.write_message(result.message)
     if result.outputs:
-        print(json.dumps({"analysis": str(options.output_dir / "analysis.json")}))
+        print(json.dumps({"analysis": analysis_at}))
     return 0
 
 
