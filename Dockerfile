@@ -20,8 +20,8 @@ COPY pyproject.toml /src/pyproject.toml
 RUN python -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb')); \
 print('\n'.join(p['build-system']['requires'] + p['project']['dependencies']))" > /requirements.txt
 
-# ---- builder: a virtual env in /opt/venv with the dependencies, then the analyzer itself.
-FROM ${BASE_IMAGE} AS builder
+# ---- deps: a virtual env in /opt/venv with the dependencies only (the big, rarely changing layer).
+FROM ${BASE_IMAGE} AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
@@ -29,11 +29,13 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY --from=requirements /requirements.txt /tmp/requirements.txt
 RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
-# Source last: a code change rebuilds from here in seconds.
+
+# ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
+FROM deps AS wheel
 COPY pyproject.toml README.md* /src/
 COPY config_schema /src/config_schema
 COPY analyzer /src/analyzer
-RUN pip install --no-deps --no-build-isolation /src && rm -rf /src/build
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels /src
 
 # ---- the image
 FROM ${BASE_IMAGE}
@@ -51,13 +53,15 @@ RUN useradd --uid 10001 --gid 0 --home-dir /home/analyzer --create-home \
     && mkdir -p /opt/ml/processing/input/config /opt/ml/processing/input/data \
         /opt/ml/processing/output /opt/ml/output /opt/ml/config \
     && chown -R 10001:0 /opt/ml && chmod -R g+rwX /opt/ml
-COPY --from=builder /opt/venv /opt/venv
+COPY --from=deps /opt/venv /opt/venv
 # MPLCONFIGDIR: matplotlib needs a writable cache; /tmp is the one place that stays writable
 # under `docker run --read-only --tmpfs /tmp`.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
+COPY --from=wheel /wheels /tmp/wheels
+RUN pip install --no-deps --no-cache-dir --disable-pip-version-check /tmp/wheels/*.whl && rm -rf /tmp/wheels
 ARG ANALYZER_USER=10001
 USER ${ANALYZER_USER}
 WORKDIR /home/analyzer
