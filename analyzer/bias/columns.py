@@ -56,7 +56,8 @@ def _castable_to_int(series: pd.Series) -> bool:
     return True
 
 
-def infer_kind(series: pd.Series, values: Sequence[Any] | None, *, name: str | None = None) -> Kind:
+def infer_kind(series: pd.Series, values: Sequence[Any] | None, *, name: str | None = None,
+               frac: float | None = None) -> Kind:
     """Clarify's classification of a column, given the values configured for it.
 
     1. category dtype, or more than one value given: categorical;
@@ -66,7 +67,8 @@ def infer_kind(series: pd.Series, values: Sequence[Any] | None, *, name: str | N
     4. integer dtype: continuous if the uniqueness is at least 0.05, else categorical;
     5. anything else (bool, ...): categorical.
     """
-    frac = uniqueness(series)
+    if frac is None:
+        frac = uniqueness(series)
     kind: Kind = "categorical"
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype) or (values is not None and len(values) > 1):
@@ -165,6 +167,10 @@ class CategoricalColumn:
         # categorical Clarify builds from the whole column.
         self._distinct = pd.Series(uniques, dtype=series.dtype).astype("category")
         self.size = len(series)
+        nan_code = np.flatnonzero(pd.isna(uniques))
+        n_missing = int(np.count_nonzero(np.isin(codes, nan_code))) if nan_code.size else 0
+        #: ``nunique / count`` as Clarify computes it, from the same factorisation.
+        self.uniqueness = float(divide(len(uniques) - nan_code.size, self.size - n_missing))
 
     def distinct_values(self) -> list[Any]:
         """Distinct values in order of first appearance, NaN included (one-vs-rest order)."""

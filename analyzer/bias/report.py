@@ -66,10 +66,19 @@ class Selection:
 
 
 class _Notes:
-    """Collects user-facing warnings: logged, and appended to the caller's list if given."""
+    """Per-section context: collects user-facing warnings (logged, and appended to the
+    caller's list if given) and caches one factorisation per column, which serves both the
+    type inference (uniqueness) and the categorical selection."""
 
     def __init__(self, sink: list[str] | None) -> None:
         self.sink = sink
+        self.columns: dict[str, CategoricalColumn] = {}
+
+    def factorised(self, series: pd.Series, name: str) -> CategoricalColumn:
+        column = self.columns.get(name)
+        if column is None:
+            column = self.columns[name] = CategoricalColumn(series, name)
+        return column
 
     def warn(self, message: str) -> None:
         logger.warning(message)
@@ -126,11 +135,12 @@ def _select(series: pd.Series, name: str, values: Sequence[Any], kind: Kind,
         notes.warn(f"Column {name!r} has no value equal to {before}; converted them to the "
                    f"column's type and matched {after} instead")
 
-    column = CategoricalColumn(series, name)
+    column = notes.factorised(series, name)
     return Selection(column.mask(values, converted), ",".join(map(str, values)), kind)
 
 
-def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Kind | None) -> Kind:
+def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Kind | None,
+          notes: _Notes) -> Kind:
     if forced is not None:
         if forced not in ("categorical", "continuous"):
             raise ConfigError(f"data_type of {name!r} must be 'categorical' or 'continuous', got {forced!r}")
@@ -138,13 +148,16 @@ def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Ki
             raise ConfigError(f"Column {name!r} is forced continuous but has {len(values)} values; "
                               "a continuous column takes a single threshold")
         return forced
-    return infer_kind(series, list(values) if values is not None else None, name=name)
+    frac = None
+    if not pd.api.types.is_float_dtype(series.dtype):  # the factorisation is reused for selection
+        frac = notes.factorised(series, name).uniqueness
+    return infer_kind(series, list(values) if values is not None else None, name=name, frac=frac)
 
 
 def _label_selection(frame: pd.DataFrame, label: str, values: list, forced: Kind | None,
                      notes: _Notes) -> Selection:
     series = _require_column(frame, label, "Label")
-    kind = _kind(series, label, values, forced)
+    kind = _kind(series, label, values, forced, notes)
     try:
         sel = _select(series, label, values, kind, notes)
     except (SelectionError, ValueError) as exc:
@@ -157,7 +170,7 @@ def _label_selection(frame: pd.DataFrame, label: str, values: list, forced: Kind
 def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_sel: Selection,
                      forced: Kind | None, notes: _Notes) -> np.ndarray:
     series = _require_column(frame, predicted, "Predicted label")
-    kind = _kind(series, predicted, values, forced)
+    kind = _kind(series, predicted, values, forced, notes)
     if kind != label_sel.kind:
         raise AnalysisError(KIND_MISMATCH)
     try:
@@ -253,7 +266,7 @@ def resolve(
     facet_kinds = []
     for spec in facets:
         series = _require_column(frame, spec.name, "Facet")
-        kind = _kind(series, spec.name, spec.values, spec.data_type)
+        kind = _kind(series, spec.name, spec.values, spec.data_type, notes)
         if kind == "continuous" and spec.values:
             try:
                 numeric_threshold(list(spec.values))
@@ -356,7 +369,7 @@ def _facet_groups(series: pd.Series, spec: FacetSpec, kind: Kind, notes: _Notes)
             _explain_kind(series, spec.name, "Facet", kind, spec.data_type is not None, values, sel,
                           '"data_type": "continuous" in the facet entry', notes)
             return [(sel.text, sel.mask)]
-        column = CategoricalColumn(series, spec.name)
+        column = notes.factorised(series, spec.name)
         return [(str(v), column.mask([v])) for v in column.distinct_values()]
     except (SelectionError, ValueError) as exc:
         raise AnalysisError(str(exc)) from exc
