@@ -82,7 +82,8 @@ def invoke_with_retries(transport: Transport, body: bytes, content_type: str, ac
             if isinstance(exc, ModelFault) and not retry_model_faults:
                 raise
             if attempt >= policy.max_retries:
-                raise EndpointError(f"{transport.description} failed {attempt + 1} times in a row; last error: "
+                tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                raise EndpointError(f"{transport.description} failed after {tries}; last error: "
                                     f"{exc}. (predictor.max_retries={policy.max_retries})") from None
             delay = policy.delay(attempt)
             log.info("Request to %s failed (%s); retry %d of %d in %.1f s", transport.description, exc,

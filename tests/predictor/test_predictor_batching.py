@@ -75,13 +75,13 @@ def test_a_record_the_model_always_fails_on_stops_the_run_with_its_index():
     with pytest.raises(EndpointError) as caught:
         _predict(plan)
     assert time.monotonic() - began < 10
-    assert "/invocations failed 3 times in a row; last error: HTTP 500: model failed on this input." \
+    assert "/invocations failed after 3 attempts; last error: HTTP 500: model failed on this input." \
            " (predictor.max_retries=2) (records 123..123)" in caught.value.message
 
 
 def test_persistent_unavailability_gives_up_after_max_retries():
     plan = FaultPlan(statuses={i: 503 for i in range(100)})
-    with pytest.raises(EndpointError, match=r"failed 3 times in a row; last error: HTTP 503: injected failure"):
+    with pytest.raises(EndpointError, match=r"failed after 3 attempts; last error: HTTP 503: injected failure"):
         _predict(plan, max_concurrency=1)
     assert len(plan.requests) == 3
 
@@ -100,7 +100,7 @@ def test_nothing_listening_fails_clearly():
     config = analysis_config({"endpoint_url": "http://127.0.0.1:9/invocations", "max_retries": 1})
     with open_predictor(config, feature_names=["x", "tag"]) as model, pytest.raises(EndpointError) as caught:
         model.predict(ROWS.iloc[:3])
-    assert caught.value.message.startswith("http://127.0.0.1:9/invocations failed 2 times in a row; last error: "
+    assert caught.value.message.startswith("http://127.0.0.1:9/invocations failed after 2 attempts; last error: "
                                            "connection failed: ConnectionRefusedError")
 
 

@@ -77,8 +77,8 @@ def test_model_errors_come_back_typed_and_the_endpoint_is_still_deleted(services
         predictor = {k: v for k, v in _shadow(model_name="faulty").items() if k not in ("label", "probability")}
         config = analysis_config({**predictor, "accept_type": "text/csv", "max_retries": 1})
         frame = FRAME[["Age"]].assign(Age=np.arange(len(FRAME), dtype=float))
-        with pytest.raises(EndpointError, match=r"endpoint 'sm-clarify-faulty-\d+-[0-9a-f]{4}' failed 2 times in a "
-                                                r"row; last error: ModelError: .*\(records 7..7\)"):
+        with pytest.raises(EndpointError, match=r"endpoint 'sm-clarify-faulty-\d+-[0-9a-f]{4}' failed after 2 attempts; "
+                                                r"last error: ModelError: .*\(records 7..7\)"):
             with open_predictor(config, feature_names=["Age"]) as predictor:
                 predictor.predict(frame)
     assert _leftovers(sm) == ([], [])
