@@ -158,39 +158,59 @@ def _as_float_list(values: Sequence[Any]) -> list[float] | None:
         return None
 
 
+def _pdp_series(entry: Mapping[str, Any], size: int) -> list[tuple[str, list[float]]]:
+    """(output name, predictions) for each model output whose length matches the grid."""
+    headers = list(entry.get("label_headers") or [])
+    out = []
+    for i, series in enumerate(entry.get("model_predictions") or []):
+        numbers = _as_float_list(list(series)) or []
+        if len(numbers) == size:
+            out.append((str(headers[i]) if i < len(headers) else f"label{i}", numbers))
+    return out
+
+
 def pdp_chart(entry: Mapping[str, Any], salt: str) -> str:
-    """Partial dependence of the model output on one feature, over the data's distribution."""
+    """Partial dependence of the model output on one feature, over the data's distribution.
+
+    Numerical features: a line per model output over grey bars of the data's share per grid point.
+    Categorical features: coloured bars of the model output per category, the data's share as grey
+    diamonds (bars on bars would hide each other).
+    """
     name = str(entry.get("feature_name", "feature"))
     grid = list(entry.get("feature_values") or [])
-    distribution = list(entry.get("data_distribution") or [])
-    predictions = [list(p) for p in (entry.get("model_predictions") or [])]
-    headers = list(entry.get("label_headers") or [])
+    distribution = _as_float_list(list(entry.get("data_distribution") or [])) or []
     numeric_grid = _as_float_list(grid) if entry.get("data_type") != "categorical" else None
     positions = numeric_grid if numeric_grid is not None else list(range(len(grid)))
+    series = _pdp_series(entry, len(positions))
     with matplotlib.rc_context(_RC):
         figure = _figure(2.6)
         ax = figure.add_subplot()
         share = ax.twinx()
         share.spines["right"].set_visible(True)
-        if len(distribution) == len(positions) and positions:
-            width = (np.ptp(positions) / max(len(positions), 1) * 0.8) if numeric_grid is not None and len(positions) > 1 else 0.8
-            share.bar(positions, distribution, width=width or 0.8, color=GREY, alpha=0.25, zorder=0)
+        has_share = len(distribution) == len(positions) and bool(positions)
+        if numeric_grid is not None:
+            if has_share:
+                width = np.ptp(positions) / len(positions) * 0.8 if len(positions) > 1 else 0.8
+                share.bar(positions, distribution, width=width or 0.8, color=GREY, alpha=0.25)
+            for label, numbers in series:
+                ax.plot(positions, numbers, "-o", markersize=3, linewidth=1.4, label=label)
+        else:
+            width = 0.8 / max(len(series), 1)
+            for k, (label, numbers) in enumerate(series):
+                offsets = [p - 0.4 + width * (k + 0.5) for p in positions]
+                ax.bar(offsets, numbers, width=width * 0.9, label=label)
+            if has_share:
+                share.plot(positions, distribution, "D", color=GREY, markersize=5)
+            ax.set_xticks(positions, [_short(str(g), 14) for g in grid], rotation=30, ha="right")
         share.set_ylabel("Share of rows", color=GREY)
         share.tick_params(axis="y", colors=GREY)
-        ax.set_zorder(share.get_zorder() + 1)
-        ax.patch.set_visible(False)
-        for i, series in enumerate(predictions):
-            label = headers[i] if i < len(headers) else f"label{i}"
-            numbers = _as_float_list(series) or []
-            if len(numbers) != len(positions):
-                continue
-            style, size = ("-o", 3) if numeric_grid is not None else ("o", 7)
-            ax.plot(positions, numbers, style, markersize=size, linewidth=1.4, label=str(label))
-        if numeric_grid is None:
-            ax.set_xticks(positions, [_short(str(g), 14) for g in grid], rotation=30, ha="right")
+        share.set_ylim(0, max(distribution, default=0) * 1.15 or 1)   # room above the tallest marker
+        if numeric_grid is not None:
+            ax.set_zorder(share.get_zorder() + 1)   # the lines above the distribution's bars
+            ax.patch.set_visible(False)
         ax.set_xlabel(_short(name, 60))
         ax.set_ylabel("Model output")
         ax.set_title(f"Partial dependence on {_short(name, 60)}", loc="left")
-        if len(predictions) > 1:
+        if len(series) > 1:
             ax.legend(fontsize=7, loc="best")
         return _svg(figure, salt)

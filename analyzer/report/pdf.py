@@ -2,22 +2,28 @@
 
 WeasyPrint (PyPI; needs Debian's Pango) reads the page's print rules: A4, page numbers, and
 ``break-inside: avoid`` on every table and chart block so none is cut across pages. It draws the
-inline SVG charts as vectors. No network is used: the page references nothing outside itself, and
-a URL fetcher that refuses everything makes sure of it.
+inline SVG charts as vectors, with the raster layers of dense charts as embedded PNG ``data:``
+URIs. The page references nothing else, and the URL fetcher allows ``data:`` only, so the PDF
+step can never reach a network or the file system.
 """
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 log = logging.getLogger("analyzer.report")
 
 
-class OfflineOnly(Exception):
-    pass
+def _data_only_fetcher(weasyprint: Any) -> Any:
+    if hasattr(weasyprint, "URLFetcher"):                       # WeasyPrint >= 66
+        return weasyprint.URLFetcher(allowed_protocols={"data"})
 
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:     # older releases: a plain function
+        if not url.startswith("data:"):
+            raise ValueError(f"the report must not load {url}")
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
 
-def _no_fetch(url: str, *args: object, **kwargs: object) -> dict:
-    raise OfflineOnly(f"the report must not load {url}")
+    return fetch
 
 
 def render_pdf(html: str) -> bytes:
@@ -27,5 +33,5 @@ def render_pdf(html: str) -> bytes:
     # WeasyPrint logs each CSS feature it skips at WARNING; for our fixed page that is noise.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch)
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher(weasyprint))
     return document.write_pdf()

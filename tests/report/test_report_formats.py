@@ -109,3 +109,38 @@ def test_adult_sized_report_with_local_values_is_small(tmp_path: Path) -> None:
     assert all(size < 3 * MB for size in sizes.values()), sizes
     notebook = json.loads((tmp_path / "report.ipynb").read_text())
     assert notebook["nbformat"] == 4
+
+
+def test_pdf_engine_fetches_nothing(tmp_path: Path) -> None:
+    """An http or file reference in the page is neither requested nor read; data: URIs still work."""
+    import http.server
+    import threading
+
+    from analyzer.report.pdf import render_pdf
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        secret = tmp_path / "secret.css"
+        secret.write_text("body { background: red; }")
+        html = (f'<html><head><link rel="stylesheet" href="{secret.as_uri()}"></head><body>'
+                f'<img src="http://127.0.0.1:{server.server_port}/x.png">'
+                '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">x</body></html>')
+        assert render_pdf(html).startswith(b"%PDF-")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert hits == []
