@@ -5,13 +5,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
+from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import ConfigError, EndpointError, Interrupted
+from analyzer.explanations import ExplanationResult
 from analyzer.labels import predicted_labels_from_column
 from analyzer.output import OutputWriter, to_json_text
+from analyzer.predictor import Predictor
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -43,40 +47,52 @@ def _check_supported(config: AnalysisConfig) -> None:
     shap = config.methods.shap
     if shap and (shap.text_config or shap.image_config):
         unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
-    if config.methods.needs_explanations:
-        unsupported.append("SHAP and PDP explanations (methods.shap / methods.pdp)")
     if unsupported:
         raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
     if config.segment_config:
         log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
 
 
-def _predicted_labels(config: AnalysisConfig, dataset: Dataset) -> Dataset:
-    """Post-training bias needs a predicted label per row: from the data, or from the model (Clarify's
-    order: start the shadow endpoint, get predictions, delete it, then compute the metrics)."""
-    if dataset.predicted_label is None:
-        from analyzer.predictor import open_predictor, predicted_labels
+def _with_predictions(dataset: Dataset, column: str, labels: Any) -> Dataset:
+    return Dataset(frame=dataset.frame.assign(**{column: labels}), features=dataset.features, label=dataset.label,
+                   predicted_label=column, facets=dataset.facets, group_variable=dataset.group_variable,
+                   join_column=dataset.join_column)
 
-        if config.predictor is None:
+
+def _predicted_labels(config: AnalysisConfig, dataset: Dataset, predictor: Predictor | None) -> Dataset:
+    """Post-training bias needs a predicted label per row: from the data, or from the model."""
+    if dataset.predicted_label is None:
+        if predictor is None:
             raise EndpointError("Post-training bias needs predictions: give predictor, or put them in the data "
                                 "('predicted_label' or 'predicted_label_dataset_uri').")
+        from analyzer.predictor import predicted_labels
+
         log.info("Getting predictions from the endpoint")
-        with open_predictor(config, feature_names=dataset.features) as predictor:
-            output = predictor.predict(dataset.feature_frame())
+        output = predictor.predict(dataset.feature_frame())
         column = "predicted_label"
         while column in dataset.frame.columns:  # never overwrite a data column
             column = f"_{column}"
-        frame = dataset.frame.assign(**{column: predicted_labels(output, config)})
-        return Dataset(frame=frame, features=dataset.features, label=dataset.label, predicted_label=column,
-                       facets=dataset.facets, group_variable=dataset.group_variable, join_column=dataset.join_column)
+        return _with_predictions(dataset, column, predicted_labels(output, config))
     column = dataset.predicted_label
     labels = predicted_labels_from_column(dataset.frame[column], config.probability_threshold)
-    if labels is dataset.frame[column]:
-        return dataset
-    frame = dataset.frame.copy()
-    frame[column] = labels
-    return Dataset(frame=frame, features=dataset.features, label=dataset.label, predicted_label=column,
-                   facets=dataset.facets, group_variable=dataset.group_variable, join_column=dataset.join_column)
+    return dataset if labels is dataset.frame[column] else _with_predictions(dataset, column, labels)
+
+
+def _needs_model(config: AnalysisConfig, dataset: Dataset) -> bool:
+    methods = config.methods
+    return methods.needs_explanations or (methods.post_training_bias is not None and dataset.predicted_label is None)
+
+
+@contextmanager
+def _model(config: AnalysisConfig, dataset: Dataset) -> Iterator[Predictor | None]:
+    """One predictor session for everything that needs the model; none when nothing does."""
+    if not _needs_model(config, dataset):
+        yield None
+        return
+    from analyzer.predictor import open_predictor
+
+    with open_predictor(config, feature_names=dataset.features) as predictor:
+        yield predictor
 
 
 def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> dict[str, Any]:
@@ -98,27 +114,42 @@ def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[s
     )
 
 
-def analyse(config: AnalysisConfig, dataset: Dataset, seen: list[Dataset] | None = None) -> dict[str, Any]:
-    """Every requested analysis, in Clarify's order, as the analysis.json document.
+@dataclass
+class Analysis:
+    """The in-memory result every output is written from."""
 
-    ``seen``, when given, receives the dataset with its predicted labels (for the report's statistics).
-    """
-    analysis: dict[str, Any] = {"version": "1.0"}
+    document: dict[str, Any]
+    dataset: Dataset                          # with the predicted labels when post-training ran
+    explanations: ExplanationResult | None = None
+
+
+def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
+    """Every requested analysis, in Clarify's order: the model (shadow endpoint) is used for
+    post-training predictions and explanations, and released before the pre-training metrics."""
     methods = config.methods
-    if methods.post_training_bias is not None:
-        log.info("Calculating post-training bias metrics")
-        dataset = _predicted_labels(config, dataset)
-        if seen is not None:
-            seen.append(dataset)
-        analysis["post_training_bias_metrics"] = _bias(config, dataset, "post_training", methods.post_training_bias)
+    post = pre = explained = None
+    with _model(config, dataset) as predictor:
+        if methods.post_training_bias is not None:
+            log.info("Calculating post-training bias metrics")
+            dataset = _predicted_labels(config, dataset, predictor)
+            post = _bias(config, dataset, "post_training", methods.post_training_bias)
+        if methods.needs_explanations:
+            from analyzer.explanations import run_explanations
+
+            explained = run_explanations(config, dataset, predictor)
     if methods.pre_training_bias is not None:
         log.info("Calculating pre-training bias metrics")
-        analysis["pre_training_bias_metrics"] = _bias(config, dataset, "pre_training", methods.pre_training_bias)
-    return analysis
+        pre = _bias(config, dataset, "pre_training", methods.pre_training_bias)
+    document: dict[str, Any] = {"version": "1.0"}
+    for key, section in (("post_training_bias_metrics", post), ("pre_training_bias_metrics", pre)):
+        if section is not None:
+            document[key] = section
+    if explained is not None:
+        document["explanations"] = explained.section()
+    return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
-def _write_reports(writer: OutputWriter, config: AnalysisConfig, dataset: Dataset, analysis: dict[str, Any],
-                   predicted: Dataset | None) -> str | None:
+def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis) -> str | None:
     """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
     people may want the reports, but analysis.json must not be lost for them."""
     try:
@@ -126,9 +157,17 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, dataset: Datase
 
         if config.methods.needs_bias:
             log.info("Calculating bias statistics for report")
-        labels = predicted.frame[predicted.predicted_label] if predicted and predicted.predicted_label else None
-        context = build_context(config, predicted or dataset, predicted_labels=labels)
-        write_reports(writer, analysis, context, config.methods.report.name, config.methods.report.title)
+        dataset = analysis.dataset
+        labels = dataset.frame[dataset.predicted_label] if dataset.predicted_label else None
+        explained = analysis.explanations
+        context = build_context(
+            config, dataset, predicted_labels=labels,
+            local_shap=explained.local_values() if explained else None,
+            local_features=dataset.feature_frame() if explained else None,
+            shap_warnings=explained.explanation.kernel_shap.warnings
+            if explained and explained.explanation.kernel_shap else (),
+        )
+        write_reports(writer, analysis.document, context, config.methods.report.name, config.methods.report.title)
     except Interrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
@@ -148,6 +187,8 @@ def run_job(options: JobOptions) -> JobResult:
     if host != hosts[0]:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
         log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
+        if runtime.read_json(runtime.processing_job_config_path) is not None:  # only inside a processing job
+            follow(hosts[0])   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
@@ -159,18 +200,19 @@ def run_job(options: JobOptions) -> JobResult:
     try:
         log.info("Running Python / Pandas based analyzer.")
         dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        seen: list[Dataset] = []
-        analysis = analyse(config, dataset, seen)
-        writer.write_json("analysis.json", analysis)
+        analysis = analyse(config, dataset)
+        if analysis.explanations is not None:
+            analysis.explanations.write(writer)
+        writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", dict(config.raw))
-        report_error = _write_reports(writer, config, dataset, analysis, seen[-1] if seen else None)
+        report_error = _write_reports(writer, config, analysis)
         outputs = writer.commit()
     except BaseException:
         writer.discard()
         raise
-    log.info("Collected analyses: \n%s", to_json_text(analysis))
+    log.info("Collected analyses: \n%s", to_json_text(analysis.document))
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
     if report_error:
-        return JobResult(analysis=analysis, outputs=outputs, report_error=report_error,
+        return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error,
                          message=f"{SUCCESS_MESSAGE} (report not written: {report_error})")
-    return JobResult(analysis=analysis, outputs=outputs)
+    return JobResult(analysis=analysis.document, outputs=outputs)

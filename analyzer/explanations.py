@@ -1,0 +1,113 @@
+"""The explainability stage: config + dataset + predictor → Kernel SHAP / PDP results and their files.
+
+The glue between the config and the numeric layer in :mod:`analyzer.explain`, which knows nothing of
+configs, files or endpoints.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analyzer.config import JSON, JSONLINES, PARQUET, AnalysisConfig
+from analyzer.data import Dataset
+from analyzer.data.csv_reader import read_csv
+from analyzer.data.parquet_reader import read_parquet
+from analyzer.errors import EndpointError
+from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
+from analyzer.output import OutputWriter
+from analyzer.predictor import Predictor
+
+log = logging.getLogger("analyzer.explain")
+
+LOCAL_VALUES_FILE = "explanations_shap/out.csv"
+BASELINE_FILE = "explanations_shap/baseline.csv"
+
+
+def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> pd.DataFrame:
+    """A baseline given as a file (local path or S3 URI), in the dataset's format, features only."""
+    from analyzer.storage import fetch
+
+    files = fetch(uri, what="SHAP baseline")
+    kind = config.dataset_type
+    if kind == PARQUET:
+        return parse_baseline(read_parquet(files, None).values.tolist(), features, dataset_type=kind)
+    if kind in (JSONLINES, JSON):
+        text = "".join(path.read_text(encoding="utf-8") for path in files)
+        document = [line for line in text.splitlines() if line.strip()] if kind == JSONLINES else json.loads(text)
+        return parse_baseline(document, features, dataset_type=kind, features=config.features)
+    rows = read_csv(files, list(features.columns))  # a header row equal to the feature names is skipped
+    return parse_baseline(rows.values.tolist(), features, dataset_type=kind)
+
+
+def _model_scores(predictor: Predictor):
+    """The callable Kernel SHAP and PDP evaluate: frame → (n, D) scores (numeric labels when the model
+    returns no scores, e.g. a regression model)."""
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        output = predictor.predict(frame)
+        if output.scores is not None:
+            return output.scores
+        try:
+            return np.asarray(output.labels, dtype=float).reshape(len(frame), -1)
+        except (TypeError, ValueError):
+            raise EndpointError("SHAP and PDP explain numeric model outputs, but the model returned labels "
+                                f"such as {output.labels[:3].tolist()}; set predictor.probability to the "
+                                "scores.") from None
+
+    return predict
+
+
+@dataclass
+class ExplanationResult:
+    explanation: Explanation
+    dataset: Dataset
+
+    def section(self) -> dict:
+        return self.explanation.explanations()
+
+    def local_values(self) -> pd.DataFrame | None:
+        join = self.dataset.join_column
+        values = self.dataset.frame[join].to_numpy() if join else None
+        return self.explanation.local_values_frame(join_column=join, join_values=values)
+
+    def write(self, writer: OutputWriter) -> None:
+        baseline = self.explanation.baseline_frame()
+        if baseline is not None:
+            writer.write_csv(BASELINE_FILE, baseline)
+            log.info("Wrote baseline used to compute explanations to: %s", writer.output_dir / BASELINE_FILE)
+        local = self.local_values()
+        if local is not None:
+            writer.write_csv(LOCAL_VALUES_FILE, local)
+            log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
+
+
+def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predictor) -> ExplanationResult:
+    features = dataset.feature_frame()
+    labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
+    rows = predictor.max_rows_per_call
+    shap = pdp = None
+    if config.methods.shap is not None:
+        s = config.methods.shap
+        baseline = None
+        if isinstance(s.baseline, str):
+            baseline = _baseline_file(s.baseline, config, features)
+        elif s.baseline is not None:
+            baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
+                                      features=config.features)
+        log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
+        log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
+        shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
+                            agg_method=s.agg_method, use_logit=s.use_logit,
+                            save_local_shap_values=s.save_local_shap_values,
+                            features_to_explain=s.features_to_explain, label_names=labels, max_rows_per_call=rows)
+    if config.methods.pdp is not None:
+        p = config.methods.pdp
+        log.info("Calculating partial dependence plots")
+        pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
+                          label_names=labels, max_rows_per_call=rows)
+    explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp)
+    return ExplanationResult(explanation=explanation, dataset=dataset)
