@@ -32,6 +32,7 @@ def render_pdf(html: str) -> bytes:
 
     # WeasyPrint logs each CSS feature it skips at WARNING; for our fixed page that is noise.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher(weasyprint))
     return document.write_pdf()
