@@ -96,7 +96,7 @@ class SageMakerRuntimeTransport:
         if code == "ModelError" or status in (400, 424):
             if code == "ValidationException" and "not found" in message.lower():
                 return EndpointError(f"{self.description}: {text}")
-            return ModelFault(text)
+            return ModelFault(text, transient=not isinstance(original, int) or original >= 500)
         return EndpointError(f"{self.description} refused the request: {text}")
 
     def close(self) -> None:

@@ -29,7 +29,12 @@ class Retryable(TransportError):
 
 
 class ModelFault(TransportError):
-    """The model rejected this input (500 or a 4xx): a smaller batch may isolate the bad record."""
+    """The model rejected this input (500 or a 4xx): a smaller batch may isolate the bad record.
+    ``transient`` faults (5xx) are retried for a single record; a 4xx answer would only repeat."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class Cancelled(Exception):
@@ -47,14 +52,14 @@ class Transport(Protocol):
 
 def error_for_status(status: int, detail: str, where: str) -> Exception:
     """The typed error for a non-2xx HTTP answer."""
-    text = f"HTTP {status}: {detail[:500]}"
+    text = f"HTTP {status}: {detail[:300]}"
     if status == 413:
         return PayloadTooLarge(text)
     if status in (408, 429, 502, 503, 504):
         return Retryable(text)
     if status in (401, 403, 404, 405):
         return EndpointError(f"{where} refused the request ({text}); check the endpoint address and permissions.")
-    return ModelFault(text)
+    return ModelFault(text, transient=status >= 500)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def invoke_with_retries(transport: Transport, body: bytes, content_type: str, ac
         except (Retryable, ModelFault) as exc:
             if isinstance(exc, ModelFault) and not retry_model_faults:
                 raise
-            if attempt >= policy.max_retries:
+            if attempt >= policy.max_retries or (isinstance(exc, ModelFault) and not exc.transient):
                 tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                 raise EndpointError(f"{transport.description} failed after {tries}; last error: "
                                     f"{exc}. (predictor.max_retries={policy.max_retries})") from None
