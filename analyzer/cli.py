@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from analyzer.cluster import leading
 from analyzer.config import read_config_file, validate
 from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
@@ -94,7 +95,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
-        with scratch_session() as scratch:
+        with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
             options = JobOptions(
                 runtime=runtime,
                 config_path=args.config or runtime.config_path,
