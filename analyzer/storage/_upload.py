@@ -18,7 +18,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any, Sequence
 
-from analyzer.errors import AnalyzerError, StorageError
+from analyzer.errors import AnalyzerError
 from analyzer.storage._client import s3_client
 from analyzer.storage._failures import storage_failure
 from analyzer.storage._location import S3Location

@@ -168,7 +168,8 @@ def test_joined_facet_and_prediction_datasets(tmp_path: Path, s3: Any, bucket: s
     files["facet/facet.csv"] = facet.to_csv(index=False, header=False).encode()
     files["pred/part-0.csv"] = predictions.to_csv(index=False, header=False).encode()
     _store(s3, bucket, "j", tmp_path / "j", files)
-    common = {**ADULT, "label_values_or_threshold": [1], "joinsource_name_or_index": "id", "facet_headers": ["id", "Sex"],
+    common = {**ADULT, "label_values_or_threshold": [1], "joinsource_name_or_index": "id",
+              "facet_headers": ["id", "Sex"],
               "predicted_label_headers": ["id", "score"], "predicted_label": "score", "probability_threshold": 0.6,
               "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}
     local = {**common, "facet_dataset_uri": str(tmp_path / "j" / "facet" / "facet.csv"),
@@ -222,5 +223,6 @@ def test_missing_inputs_name_the_uri(tmp_path: Path, s3: Any, bucket: str, base_
         f"ClientError: dataset s3://{bucket}/nothing/: no such object, and no objects under the prefix "
         f"s3://{bucket}/nothing/.")
     assert _job(tmp_path, ADULT, "s3://no-such-bucket-z/x.csv", str(tmp_path / "out"), "s3") == 5
-    assert "the bucket 'no-such-bucket-z' does not exist (NoSuchBucket)" in (base_dir / "output" / "message").read_text()
+    message = (base_dir / "output" / "message").read_text()
+    assert "the bucket 'no-such-bucket-z' does not exist (NoSuchBucket)" in message
     assert not (tmp_path / "out" / "analysis.json").exists()
