@@ -137,14 +137,14 @@ def _in_process(job_factory: Any, config: bytes, data: Path, tmp_path: Path) -> 
     return (out / "analysis.json").read_bytes()
 
 
-def _bias_configs(job: Any, prefix: str) -> tuple[Any, Any]:
+def _bias_configs(job: Any, prefix: str, positive: Any = ">50K") -> tuple[Any, Any]:
     from sagemaker import clarify
 
     data_config = clarify.DataConfig(
         s3_data_input_path=_upload(job.data_path, f"{prefix}/input/data.csv"),
         s3_output_path=f"s3://{BUCKET}/{prefix}/output",
         label="Target", headers=job.config["headers"], dataset_type="text/csv")
-    bias_config = clarify.BiasConfig(label_values_or_threshold=[">50K"], facet_name="Sex",
+    bias_config = clarify.BiasConfig(label_values_or_threshold=[positive], facet_name="Sex",
                                      facet_values_or_threshold=["Female"], group_name="Group")
     return data_config, bias_config
 
@@ -173,3 +173,130 @@ def test_two_instances_the_leader_computes_and_the_job_completes(
     analysis = _get("two/output/analysis.json")
     expected = _in_process(job_factory, _get("two/output/analysis_config.json"), example_job.data_path, tmp_path)
     assert analysis == expected
+
+
+# ---- post-training bias with predictions from a model reachable over the network ---------------
+
+MODEL_NETWORK = "sagemaker-local"   # the network the SDK's compose file puts the job containers on
+FEATURES = ["Age", "Sex", "Hours per week", "Group"]
+MODEL_READY_TIMEOUT_S = 60
+
+
+def numeric_label_rows(job_factory: Any) -> list[list[Any]]:
+    """The example with Target as 1/0, the model's predicted labels (scores > threshold → 1)."""
+    return [row[:-1] + [int(row[-1] == ">50K")] for row in job_factory.rows()]
+
+
+@pytest.fixture
+def model_server(docker_client: Any, analyzer_image: str, job_factory: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """scripts/model_server/serve.py with a small scikit-learn model, in a container on the SDK's
+    compose network (reached by name from the job) with its port also published on 127.0.0.1
+    (reached by the in-process run). The analyzer image has everything serve.py needs."""
+    import time
+    import uuid
+
+    import docker
+    import joblib
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame(numeric_label_rows(job_factory), columns=job_factory.config()["headers"])
+    model = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(), ["Sex", "Group"])], remainder="passthrough"),
+                          LogisticRegression(max_iter=1000))
+    model.fit(frame[FEATURES], frame["Target"])
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    joblib.dump(model, model_dir / "model.joblib")
+    (model_dir / "model_meta.json").write_text(json.dumps({"feature_names": FEATURES, "categorical": ["Sex", "Group"]}))
+    try:
+        docker_client.networks.get(MODEL_NETWORK)
+    except docker.errors.NotFound:
+        docker_client.networks.create(MODEL_NETWORK, driver="bridge")
+    name = f"clarify-model-{uuid.uuid4().hex[:8]}"
+    server_dir = Path(__file__).resolve().parents[2] / "scripts" / "model_server"
+    container = docker_client.containers.run(
+        analyzer_image, entrypoint=["python", "/srv/serve.py", "--model-dir", "/opt/ml/model"], name=name,
+        detach=True, network=MODEL_NETWORK, ports={"8080/tcp": ("127.0.0.1", None)},
+        volumes={str(model_dir): {"bind": "/opt/ml/model", "mode": "ro"},
+                 str(server_dir): {"bind": "/srv", "mode": "ro"}})
+    try:
+        deadline = time.monotonic() + MODEL_READY_TIMEOUT_S
+        while b"listening on" not in container.logs():
+            assert time.monotonic() < deadline, container.logs()[-2000:]
+            time.sleep(0.2)
+        container.reload()
+        port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
+        yield {"in_network": f"http://{name}:8080/invocations", "local": f"http://127.0.0.1:{port}/invocations"}
+    finally:
+        container.remove(force=True)
+
+
+def _run_with_model_server(processor_factory: Any, data_config: Any, config: dict[str, Any],
+                           model_server: dict[str, str], job: Any, job_factory: Any, tmp_path: Path,
+                           prefix: str) -> tuple[bytes, bytes]:
+    """Run the SDK-generated ``config`` with our extension key endpoint_url pointing at the model
+    server instead of a shadow endpoint (the SDK's early validation does not know the key, so it is
+    skipped); return (analysis.json from S3, analysis.json of the same job in-process)."""
+    for key in ("model_name", "instance_type", "initial_instance_count"):   # alternatives to endpoint_url
+        config["predictor"].pop(key, None)
+    config["predictor"]["endpoint_url"] = model_server["in_network"]
+    processor = processor_factory()
+    processor.skip_early_validation = True
+
+    with sdk_pipes_left_open():
+        processor._run(data_config, config, wait=True, logs=False, job_name=None, kms_key=None,
+                       experiment_config=None)
+
+    in_process_config = json.loads(_get(f"{prefix}/output/analysis_config.json"))
+    in_process_config["predictor"]["endpoint_url"] = model_server["local"]
+    expected = _in_process(job_factory, json.dumps(in_process_config).encode(), job.data_path, tmp_path)
+    return _get(f"{prefix}/output/analysis.json"), expected
+
+
+def test_run_bias_with_a_model_over_the_network(
+        processor_factory: Any, job_factory: Any, model_server: dict[str, str], tmp_path: Path,
+        quiet_logging: None) -> None:
+    from sagemaker import clarify
+
+    job = job_factory.make(job_factory.config(), numeric_label_rows(job_factory), name="numeric")
+    data_config, bias_config = _bias_configs(job, "post", positive=1)
+    model_config = clarify.ModelConfig(model_name="adult-logreg", instance_type="ml.m5.xlarge", instance_count=1,
+                                       content_type="text/csv", accept_type="text/csv")
+    label_config = clarify.ModelPredictedLabelConfig(probability_threshold=0.4)
+    config = clarify._AnalysisConfigGenerator.bias(data_config, bias_config, model_config, label_config)
+
+    analysis, expected = _run_with_model_server(processor_factory, data_config, config, model_server, job,
+                                                job_factory, tmp_path, "post")
+
+    assert analysis == expected
+    document = json.loads(analysis)
+    post = document["post_training_bias_metrics"]["facets"]["Sex"][0]["metrics"]
+    assert len(post) == 13 and any(m["value"] is not None for m in post)
+    assert "pre_training_bias_metrics" in document
+
+
+def test_run_explainability_with_a_model_over_the_network(
+        processor_factory: Any, job_factory: Any, model_server: dict[str, str], tmp_path: Path,
+        quiet_logging: None) -> None:
+    from sagemaker import clarify
+
+    job = job_factory.make(job_factory.config(), numeric_label_rows(job_factory)[:30], name="explain")
+    data_config, _ = _bias_configs(job, "explain", positive=1)
+    model_config = clarify.ModelConfig(model_name="adult-logreg", instance_type="ml.m5.xlarge", instance_count=1,
+                                       content_type="text/csv", accept_type="text/csv")
+    shap_config = clarify.SHAPConfig(baseline=[[40, "Male", 40, "a"]], num_samples=16, agg_method="mean_abs",
+                                     save_local_shap_values=True, seed=1)
+    config = clarify._AnalysisConfigGenerator.explainability(data_config, model_config, None, shap_config)
+
+    analysis, expected = _run_with_model_server(processor_factory, data_config, config, model_server, job,
+                                                job_factory, tmp_path, "explain")
+
+    assert analysis == expected
+    shap = json.loads(analysis)["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert set(shap) == set(FEATURES)
+    local = _get("explain/output/explanations_shap/out.csv")
+    assert local == (tmp_path / "in_process" / "output" / "explanations_shap" / "out.csv").read_bytes()
+    assert len(local.decode().strip().splitlines()) == 31
