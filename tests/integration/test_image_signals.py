@@ -93,3 +93,58 @@ def test_docker_stop_during_predictions_leaves_no_results(
     assert list((job.base / "processing" / "output").iterdir()) == []
     message = (job.base / "output" / "message").read_text()
     assert "signal 15" in message and "no results" in message
+
+
+MUTE_MODEL_DOCKERFILE = b"""FROM {base}
+# A model image whose server never answers /ping: the job waits for it until stopped.
+ENTRYPOINT ["python3", "-c", "import time; time.sleep(600)"]
+"""
+MODEL_LABEL = "clarify-analyzer.role"
+
+
+def test_docker_stop_while_a_model_container_starts_removes_it(
+        job_factory: Any, analyzer_image: str, base_image: str, docker_client: Any, tmp_path: Any) -> None:
+    """The local-container backend (Docker socket mounted): stopping the job tears the model down."""
+    import io
+    import os
+
+    model_image = "clarify-test-mute-model:latest"
+    docker_client.images.build(fileobj=io.BytesIO(MUTE_MODEL_DOCKERFILE.replace(b"{base}", base_image.encode())),
+                               tag=model_image, rm=True, timeout=300)
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "model.joblib").write_bytes(b"not used")
+    config = {**job_factory.config(),
+              "methods": {"post_training_bias": {"methods": "all"}},
+              "predictor": {"image_uri": model_image, "model_data": "/opt/ml/model-data",
+                            "content_type": "text/csv", "accept_type": "text/csv"}}
+    job = job_factory.make(config, job_factory.rows())
+    network = f"clarify-sigterm-{uuid.uuid4().hex[:8]}"
+    name = f"{network}-job"
+    socket_gid = str(os.stat("/var/run/docker.sock").st_gid)
+    docker_client.networks.create(network, driver="bridge")
+    try:
+        started = _docker("run", "-d", "--name", name, "--network", network, "-e", f"ANALYZER_DOCKER_NETWORK={network}",
+                          "-v", "/var/run/docker.sock:/var/run/docker.sock", "--group-add", socket_gid,
+                          "-v", f"{model_dir}:/opt/ml/model-data:ro", *job.docker_args(), analyzer_image)
+        assert started.returncode == 0, started.stderr
+        deadline = time.monotonic() + CONNECT_WAIT_S
+        while not docker_client.containers.list(filters={"label": MODEL_LABEL, "network": network}):
+            assert time.monotonic() < deadline, _docker("logs", name).stderr[-3000:]
+            time.sleep(0.2)
+        stopped = _docker("stop", "-t", str(STOP_GRACE_S), name, timeout=STOP_GRACE_S + 30)
+        assert stopped.returncode == 0, stopped.stderr
+        exit_code = _docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip()
+        logs = _docker("logs", name)
+        logs = logs.stdout + logs.stderr
+        left = docker_client.containers.list(all=True, filters={"label": MODEL_LABEL, "network": network})
+    finally:
+        _docker("rm", "-f", name)
+        for container in docker_client.containers.list(all=True, filters={"label": MODEL_LABEL, "network": network}):
+            container.remove(force=True)
+        docker_client.networks.get(network).remove()
+
+    assert exit_code == "143", logs[-3000:]
+    assert "Signal 15 received, cleaning up" in logs
+    assert left == [], [c.name for c in left]
+    assert list((job.base / "processing" / "output").iterdir()) == []
