@@ -41,7 +41,7 @@ RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels /src
 FROM ${BASE_IMAGE}
 # System packages needed at run time. EXTEND HERE (e.g. the PDF report tools): add them to the
 # default of RUNTIME_APT_PACKAGES, space-separated.
-ARG RUNTIME_APT_PACKAGES=""
+ARG RUNTIME_APT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 RUN if [ -n "${RUNTIME_APT_PACKAGES}" ]; then \
         apt-get update \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_APT_PACKAGES} \
