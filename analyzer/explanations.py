@@ -15,6 +15,7 @@ import pandas as pd
 from analyzer.config import JSON, JSONLINES, PARQUET, AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.data.csv_reader import read_csv
+from analyzer.data.json_reader import read_text
 from analyzer.data.parquet_reader import read_parquet
 from analyzer.errors import EndpointError
 from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
@@ -36,7 +37,7 @@ def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> 
     if kind == PARQUET:
         return parse_baseline(read_parquet(files, None).values.tolist(), features, dataset_type=kind)
     if kind in (JSONLINES, JSON):
-        text = "".join(path.read_text(encoding="utf-8") for path in files)
+        text = "".join(read_text(path) for path in files)
         document = [line for line in text.splitlines() if line.strip()] if kind == JSONLINES else json.loads(text)
         return parse_baseline(document, features, dataset_type=kind, features=config.features)
     rows = read_csv(files, list(features.columns))  # a header row equal to the feature names is skipped

@@ -116,11 +116,11 @@ def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what
 
 
 def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd.DataFrame:
-    return read_csv(resolve_files(uri, what=what), headers)
+    return read_csv(resolve_files(uri, what=what, content_type=CSV), headers)
 
 
 def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
-    files = resolve_files(uri)
+    files = resolve_files(uri, content_type=config.dataset_type)
     log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
     log.info("Loading dataset...")
     in_data_prediction = None if config.predicted_label_dataset_uri else config.predicted_label

@@ -22,7 +22,8 @@ def compile_path(expression: str, key: str) -> Any:
         raise ConfigError(f"{key}: '{expression}' is not a valid JMESPath expression: {exc}") from None
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """The text of a data file (gzip-compressed when it ends in .gz), or a DataError naming it."""
     from analyzer.data.csv_reader import _open_text  # one place knows about .gz
 
     try:
@@ -71,7 +72,7 @@ def read_jsonlines(files: Sequence[Path], *, features: str, label: str | None,
     predicted_path = compile_path(predicted_label, "predicted_label") if isinstance(predicted_label, str) else None
     rows, labels, predictions = [], [], []
     for path in files:
-        for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+        for lineno, line in enumerate(read_text(path).splitlines(), start=1):
             if not line.strip():
                 continue
             try:
@@ -100,7 +101,7 @@ def read_json(files: Sequence[Path], *, features: str, label: str | None,
     parts = []
     for path in files:
         try:
-            document = json.loads(_read_text(path))
+            document = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
         matrix = feature_path.search(document)

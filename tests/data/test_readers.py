@@ -163,7 +163,7 @@ def test_parquet_directory(tmp_path: Path) -> None:
     ds = load_dataset(parse_config({"dataset_type": "application/x-parquet", **BASE}), tmp_path / "pq")
     assert ds.frame["x"].tolist() == [1.0, 2.0, 3.0]
     bad = _write(tmp_path, "bad.parquet", "not parquet")
-    with pytest.raises(DataError, match="Cannot read .*bad.parquet as application/x-parquet"):
+    with pytest.raises(DataError, match=r"bad.parquet: not an application/x-parquet file .*check dataset_type"):
         load_dataset(parse_config({"dataset_type": "application/x-parquet", **BASE}), bad)
 
 
