@@ -34,8 +34,14 @@ test-fast: venv
 lint: venv
 	$(PY) -m compileall -q analyzer
 
+## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed.
+image:
+	IMAGE=$(IMAGE) scripts/build-image.sh
+
 bench: venv data
 	$(PY) bench/bias.py
+	$(PY) bench/predict.py
+	$(PY) bench/shap.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-output

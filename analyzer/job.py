@@ -4,19 +4,21 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import ConfigError, EndpointError, Interrupted
-from analyzer.explanations import ExplanationResult
 from analyzer.labels import predicted_labels_from_column
 from analyzer.output import OutputWriter, to_json_text
-from analyzer.predictor import Predictor
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
+
+if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
+    from analyzer.explanations import ExplanationResult
+    from analyzer.predictor import Predictor
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
