@@ -78,9 +78,7 @@ def dcr(g: Groups) -> float:
     _require_both(g, "DCO: ")
     a, d = g.confusion(0), g.confusion(1)
     r_a, r_d = divide(a.TN + a.FP, a.TN + a.FN), divide(d.TN + d.FP, d.TN + d.FN)
-    if r_a == INF and r_d == INF:
-        return 0.0
-    return r_d - r_a
+    return _difference(r_d, r_a)
 
 
 @metric("RD", "Recall Difference (RD)", POST)
@@ -104,9 +102,7 @@ def specificity_difference(g: Groups) -> float:
     _require_both(g, "DLA: ")
     a, d = g.confusion(0), g.confusion(1)
     s_a, s_d = divide(a.TN, a.TN + a.FP), divide(d.TN, d.TN + d.FP)
-    if s_a == INF and s_d == INF:
-        return 0.0
-    return s_d - s_a
+    return _difference(s_d, s_a)
 
 
 @metric("DAR", "Difference in Acceptance Rates (DAR)", POST)
@@ -129,9 +125,7 @@ def drr(g: Groups) -> float:
     _require_both(g, "DLR: ")
     a, d = g.confusion(0), g.confusion(1)
     r_a, r_d = divide(a.TN, a.TN + a.FN), divide(d.TN, d.TN + d.FN)
-    if r_a == INF and r_d == INF:
-        return 0.0
-    return r_d - r_a
+    return _difference(r_d, r_a)
 
 
 @metric("AD", "Accuracy Difference (AD)", POST)
@@ -155,9 +149,7 @@ def treatment_equality(g: Groups) -> float:
     _require_both(g, "")
     a, d = g.confusion(0), g.confusion(1)
     t_a, t_d = divide(a.FN, a.FP), divide(d.FN, d.FP)
-    if t_a == INF and t_d == INF:
-        return 0.0
-    return t_d - t_a
+    return _difference(t_d, t_a)
 
 
 @metric("CDDPL", "Conditional Demographic Disparity in Predicted Labels (CDDPL)", POST)
