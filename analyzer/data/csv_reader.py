@@ -15,6 +15,8 @@ from analyzer.errors import DataError
 log = logging.getLogger("analyzer.data")
 
 _SAMPLE_ROWS = 50
+_CHUNKED_ABOVE_BYTES = 64 * 2**20
+_CHUNK_ROWS = 250_000
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -89,6 +91,15 @@ def _header_rows(path: Path, headers: Sequence[str] | None, detected: list[str] 
     return 0, None
 
 
+def _read_part(path: Path, skip: int) -> pd.DataFrame:
+    """One CSV file. Large files are parsed in row chunks: pandas' parser otherwise holds its token
+    buffers for the whole file next to the result, peaking at over twice the file size."""
+    if path.stat().st_size <= _CHUNKED_ABOVE_BYTES:
+        return pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True)
+    with pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, chunksize=_CHUNK_ROWS) as reader:
+        return pd.concat(list(reader), ignore_index=True)
+
+
 def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFrame:
     """Read CSV part files into one frame. ``headers`` from the config win over any header row."""
     frames = []
@@ -100,7 +111,7 @@ def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFra
             detected = found
             columns = found
         try:
-            frame = pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True)
+            frame = _read_part(path, skip)
         except pd.errors.EmptyDataError:
             continue
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
