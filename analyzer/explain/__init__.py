@@ -147,6 +147,7 @@ def explain(
             seed=shap.seed,
             use_logit=shap.use_logit,
             max_rows_per_call=shap.max_rows_per_call,
+            agg_method=shap.agg_method,
         )
         result.labels = label_names(len(result.kernel_shap.expected_value), shap.label_names)
     if pdp is not None:

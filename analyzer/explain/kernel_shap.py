@@ -212,6 +212,7 @@ def kernel_shap(
     seed: int | None = None,
     use_logit: bool = False,
     max_rows_per_call: int = DEFAULT_MAX_ROWS_PER_CALL,
+    agg_method: str | None = None,
 ) -> KernelShapResult:
     """Kernel SHAP values of ``predict`` for every row of ``records`` (see the module docstring).
 
@@ -235,6 +236,9 @@ def kernel_shap(
         Explain ``logit`` of the (baseline-averaged) scores.
     max_rows_per_call : int
         Most rows sent to ``predict`` in one call.
+    agg_method : str, optional
+        The global aggregation that will be reported; only its standard error is computed
+        (``None``: all of them).
     """
     if list(baseline.columns) != list(records.columns):
         raise DataError(
@@ -279,8 +283,11 @@ def kernel_shap(
         xs = x_vals[start:start + step][:, None, players]
         same = equal_values(xs, b_vals[None, :, players]).all(axis=1)
         varying[start:start + step] = ~same
-    packed = np.packbits(varying, axis=1)
-    patterns, pattern_of = np.unique(packed, axis=0, return_inverse=True)
+    packed = np.ascontiguousarray(np.packbits(varying, axis=1))
+    # Unique rows through a bytes view: the same lexicographic order as np.unique(axis=0), 5x faster.
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    unique_keys, pattern_of = np.unique(keys, return_inverse=True)
+    patterns = unique_keys.view(np.uint8).reshape(-1, packed.shape[1])
     pattern_of = pattern_of.reshape(-1)
     pattern_players = [players[np.unpackbits(row, count=p).astype(bool)] for row in patterns]
     num_varying = np.array([len(pattern_players[k]) for k in pattern_of], dtype=np.intp)
@@ -360,7 +367,8 @@ def kernel_shap(
                 global_var["mean_sq"][cols] += _draw_variance(solver.design, stats.sq)
 
     global_se = {k: np.sqrt(v) for k, v in global_var.items()}
-    global_se["median"] = _median_se(local, local_var, pattern_of)
+    if agg_method in (None, "median"):  # the median's SE is the costly one: only when asked for
+        global_se["median"] = _median_se(local, local_var, pattern_of)
     warnings = _warnings(num_varying, num_samples_used, n)
     for message in warnings:
         log.warning(message)
