@@ -67,6 +67,7 @@ from analyzer.explain._design import (
     rowwise_matmul,
 )
 from analyzer.explain._frames import Codec, encode, equal_values
+from analyzer.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ def kernel_shap(
     remaining = np.bincount(pattern_of, minlength=len(patterns))
     cache: dict[int, tuple[Solver, _PatternStats]] = {}
 
-    for chunk in _chunks(order, rows_needed[order], max_rows_per_call):
+    for chunk in _with_progress(_chunks(order, rows_needed[order], max_rows_per_call), n):
         groups = _split_groups(chunk, pattern_of)
         frames, plan = [], []
         for group in groups:
@@ -396,6 +397,14 @@ def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     for b in range(1, len(weights)):
         out = out + values[..., b, :] * weights[b]
     return out
+
+
+def _with_progress(chunks, total: int):
+    """The chunks, with rows done, rows/s and ETA logged as records are explained."""
+    with Progress(total, "Kernel SHAP: explaining records") as progress:
+        for chunk in chunks:
+            yield chunk
+            progress.advance(len(chunk))
 
 
 def _chunks(order: np.ndarray, rows: np.ndarray, max_rows: int):
