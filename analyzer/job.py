@@ -184,12 +184,15 @@ def run_job(options: JobOptions) -> JobResult:
     log.info("Starting SageMaker Clarify Processing job")
     log.info("Analysis config path: %s", options.config_path)
     log.info("Analysis result path: %s", options.output_dir)
+    job_config = runtime.read_json(runtime.processing_job_config_path)  # present inside a processing job
+    if job_config is not None:
+        log.info("Processing job: %s", job_config.get("ProcessingJobName", "(unnamed)"))
     host, hosts = runtime.cluster()
     log.info("This host is %s.", host)
     if host != hosts[0]:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
         log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
-        if runtime.read_json(runtime.processing_job_config_path) is not None:  # only inside a processing job
+        if job_config is not None:
             follow(hosts[0])   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")

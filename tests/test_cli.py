@@ -223,3 +223,11 @@ def test_non_leader_host_exits_cleanly_without_output(run_job, base_dir: Path) -
     assert result.code == 0
     assert "This host is algo-2." in result.stderr and "not the leader" in result.stderr
     assert not (result.output / "analysis.json").exists()
+
+
+def test_processing_job_config_names_the_job_in_the_log(run_job, base_dir: Path) -> None:
+    (base_dir / "config").mkdir()
+    (base_dir / "config" / "processingjobconfig.json").write_text(json.dumps({"ProcessingJobName": "Clarify-Bias-1"}))
+    result = run_job(GOOD, DATA)
+    assert result.code == 0
+    assert "Processing job: Clarify-Bias-1" in result.stderr
