@@ -56,9 +56,18 @@ fi
 if ! docker info >/dev/null 2>&1; then
     say "starting dockerd (log: $DOCKERD_LOG)"
     as_root mkdir -p "$(dirname "$DOCKERD_LOG")"
-    # setsid: the daemon outlives this script and its process group; stdin closed so it never
-    # holds a terminal or a CI pipe open.
-    as_root setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+    # setsid: the daemon outlives this script in a session of its own. It must inherit no open file
+    # but its log: not the caller's stdout pipe (`BASE=$(bootstrap | tail -1)`, or a CI runner
+    # reading our output, would wait for ever), nor the lock on fd 9 (every later bootstrap would
+    # block on it), nor anything else the caller had open.
+    start_dockerd() {
+        local fd
+        for fd in $(ls /proc/$BASHPID/fd); do
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done
+        exec $([ "$(id -u)" -eq 0 ] || echo sudo) setsid dockerd
+    }
+    ( start_dockerd ) </dev/null >"$DOCKERD_LOG" 2>&1 &
     deadline=$((SECONDS + DOCKER_WAIT_SECONDS))
     until docker info >/dev/null 2>&1; do
         if [ "$SECONDS" -ge "$deadline" ]; then
