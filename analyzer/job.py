@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -56,9 +56,7 @@ def _check_supported(config: AnalysisConfig) -> None:
 
 
 def _with_predictions(dataset: Dataset, column: str, labels: Any) -> Dataset:
-    return Dataset(frame=dataset.frame.assign(**{column: labels}), features=dataset.features, label=dataset.label,
-                   predicted_label=column, facets=dataset.facets, group_variable=dataset.group_variable,
-                   join_column=dataset.join_column)
+    return replace(dataset, frame=dataset.frame.assign(**{column: labels}), predicted_label=column)
 
 
 def _predicted_labels(config: AnalysisConfig, dataset: Dataset, predictor: Predictor | None) -> Dataset:
