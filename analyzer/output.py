@@ -42,6 +42,16 @@ def to_json_text(document: Any) -> str:
     return json.dumps(_json_safe(document), indent=4, allow_nan=False) + "\n"
 
 
+def _not_writable(output_dir: Path) -> str:
+    """Why the output cannot be written, and the usual fix: SageMaker (and the SDK's local mode)
+    mount root-owned folders, which the image's default non-root user cannot write."""
+    owner = output_dir.stat().st_uid
+    return (f"The output directory {output_dir} is not writable by this process (uid {os.getuid()}; the "
+            f"directory belongs to uid {owner}). Mount it writable for uid {os.getuid()} (docker run --user "
+            "\"$(id -u):$(id -g)\" with a folder you own), or build the image with --build-arg "
+            "ANALYZER_USER=0 to run as root where the platform mounts root-owned folders (SageMaker).")
+
+
 class OutputWriter:
     """Stage output files and publish them together."""
 
@@ -52,7 +62,7 @@ class OutputWriter:
         except OSError as exc:
             raise StorageError(f"Cannot create the output directory {output_dir}: {exc.strerror or exc}") from None
         if not os.access(output_dir, os.W_OK):
-            raise StorageError(f"The output directory {output_dir} is not writable.")
+            raise StorageError(_not_writable(output_dir))
         self.staging = output_dir / f".staging-{uuid.uuid4().hex[:12]}"
         self.staging.mkdir()
         self._written: list[str] = []

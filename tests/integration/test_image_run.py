@@ -76,3 +76,15 @@ def test_non_leader_host_exits_0_without_results(example_job: Any, analyzer_imag
     assert "This host is not the leader. Number of hosts in the cluster is 2." in run.logs
     assert list(run.output.iterdir()) == []
     assert run.message.startswith("Completed")
+
+
+def test_a_root_owned_output_folder_is_a_clear_storage_error(example_job: Any, analyzer_image: str) -> None:
+    # What SageMaker and the SDK's local mode mount: a folder only root may write to.
+    (example_job.base / "processing" / "output").chmod(0o755)
+
+    run = example_job.docker_run(analyzer_image)
+
+    assert run.code == 5, run.logs
+    assert "is not writable by this process (uid 10001" in run.message
+    assert "--build-arg ANALYZER_USER=0" in run.message
+    assert "Traceback" not in run.logs
