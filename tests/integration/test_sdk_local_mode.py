@@ -83,13 +83,17 @@ def moto_s3() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def clarify_image(docker_client: Any, analyzer_image: str) -> str:
+def clarify_image(docker_client: Any, analyzer_image: str) -> Iterator[str]:
     """Our image under the name the SDK looks up for Clarify in us-west-2 (a local tag is enough)."""
     docker_client.images.get(analyzer_image).tag(CLARIFY_IMAGE)
     if shutil.which("docker-compose") is None or subprocess.run(
             ["docker-compose", "version"], capture_output=True, timeout=60).returncode != 0:
         _require("docker-compose is not installed (scripts/bootstrap-docker.sh installs it)")
-    return CLARIFY_IMAGE
+    yield CLARIFY_IMAGE
+    # The SDK's compose runs leave their exited job containers behind: remove them.
+    for container in docker_client.containers.list(all=True, filters={"ancestor": CLARIFY_IMAGE,
+                                                                       "status": "exited"}):
+        container.remove()
 
 
 @pytest.fixture
