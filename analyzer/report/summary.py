@@ -1,109 +1,77 @@
 """The report context from a config and a loaded dataset: effective config in brief, dataset summary.
 
-Only counts and fractions leave this module. The rules for "positive label" and facet groups
-follow Clarify's in simple form (values select equal rows; one numeric value on a numeric column
-with many distinct values is an exclusive lower bound); the exact metric values are in
-analysis.json, this summary only describes the data to a reader.
+Only counts and fractions leave this module. Positive labels, facet groups, per-group statistics
+and model performance come from :mod:`analyzer.bias` (Clarify's basic stats), so the report's
+groups are exactly the ones analysis.json reports.
 """
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Sequence
+import logging
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Iterator
 
-import numpy as np
 import pandas as pd
 
+from analyzer.bias import FacetSpec
+from analyzer.bias.report import resolve
+from analyzer.bias.stats import bias_basic_stats, model_performance_report
 from analyzer.config.model import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
 
-UNIQUENESS_THRESHOLD = 0.05   # smclarify: numeric columns with this share of distinct values are continuous
-MAX_GROUPS = 10               # facets without values: the most frequent values only
 MAX_LABELS = 10
 
 
-def _is_threshold(series: pd.Series, values: Sequence[Any] | None, data_type: str | None) -> bool:
-    """True when ``values`` is one numeric threshold on a continuous column."""
-    if not values or len(values) != 1 or isinstance(values[0], (bool, str)):
-        return False
-    if data_type is not None:
-        return data_type == "continuous"
-    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
-        return False
-    if pd.api.types.is_float_dtype(series.dtype):
-        return True
-    count = series.count()
-    return count > 0 and series.nunique() / count >= UNIQUENESS_THRESHOLD
+def _facet_specs(config: AnalysisConfig, dataset: Dataset) -> list[FacetSpec]:
+    return [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
+            for name, f in zip(dataset.facets, config.facet)]
 
 
-def _matches(series: pd.Series, values: Sequence[Any]) -> np.ndarray:
-    """Rows equal to any value, comparing as text too so "1" in a config matches 1 in the data."""
-    as_text = series.astype(str)
-    return (series.isin(list(values)) | as_text.isin([str(v) for v in values])).to_numpy()
+@contextmanager
+def _bias_warnings_already_logged() -> Iterator[None]:
+    """The bias stage has logged its inference warnings once; recomputing groups must not repeat them."""
+    logger = logging.getLogger("analyzer.bias")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
-def positive_mask(series: pd.Series, values: Sequence[Any] | None, data_type: str | None = None) -> np.ndarray | None:
-    """Which rows hold a positive label (None when no positive values are configured)."""
-    if not values:
-        return None
-    if _is_threshold(series, values, data_type):
-        return (pd.to_numeric(series, errors="coerce") > float(values[0])).to_numpy()
-    return _matches(series, values)
+def _groups(config: AnalysisConfig, dataset: Dataset, predicted: str | None) -> tuple[str | None, tuple[GroupStats, ...]]:
+    """(positive label text, one GroupStats per facet value), by the bias metrics' own rules, so
+    the report's groups are exactly the ones analysis.json describes."""
+    frame, label_values = dataset.frame, list(config.label_values_or_threshold or ())
+    if dataset.label is None or not label_values or not dataset.facets:
+        return None, ()
+    stage = "post_training" if predicted is not None else "pre_training"
+    common = dict(label=dataset.label, label_values=label_values, label_data_type=config.label_data_type)
+    resolved, _ = resolve(frame, stage=stage, facets=[], predicted_label=predicted, **common)
+    stats = bias_basic_stats(frame, stage=stage, facets=_facet_specs(config, dataset),
+                             predicted_label=predicted, **common)
+    groups = []
+    for facet, entries in stats.items():
+        for entry in entries:
+            values = {m["name"]: m["value"] for m in entry["metrics"]}
+            confusion = values.get("confusion_matrix")
+            groups.append(GroupStats(
+                facet=facet, group=entry["value_or_threshold"],
+                rows=int(round(values["proportion"] * len(frame))), proportion=values["proportion"],
+                positive_label_rate=values["observed_label_distribution"][0],
+                confusion=tuple(confusion) if confusion is not None else None))
+    positive = resolved.label.text or f"none (the threshold {label_values[0]} selects no rows)"
+    return positive, tuple(groups)
 
 
-def _positive_text(series: pd.Series, values: Sequence[Any] | None, data_type: str | None) -> str | None:
-    if not values:
-        return None
-    if _is_threshold(series, values, data_type):
-        return f"> {values[0]}"
-    return ", ".join(map(str, values))
-
-
-def facet_groups(series: pd.Series, values: Sequence[Any] | None,
-                 data_type: str | None = None) -> list[tuple[str, np.ndarray]]:
-    """(readable group name, row mask) for each facet group the bias metrics look at."""
-    if values:
-        if _is_threshold(series, values, data_type):
-            return [(f"> {values[0]}", (pd.to_numeric(series, errors="coerce") > float(values[0])).to_numpy())]
-        return [(", ".join(map(str, values)), _matches(series, values))]
-    counts = series.value_counts(dropna=True)
-    return [(str(value), (series == value).to_numpy()) for value in counts.index[:MAX_GROUPS]]
-
-
-def _fractions(label: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float, float]:
-    n = len(label)
-    if n == 0:
-        return (0.0, 0.0, 0.0, 0.0)
-    tp = np.sum(label & predicted)
-    fp = np.sum(~label & predicted)
-    fn = np.sum(label & ~predicted)
-    tn = np.sum(~label & ~predicted)
-    return (float(tp / n), float(fp / n), float(fn / n), float(tn / n))
-
-
-def _div(a: float, b: float) -> float:
-    return float(a / b) if b else 0.0   # smclarify's `divide`: 0/0 = 0 for these report numbers
-
-
-def model_performance(label: np.ndarray, predicted: np.ndarray) -> ModelPerformance:
-    """Clarify's ten binary model-performance numbers and the [TP, FP, FN, TN] fractions."""
-    tp, fp, fn, tn = (float(np.sum(m)) for m in (label & predicted, ~label & predicted,
-                                                  label & ~predicted, ~label & ~predicted))
-    n = tp + fp + fn + tn
-    recall, precision = _div(tp, tp + fn), _div(tp, tp + fp)
-    metrics = (
-        ("Accuracy", _div(tp + tn, n)),
-        ("Proportion of Positive Predictions in Labels", _div(tp + fp, n)),
-        ("Proportion of Negative Predictions in Labels", _div(tn + fn, n)),
-        ("True Positive Rate / Recall", recall),
-        ("True Negative Rate / Specificity", _div(tn, tn + fp)),
-        ("Acceptance Rate / Precision", precision),
-        ("Rejection Rate", _div(tn, tn + fn)),
-        ("Conditional Acceptance", _div(tp + fn, tp + fp)),
-        ("Conditional Rejection", _div(tn + fp, tn + fn)),
-        ("F1 Score", _div(2 * precision * recall, precision + recall)),
-    )
-    return ModelPerformance(metrics=metrics, confusion=_fractions(label, predicted))
+def _performance(config: AnalysisConfig, dataset: Dataset, predicted: str) -> ModelPerformance:
+    report = model_performance_report(dataset.frame, label=dataset.label, predicted_label=predicted,
+                                      label_values=list(config.label_values_or_threshold or ()),
+                                      label_data_type=config.label_data_type)
+    return ModelPerformance(metrics=tuple((m["name"], m["value"]) for m in report["model_performance_metrics"]),
+                            confusion=tuple(report["binary_confusion_matrix"]))
 
 
 def summarize_dataset(config: AnalysisConfig, dataset: Dataset,
@@ -111,32 +79,21 @@ def summarize_dataset(config: AnalysisConfig, dataset: Dataset,
     """Rows, label distribution, and per facet group: share of rows, positive-label rate and,
     with predictions, the confusion fractions; model performance over all rows."""
     frame = dataset.frame
-    label_values = list(config.label_values_or_threshold or ())
-    label_series = frame[dataset.label] if dataset.label else None
-    positives = positive_mask(label_series, label_values, config.label_data_type) if label_series is not None else None
     predicted = None
-    if positives is not None and predicted_labels is not None:
-        predicted = positive_mask(predicted_labels, label_values, config.label_data_type)
+    if predicted_labels is not None and dataset.label is not None:
+        predicted = "__report_predicted_label__"
+        frame = frame.assign(**{predicted: predicted_labels.to_numpy()})
+        dataset = replace(dataset, frame=frame, predicted_label=predicted)
     distribution: tuple[tuple[str, int], ...] = ()
-    if label_series is not None:
-        counts = label_series.value_counts(dropna=False)
+    if dataset.label is not None:
+        counts = frame[dataset.label].value_counts(dropna=False)
         distribution = tuple((str(k), int(v)) for k, v in counts.iloc[:MAX_LABELS].items())
-    groups = []
-    rows = len(frame)
-    for name, facet in zip(dataset.facets, config.facet):
-        series = frame[name]
-        for group, mask in facet_groups(series, facet.value_or_threshold, facet.data_type):
-            count = int(mask.sum())
-            rate = float(positives[mask].mean()) if positives is not None and count else None
-            confusion = _fractions(positives[mask], predicted[mask]) if predicted is not None else None
-            groups.append(GroupStats(facet=name, group=group, rows=count, proportion=_div(count, rows),
-                                     positive_label_rate=rate, confusion=confusion))
+    with _bias_warnings_already_logged():
+        positive, groups = _groups(config, dataset, predicted)
+        performance = _performance(config, dataset, predicted) if predicted and positive is not None else None
     return DatasetSummary(
-        rows=rows, features=len(dataset.features), label=dataset.label,
-        positive_label=_positive_text(label_series, label_values, config.label_data_type)
-        if label_series is not None else None,
-        label_distribution=distribution, groups=tuple(groups),
-        performance=model_performance(positives, predicted) if predicted is not None else None,
+        rows=len(frame), features=len(dataset.features), label=dataset.label, positive_label=positive,
+        label_distribution=distribution, groups=groups, performance=performance,
     )
 
 

@@ -7,7 +7,6 @@ import pytest
 from analyzer.config.model import AnalysisConfig, FacetConfig, MethodsConfig, ShapConfig
 from analyzer.data import Dataset
 from analyzer.report import build_context, config_summary, summarize_dataset
-from analyzer.report.summary import facet_groups, model_performance, positive_mask
 
 # 8 rows: label 1 = positive; Sex F/M; Age numeric; predictions given.
 FRAME = pd.DataFrame({
@@ -56,27 +55,32 @@ def test_threshold_facet_and_every_value_facet() -> None:
     config = _config(facet=(FacetConfig("Age", (40,)), FacetConfig("Sex")))
     summary = summarize_dataset(config, _dataset(("Age", "Sex")))
     groups = [(g.facet, g.group, g.rows) for g in summary.groups]
-    assert groups == [("Age", "> 40", 4), ("Sex", "M", 5), ("Sex", "F", 3)]
+    # The bias metrics' own groups: 8 distinct ages of 8 make Age continuous, so [40] is the interval
+    # (40, 60]; one-vs-rest groups come in order of first appearance.
+    assert groups == [("Age", "(40, 60]", 4), ("Sex", "F", 3), ("Sex", "M", 5)]
     assert summary.performance is None and summary.groups[0].confusion is None
 
 
 def test_small_int_label_follows_smclarify_uniqueness_rule() -> None:
     summary = summarize_dataset(_config(label_data_type=None), _dataset())
-    assert summary.positive_label == "> 1"
+    # 8 rows of 0/1 are "continuous" (2 distinct values of 8), so [1] means label > 1: nothing.
+    assert summary.positive_label == "none (the threshold 1 selects no rows)"
 
 
-def test_positive_mask_matches_text_and_thresholds() -> None:
-    assert positive_mask(pd.Series(["1", "0"]), [1]).tolist() == [True, False]
-    assert positive_mask(pd.Series([0.2, 0.7, 0.9]), [0.5]).tolist() == [False, True, True]
-    assert positive_mask(pd.Series([1, 2]), None) is None
-    assert [name for name, _ in facet_groups(pd.Series(["a", "b", "b"]), None)] == ["b", "a"]
+def test_text_labels_match_numeric_values_like_the_metrics() -> None:
+    frame = FRAME.assign(y=FRAME["y"].astype(str))
+    dataset = Dataset(frame=frame, features=("Age", "Sex"), label="y", predicted_label=None, facets=("Sex",),
+                      group_variable=None, join_column=None)
+    [female] = summarize_dataset(_config(), dataset).groups
+    assert female.positive_label_rate == pytest.approx(1 / 3)   # config [1] matches the text "1"
 
 
 def test_model_performance_zero_denominators_are_zero() -> None:
-    perf = model_performance(pd.Series([False, False]).to_numpy(), pd.Series([False, False]).to_numpy())
-    values = dict(perf.metrics)
+    summary = summarize_dataset(_config(), _dataset(), 1 - FRAME["y"])   # every prediction wrong: TP = 0
+    values = dict(summary.performance.metrics)
+    # precision = recall = 0, so F1 = 2 * 0 / (0 + 0) = 0 by smclarify's divide (0/0 = 0).
     assert values["Acceptance Rate / Precision"] == 0.0 and values["F1 Score"] == 0.0
-    assert values["Accuracy"] == 1.0
+    assert values["Accuracy"] == 0.0
 
 
 def test_config_summary_lists_what_was_asked() -> None:
