@@ -15,8 +15,8 @@ from typing import Any, Iterator
 import pandas as pd
 
 from analyzer.bias import FacetSpec
-from analyzer.bias.report import resolve
-from analyzer.bias.stats import bias_basic_stats, model_performance_report
+from analyzer.bias.report import facet_entries, resolve
+from analyzer.bias.stats import facet_stats, model_performance_report
 from analyzer.config.model import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
@@ -48,18 +48,16 @@ def _groups(config: AnalysisConfig, dataset: Dataset, predicted: str | None) -> 
     if dataset.label is None or not label_values or not dataset.facets:
         return None, ()
     stage = "post_training" if predicted is not None else "pre_training"
-    common = dict(label=dataset.label, label_values=label_values, label_data_type=config.label_data_type)
-    resolved, _ = resolve(frame, stage=stage, facets=[], predicted_label=predicted, **common)
-    stats = bias_basic_stats(frame, stage=stage, facets=_facet_specs(config, dataset),
-                             predicted_label=predicted, **common)
+    specs = _facet_specs(config, dataset)
+    resolved, kinds = resolve(frame, stage=stage, label=dataset.label, label_values=label_values, facets=specs,
+                              predicted_label=predicted, label_data_type=config.label_data_type)
     groups = []
-    for facet, entries in stats.items():
-        for entry in entries:
-            values = {m["name"]: m["value"] for m in entry["metrics"]}
+    for spec, kind in zip(specs, kinds):
+        for text, g in facet_entries(frame, resolved, spec, kind):
+            values = {m["name"]: m["value"] for m in facet_stats(g)}
             confusion = values.get("confusion_matrix")
             groups.append(GroupStats(
-                facet=facet, group=entry["value_or_threshold"],
-                rows=int(round(values["proportion"] * len(frame))), proportion=values["proportion"],
+                facet=spec.name, group=text, rows=int(g.n_d), proportion=values["proportion"],
                 positive_label_rate=values["observed_label_distribution"][0],
                 confusion=tuple(confusion) if confusion is not None else None))
     positive = resolved.label.text or f"none (the threshold {label_values[0]} selects no rows)"
