@@ -15,12 +15,7 @@ DataType = Literal["categorical", "continuous"]
 PRE_TRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
 POST_TRAINING_METRICS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE")
 
-CSV = "text/csv"
-JSONLINES = "application/jsonlines"
-JSON = "application/json"
-PARQUET = "application/x-parquet"
-IMAGE = "application/x-image"
-CAPTURE_JSON = "application/sagemakercapturejson"
+from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)

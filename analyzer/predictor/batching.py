@@ -21,7 +21,8 @@ import pandas as pd
 from analyzer.errors import EndpointError
 from analyzer.progress import Progress
 from analyzer.predictor.base import ModelOutput
-from analyzer.predictor.codecs import CountMismatch, RequestCodec, ResponseCodec, ResponseError
+from analyzer.formats.responses import CountMismatch, ResponseCodec, ResponseError
+from analyzer.predictor.codecs import RequestCodec
 from analyzer.predictor.transport import (
     Cancelled,
     ModelFault,

@@ -1,35 +1,21 @@
-"""Request encoders and response decoders, one dispatch entry per content type.
+"""Request encoders (one dispatch entry per content type) and the response codec a config asks for.
 
-Encoders turn a feature frame into one request body. Decoders turn a response body into a
-``ModelOutput`` for the records sent, locating labels and scores with ``predictor.label`` /
-``predictor.probability`` (a column index for CSV, JMESPath for JSON and JSON Lines).
+Encoders turn a feature frame into one request body. Decoding responses lives in
+``analyzer.formats.responses``, which capture-data reading shares.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import jmespath
-import numpy as np
 import pandas as pd
 
-from analyzer.config.model import CSV, JSON, JSONLINES, AnalysisConfig, NameOrIndex
+from analyzer.config.model import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.predictor.base import ModelOutput, score_names
+from analyzer.formats import CSV, JSON, JSONLINES
+from analyzer.formats.responses import DECODERS, ResponseCodec
 from analyzer.predictor import templates
-
-
-class ResponseError(Exception):
-    """The model answered, but not in a shape that fits the request (caller adds the endpoint)."""
-
-
-class CountMismatch(ResponseError):
-    def __init__(self, got: int, expected: int) -> None:
-        super().__init__(f"returned {got} predictions for a batch of {expected} records")
-        self.got, self.expected = got, expected
 
 
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -105,169 +91,6 @@ def _check_renders_json(codec: RequestCodec) -> None:
     except ValueError as exc:
         raise ConfigError(f"predictor.content_template/record_template: the request they make is not valid "
                           f"JSON ({exc}); for example: {body[:200].decode('utf-8', 'replace')}") from None
-
-
-# --------------------------------------------------------------------------------------------- responses
-
-@dataclass(frozen=True)
-class ResponseCodec:
-    accept_type: str
-    label: NameOrIndex | None = None
-    probability: NameOrIndex | None = None
-    label_headers: tuple[str, ...] | None = None
-
-    def decode(self, body: bytes, expected: int) -> ModelOutput:
-        labels, scores = DECODERS[self.accept_type](self, body, expected)
-        return _assemble(labels, scores, expected, self.label_headers)
-
-
-def _number(text: str) -> Any:
-    """A CSV cell as the model meant it: number, JSON list, or the text itself."""
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
-    text = body.decode("utf-8")
-    if codec.label is None and codec.probability is None and '"' not in text and "[" not in text:
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
-            lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
-        try:
-            matrix = np.array([line.split(",") for line in lines], dtype=float)
-            return None, list(matrix)
-        except ValueError:
-            pass
-    rows = [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(text)) if row]
-
-    def column(index: NameOrIndex | None, key: str) -> list | None:
-        if index is None:
-            return None
-        if not isinstance(index, int):
-            raise ConfigError(f"predictor.{key}: with accept_type text/csv it must be a column index, got {index!r}.")
-        try:
-            return [row[index] for row in rows]
-        except IndexError:
-            raise ResponseError(f"has no column {index} (predictor.{key}); a response row: {rows[0]}") from None
-
-    labels, scores = column(codec.label, "label"), column(codec.probability, "probability")
-    if labels is None and scores is None:
-        if all(isinstance(v, (int, float)) for row in rows for v in row):
-            scores = rows
-        else:
-            labels = [row[0] if len(row) == 1 else row for row in rows]
-    return labels, scores
-
-
-def _search(path: NameOrIndex, document: Any, key: str) -> Any:
-    if not isinstance(path, str):
-        raise ConfigError(f"predictor.{key}: with a JSON response it must be a JMESPath string, got {path!r}.")
-    try:
-        return jmespath.search(path, document)
-    except jmespath.exceptions.JMESPathError as exc:
-        raise ConfigError(f"predictor.{key}: invalid JMESPath {path!r}: {exc}") from None
-
-
-def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
-    try:
-        documents = [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
-    except ValueError as exc:
-        raise ResponseError(f"sent a response that is not JSON Lines ({exc})") from None
-    if codec.label is None and codec.probability is None:
-        return _unaddressed(documents)
-    labels = None if codec.label is None else [_search(codec.label, d, "label") for d in documents]
-    scores = None if codec.probability is None else [_search(codec.probability, d, "probability") for d in documents]
-    return labels, scores
-
-
-def _unaddressed(values: list) -> tuple[list | None, list | None]:
-    """Without predictor.label/probability the records themselves must be scores or labels."""
-    if any(isinstance(v, dict) for v in values):
-        raise ResponseError("returned JSON objects; set predictor.probability (and/or predictor.label) to "
-                            f"the JMESPath of the scores, e.g. for {dumps_short(values[0])}")
-    if all(isinstance(v, (int, float, list)) and not isinstance(v, bool) for v in values):
-        return None, values
-    return values, None
-
-
-def dumps_short(value: Any) -> str:
-    return json.dumps(value)[:200]
-
-
-def _per_record(found: Any, expected: int) -> list:
-    """A JMESPath result on a whole JSON response → one item per record. A request with a single
-    record may give the item itself (a score, a label or one score vector)."""
-    if expected == 1 and not (isinstance(found, list) and len(found) == 1):
-        return [found]
-    if not isinstance(found, list):
-        raise ResponseError(f"gave {dumps_short(found)} where a list with one item per record was expected")
-    return found
-
-
-def _decode_json(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise ResponseError(f"sent a response that is not JSON ({exc})") from None
-    if codec.label is None and codec.probability is None:
-        return _unaddressed(_per_record(document, expected))
-    labels = None if codec.label is None else _per_record(_search(codec.label, document, "label"), expected)
-    scores = None if codec.probability is None else _per_record(
-        _search(codec.probability, document, "probability"), expected)
-    return labels, scores
-
-
-DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | None]]] = {
-    CSV: _decode_csv,
-    JSONLINES: _decode_jsonlines,
-    JSON: _decode_json,
-}
-
-
-def _scores_array(values: list) -> np.ndarray:
-    try:
-        rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
-        widths = {len(r) for r in rows}
-        if len(widths) > 1:
-            raise ResponseError(f"returned score lists of different lengths {sorted(widths)}")
-        return np.array(rows, dtype=float).reshape(len(rows), -1)
-    except (TypeError, ValueError):
-        raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
-
-
-def _labels_array(values: list) -> np.ndarray:
-    if any(isinstance(v, list) for v in values):
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out
-    return np.asarray(values)
-
-
-def _assemble(labels: list | None, scores: list | None, expected: int,
-              headers: tuple[str, ...] | None) -> ModelOutput:
-    for found in (labels, scores):
-        if found is not None and len(found) != expected:
-            raise CountMismatch(len(found), expected)
-    if labels is not None and any(v is None for v in labels):
-        raise ResponseError("returned no label for some records (predictor.label found nothing)")
-    if scores is not None and any(v is None for v in scores):
-        raise ResponseError("returned no score for some records (predictor.probability found nothing)")
-    score_array = None if scores is None else _scores_array(scores)
-    width = 0 if score_array is None else score_array.shape[1]
-    return ModelOutput(scores=score_array, labels=None if labels is None else _labels_array(labels),
-                       score_names=score_names(width, headers) if width else ())
 
 
 def response_codec(config: AnalysisConfig) -> ResponseCodec:

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from analyzer.errors import ConfigError
-from analyzer.predictor.codecs import CountMismatch, ResponseCodec, ResponseError, request_codec, response_codec
+from analyzer.formats.responses import CountMismatch, ResponseCodec, ResponseError
+from analyzer.predictor.codecs import request_codec, response_codec
 from predictor_servers import analysis_config
 
 FRAME = pd.DataFrame({"Age": [39, 50], "Sex": ["Male", "Fe,male"], "Gain": [1.5, np.nan]})
