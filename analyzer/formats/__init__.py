@@ -1,4 +1,5 @@
-"""Content types: one name for each format the analyzer reads or sends."""
+"""Formats: one name for each content type the analyzer reads or sends, and the table of dataset
+formats (:mod:`analyzer.formats.datasets`: content type → reader, in-place baseline rows, sniffing)."""
 
 CSV = "text/csv"
 JSONLINES = "application/jsonlines"
@@ -7,4 +8,15 @@ PARQUET = "application/x-parquet"
 IMAGE = "application/x-image"
 CAPTURE_JSON = "application/sagemakercapturejson"
 
-__all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON"]
+# After the constants: the table module reads them from this package.
+from analyzer.formats.datasets import (  # noqa: E402
+    FORMATS,
+    Format,
+    ReadRequest,
+    Table,
+    dataset_format,
+    find_format,
+)
+
+__all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON",
+           "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format"]
