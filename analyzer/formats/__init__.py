@@ -1,5 +1,6 @@
-"""Formats: one name for each content type the analyzer reads or sends, and the table of dataset
-formats (:mod:`analyzer.formats.datasets`: content type → reader, in-place baseline rows, sniffing)."""
+"""Formats: one name for each content type the analyzer reads or sends, the table of dataset formats
+(:mod:`analyzer.formats.datasets`: content type → reader, in-place baseline rows, sniffing), and model
+response decoding (:mod:`analyzer.formats.responses`, with the default output names)."""
 
 CSV = "text/csv"
 JSONLINES = "application/jsonlines"
@@ -17,6 +18,8 @@ from analyzer.formats.datasets import (  # noqa: E402
     dataset_format,
     find_format,
 )
+from analyzer.formats.responses import score_names  # noqa: E402
 
 __all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON",
-           "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format"]
+           "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format",
+           "score_names"]
