@@ -51,7 +51,8 @@ def resolve_column(ref: NameOrIndex, columns: Sequence[str], key: str, where: st
                               f"(0..{len(columns) - 1}).")
         return columns[ref]
     if ref not in columns:
-        raise ConfigError(f"{key}: column '{ref}' not found in {where}. Available columns: {', '.join(map(str, columns))}.")
+        raise ConfigError(f"{key}: column '{ref}' not found in {where}. "
+                          f"Available columns: {', '.join(map(str, columns))}.")
     return ref
 
 
@@ -77,8 +78,8 @@ def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what
     if dropped:
         log.warning("Inner join with %s %s on '%s' dropped %d of %d rows without a match.",
                     what, uri, join_column, dropped, len(main))
-    joined = main.loc[kept.to_numpy()].reset_index(drop=True)
-    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)
+    joined = main.loc[kept.to_numpy(dtype=bool)].reset_index(drop=True)
+    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)  # type: ignore[index]  # str labels
     if joined.empty:
         raise DataError(f"{what} {uri}: no row matches the dataset on join column '{join_column}'.")
     return pd.concat([joined, extra], axis=1)
@@ -121,7 +122,8 @@ def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
         uri_p = config.predicted_label_dataset_uri
         pred_frame = _read_side_dataset(uri_p, config.predicted_label_headers, "predicted label dataset")
         name = config.predicted_label if config.predicted_label is not None else DEFAULT_PREDICTED_LABEL
-        predicted = resolve_column(name, pred_frame.columns, "predicted_label", f"the predicted label dataset ({uri_p})")
+        predicted = resolve_column(name, list(pred_frame.columns), "predicted_label",
+                                   f"the predicted label dataset ({uri_p})")
         keep = [c for c in (join, predicted) if c is not None and c in pred_frame.columns]
         frame = _join(frame, pred_frame.loc[:, keep], join, "predicted label dataset", uri_p)
 

@@ -98,6 +98,7 @@ class Run:
             if solver is None:  # one varying feature takes everything
                 self.local[group.rows[:, None], cols[None, :]] = delta[:, None, :]
                 continue
+            assert ey is not None  # a solver means at least one coalition (s > 0)
             y = link(ey, use_logit) - g0[:, None, :]
             phi, var, infl_abs, infl_sq = solve(solver, y, delta, n)
             self.local[group.rows[:, None], cols[None, :]] = phi

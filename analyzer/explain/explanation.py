@@ -82,7 +82,7 @@ class Explanation:
 
     def local_values_frame(self, join_column: str | None = None, join_values=None) -> pd.DataFrame | None:
         """The ``out.csv`` frame, or ``None`` when local values are not to be saved."""
-        if self.kernel_shap is None or not self.shap_settings.save_local_shap_values:
+        if self.kernel_shap is None or self.shap_settings is None or not self.shap_settings.save_local_shap_values:
             return None
         return local_values_frame(self.kernel_shap, labels=self.labels,
                                   join_column=join_column, join_values=join_values)

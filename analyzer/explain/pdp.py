@@ -58,8 +58,8 @@ def grid(series: pd.Series, grid_resolution: int, categorical: bool) -> tuple[li
     edges = np.linspace(lo, hi, grid_resolution + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     bucket = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, grid_resolution - 1)
-    counts = np.bincount(bucket, minlength=grid_resolution)
-    return [float(c) for c in centres], [float(c) / n for c in counts]
+    bucket_counts = np.bincount(bucket, minlength=grid_resolution)
+    return [float(c) for c in centres], [float(c) / n for c in bucket_counts]
 
 
 def partial_dependence(

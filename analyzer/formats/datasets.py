@@ -84,17 +84,22 @@ def _json_table(frame: pd.DataFrame, feature_names: list[str], request: ReadRequ
 def _read_jsonlines(files: Sequence[Path], request: ReadRequest) -> Table:
     from analyzer.data.json_reader import read_jsonlines
 
-    frame, names = read_jsonlines(files, features=_features(request.features), label=request.label,
-                                  predicted_label=request.predicted_label, headers=request.headers)
+    frame, names = read_jsonlines(files, features=_features(request.features), label=_path(request.label),
+                                  predicted_label=_path(request.predicted_label), headers=request.headers)
     return _json_table(frame, names, request)
 
 
 def _read_json(files: Sequence[Path], request: ReadRequest) -> Table:
     from analyzer.data.json_reader import read_json
 
-    frame, names = read_json(files, features=_features(request.features), label=request.label,
-                             predicted_label=request.predicted_label, headers=request.headers)
+    frame, names = read_json(files, features=_features(request.features), label=_path(request.label),
+                             predicted_label=_path(request.predicted_label), headers=request.headers)
     return _json_table(frame, names, request)
+
+
+def _path(ref: NameOrIndex | None) -> str | None:
+    """JSON records locate the label by JMESPath; an index refers to a column after reading."""
+    return ref if isinstance(ref, str) else None
 
 
 def _features(features: str | None) -> str:

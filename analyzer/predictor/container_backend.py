@@ -47,8 +47,8 @@ def _model_files(model_data: str) -> Iterator[Path]:
     """A local directory with the model files: the directory itself, or a tarball extracted."""
     path = Path(model_data[len("file://"):] if model_data.startswith("file://") else model_data)
     if model_data.startswith("s3://"):
-        from analyzer.data.sources import resolve_files  # the storage layer downloads S3 objects
-        files = resolve_files(model_data, what="predictor.model_data")
+        from analyzer.storage import fetch  # an object (model.tar.gz) or a prefix of model files
+        files = fetch(model_data, what="predictor.model_data")
         path = files[0] if len(files) == 1 else Path(os.path.commonpath([str(f.parent) for f in files]))
     if path.is_dir():
         yield path

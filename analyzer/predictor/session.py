@@ -21,7 +21,6 @@ from analyzer.predictor.batching import (
 )
 from analyzer.predictor.codecs import request_codec, response_codec
 from analyzer.predictor.transport import RetryPolicy, Transport
-from analyzer.runtime import Runtime
 
 log = logging.getLogger("analyzer.predictor.predictor")
 
@@ -72,8 +71,7 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
         raise ConfigError(f"predictor: give one of {', '.join(PREDICTOR_SOURCES)} to get predictions from a model.")
 
 
-def open_predictor(config: AnalysisConfig, runtime: Runtime | None = None, *,
-                   feature_names: Sequence[str]) -> AbstractContextManager[Predictor]:
+def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> AbstractContextManager[Predictor]:
     """A predictor for ``config.predictor``; entering creates/starts the model, exiting always
     deletes/stops it (also on errors and SIGTERM, which the CLI raises as ``Interrupted``).
 

@@ -6,10 +6,13 @@ from typing import Any, Sequence
 from analyzer.bias import FacetSpec, Stage, bias_section
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
+from analyzer.errors import ConfigError
 
 
 def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> dict[str, Any]:
     """The section for ``stage``; post-training reads the predicted labels the dataset carries."""
+    if dataset.label is None:  # the config checks require it for bias; this keeps the types honest
+        raise ConfigError("label: required for bias metrics.")
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet, strict=True)]
     return bias_section(

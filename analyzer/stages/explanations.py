@@ -44,11 +44,12 @@ def _model_scores(predictor: Predictor):
         output = predictor.predict(frame)
         if output.scores is not None:
             return output.scores
+        labels = output.labels if output.labels is not None else np.array([])
         try:
-            return np.asarray(output.labels, dtype=float).reshape(len(frame), -1)
+            return np.asarray(labels, dtype=float).reshape(len(frame), -1)
         except (TypeError, ValueError):
             raise EndpointError("SHAP and PDP explain numeric model outputs, but the model returned labels "
-                                f"such as {output.labels[:3].tolist()}; set predictor.probability to the "
+                                f"such as {labels[:3].tolist()}; set predictor.probability to the "
                                 "scores.") from None
 
     return predict
