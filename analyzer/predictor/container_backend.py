@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
@@ -31,6 +32,10 @@ log = logging.getLogger("analyzer.predictor.container")
 NETWORK_ENV = "ANALYZER_DOCKER_NETWORK"
 PING_TIMEOUT_SECONDS = 120.0
 CONTAINER_LABEL = "clarify-analyzer.role"
+# Which run started a container: ANALYZER_CONTAINER_OWNER when set (tests give each run its own),
+# else host:pid. Lets a run (or a person) find its own containers among others on a shared engine.
+OWNER_LABEL = "clarify-analyzer.owner"
+OWNER_ENV = "ANALYZER_CONTAINER_OWNER"
 MODEL_DIR = "/opt/ml/model"
 
 
@@ -40,6 +45,10 @@ def _docker() -> Any:
         return docker.from_env(timeout=60)
     except Exception as exc:  # docker.errors.DockerException and socket errors alike
         raise EndpointError(f"predictor.image_uri needs a Docker engine, but none answered: {exc}") from None
+
+
+def _owner() -> str:
+    return os.environ.get(OWNER_ENV) or f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextmanager
@@ -133,7 +142,8 @@ def model_container(image: str, model_data: str, *, timeout: float,
             options: dict[str, Any] = {"network": network} if network else {"ports": {"8080/tcp": ("127.0.0.1", None)}}
             container = client.containers.create(image, command=["serve"], name=name, detach=True,
                                                  environment=dict(environment or {}),
-                                                 labels={CONTAINER_LABEL: "model"}, **options)
+                                                 labels={CONTAINER_LABEL: "model", OWNER_LABEL: _owner()},
+                                                 **options)
             container.put_archive("/", _archive(directory))
         container.start()
         container.reload()
