@@ -69,14 +69,18 @@ def _valid_codes_text(codes: dict[str, str]) -> str:
     return ", ".join(sorted(codes))
 
 
+def _syntax_error(text: str, codes: dict[str, str], why: str = "") -> ConfigError:
+    return ConfigError(f"Cannot parse the rule {text!r}: {why}expected {SYNTAX}, e.g. DI<0.8, abs(DPPL)>0.1 or "
+                       f"Sex=Female:CDDL>0.05. Valid metric codes: {_valid_codes_text(codes)}.")
+
+
 def parse_rule(text: str, description: str | None = None) -> Rule:
     """Parse one rule; ``ConfigError`` (exit 2) naming the rule when it cannot parse or names an
     unknown metric."""
     codes = metric_codes()
     match = _RULE.match(text)
     if match is None:
-        raise ConfigError(f"Cannot parse the rule {text!r}: expected {SYNTAX}, e.g. DI<0.8, abs(DPPL)>0.1 or "
-                          f"Sex=Female:CDDL>0.05. Valid metric codes: {_valid_codes_text(codes)}.")
+        raise _syntax_error(text, codes)
     metric_text = match["metric"]
     absolute = metric_text.lower().startswith("abs")
     code = re.sub(r"^abs\s*\(\s*|\s*\)$", "", metric_text, flags=re.IGNORECASE).upper()
@@ -89,7 +93,7 @@ def parse_rule(text: str, description: str | None = None) -> Rule:
         facet, _, value = scope.strip().partition("=")
         facet, facet_value = facet.strip(), (value.strip() if "=" in scope else None)
         if not facet or facet_value == "":
-            raise ConfigError(f"Cannot parse the rule {text!r}: the scope before ':' must be FACET or FACET=VALUE.")
+            raise _syntax_error(text, codes, "the scope before ':' must be FACET or FACET=VALUE; ")
     return Rule(text=text.strip(), metric=code, op=match["op"], threshold=float(match["number"]),
                 absolute=absolute, facet=facet, facet_value=facet_value, description=description)
 
