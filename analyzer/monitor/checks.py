@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from analyzer.errors import ConfigError
 from analyzer.output import to_json_text
-from analyzer.monitor.document import bias_entries, global_shap, value_text
+from analyzer.monitor.document import BiasEntry, bias_entries, global_shap, value_text
 from analyzer.monitor.rules import Rule, metric_codes, parse_rule, read_rules_file
 from analyzer.monitor.violations import (
     CHECK_TYPES,
@@ -145,7 +145,7 @@ def threshold_outcomes(document: Mapping[str, Any], rules: Sequence[Rule]) -> li
     return outcomes
 
 
-def _threshold_outcome(rule: Rule, entry: Any) -> Outcome:
+def _threshold_outcome(rule: Rule, entry: BiasEntry) -> Outcome:
     value = entry.value
     if value is None:
         return Outcome(THRESHOLD, entry.subject, NOT_CHECKED, f"No value: {entry.error or 'null'}", rule.text)
