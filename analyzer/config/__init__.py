@@ -1,5 +1,12 @@
 """Configuration: JSON Schema validation, cross-field checks, then frozen dataclasses."""
-from analyzer.config.loader import apply_overrides, load_config, parse_config, read_config_file, validate
+from analyzer.config.loader import (
+    DEFAULT_SECTIONS,
+    apply_overrides,
+    load_config,
+    parse_config,
+    read_config_file,
+    validate,
+)
 from analyzer.config.model import (
     CSV,
     DEFAULT_REPORT_NAME,
@@ -13,6 +20,7 @@ from analyzer.config.model import (
     AnalysisConfig,
     FacetConfig,
     MethodsConfig,
+    NameOrIndex,
     PdpConfig,
     PredictorConfig,
     ReportConfig,
@@ -23,5 +31,5 @@ __all__ = [
     "AnalysisConfig", "FacetConfig", "MethodsConfig", "PdpConfig", "PredictorConfig", "ReportConfig",
     "ShapConfig", "CSV", "JSON", "JSONLINES", "PARQUET", "PRE_TRAINING_METRICS", "POST_TRAINING_METRICS",
     "PREDICTOR_SOURCES", "DEFAULT_REPORT_NAME", "DEFAULT_REPORT_TITLE",
-    "apply_overrides", "load_config", "parse_config", "read_config_file", "validate",
+    "DEFAULT_SECTIONS", "NameOrIndex", "apply_overrides", "load_config", "parse_config", "read_config_file", "validate",
 ]

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from analyzer.config.model import AnalysisConfig, NameOrIndex
+from analyzer.config import AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.sources import resolve_files
 from analyzer.errors import ConfigError, DataError

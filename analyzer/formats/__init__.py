@@ -18,8 +18,17 @@ from analyzer.formats.datasets import (  # noqa: E402
     dataset_format,
     find_format,
 )
-from analyzer.formats.responses import score_names  # noqa: E402
+from analyzer.formats.responses import (  # noqa: E402
+    DECODERS,
+    CountMismatch,
+    ModelOutput,
+    ResponseCodec,
+    ResponseError,
+    labels_from_output,
+    score_names,
+)
 
 __all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON",
            "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format",
+           "DECODERS", "CountMismatch", "ModelOutput", "ResponseCodec", "ResponseError", "labels_from_output",
            "score_names"]

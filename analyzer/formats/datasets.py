@@ -61,14 +61,14 @@ class Format:
 # ------------------------------------------------------------------------------------------ readers
 
 def _read_csv(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.data.csv_reader import read_csv
+    from analyzer.data import read_csv
 
     frame = read_csv(files, request.headers)
     return Table(frame, tuple(frame.columns))
 
 
 def _read_parquet(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.data.parquet_reader import read_parquet
+    from analyzer.data import read_parquet
 
     frame = read_parquet(files, request.headers)
     return Table(frame, tuple(frame.columns))
@@ -82,7 +82,7 @@ def _json_table(frame: pd.DataFrame, feature_names: list[str], request: ReadRequ
 
 
 def _read_jsonlines(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.data.json_reader import read_jsonlines
+    from analyzer.data import read_jsonlines
 
     frame, names = read_jsonlines(files, features=_features(request.features), label=_path(request.label),
                                   predicted_label=_path(request.predicted_label), headers=request.headers)
@@ -90,7 +90,7 @@ def _read_jsonlines(files: Sequence[Path], request: ReadRequest) -> Table:
 
 
 def _read_json(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.data.json_reader import read_json
+    from analyzer.data import read_json
 
     frame, names = read_json(files, features=_features(request.features), label=_path(request.label),
                              predicted_label=_path(request.predicted_label), headers=request.headers)

@@ -5,8 +5,8 @@ This is shared by every remote backend; a backend only supplies a ``Transport``.
 """
 from __future__ import annotations
 
-import functools
 import contextlib
+import functools
 import logging
 import math
 import queue
@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import EndpointError
-from analyzer.progress import Progress
+from analyzer.formats import CountMismatch, ResponseCodec, ResponseError
 from analyzer.predictor.base import ModelOutput
-from analyzer.formats.responses import CountMismatch, ResponseCodec, ResponseError
 from analyzer.predictor.codecs import RequestCodec
 from analyzer.predictor.transport import (
     Cancelled,
@@ -32,6 +31,7 @@ from analyzer.predictor.transport import (
     Transport,
     invoke_with_retries,
 )
+from analyzer.progress import Progress
 
 log = logging.getLogger("analyzer.predictor")
 

@@ -17,7 +17,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from analyzer.config.model import PredictorConfig
+from analyzer.config import PredictorConfig
 from analyzer.errors import EndpointError
 from analyzer.predictor.cleanup import deferred_signals
 from analyzer.predictor.transport import ModelFault, PayloadTooLarge, Retryable

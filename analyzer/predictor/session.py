@@ -7,7 +7,7 @@ import time
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Sequence
 
-from analyzer.config.model import PREDICTOR_SOURCES, AnalysisConfig, PredictorConfig
+from analyzer.config import PREDICTOR_SOURCES, AnalysisConfig, PredictorConfig
 from analyzer.errors import ConfigError, EndpointError
 from analyzer.predictor import sagemaker_backend
 from analyzer.predictor.base import Predictor
