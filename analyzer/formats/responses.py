@@ -6,8 +6,6 @@ responses): labels and scores are located with ``predictor.label`` / ``predictor
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -18,6 +16,8 @@ import pandas as pd
 
 from analyzer.errors import ConfigError, EndpointError
 from analyzer.formats import CSV, JSON, JSONLINES
+from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
+from analyzer.formats.paths import compile_path
 from analyzer.labels import threshold_scores
 
 NameOrIndex = str | int
@@ -70,44 +70,39 @@ class ResponseCodec:
         return _assemble(labels, scores, expected, self.label_headers)
 
 
-def _number(text: str) -> Any:
-    """A CSV cell as the model meant it: number, JSON list, or the text itself."""
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
+def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, Any]:
     text = body.decode("utf-8")
     if codec.label is None and codec.probability is None and '"' not in text and "[" not in text:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
             lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
         try:
-            matrix = np.array([line.split(",") for line in lines], dtype=float)
-            return None, list(matrix)
+            return None, np.array([line.split(",") for line in lines], dtype=float)
         except ValueError:
             pass
-    rows = [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(text)) if row]
+    for key, index in (("label", codec.label), ("probability", codec.probability)):
+        if index is not None and not isinstance(index, int):
+            raise ConfigError(f"predictor.{key}: with accept_type text/csv it must be a column index, got {index!r}.")
+    columns = csv_columns(text)
+    if columns is None:
+        return _csv_by_rows(codec, csv_rows(text))
+    if any(i is not None and not -len(columns) <= i < len(columns) for i in (codec.label, codec.probability)):
+        return _csv_by_rows(codec, csv_rows(text))   # for its error message
+    if codec.label is None and codec.probability is None:
+        if all(map(is_numeric, columns)):
+            return None, np.column_stack(columns).astype(float)
+        if len(columns) == 1:
+            return columns[0], None   # one text label per record
+        return _csv_by_rows(codec, csv_rows(text))
+    return tuple(None if i is None else columns[i] for i in (codec.label, codec.probability))  # type: ignore
 
+
+def _csv_by_rows(codec: ResponseCodec, rows: list[list[Any]]) -> tuple[list | None, list | None]:
     def column(index: NameOrIndex | None, key: str) -> list | None:
         if index is None:
             return None
-        if not isinstance(index, int):
-            raise ConfigError(f"predictor.{key}: with accept_type text/csv it must be a column index, got {index!r}.")
         try:
-            return [row[index] for row in rows]
+            return [row[index] for row in rows]  # type: ignore[index]
         except IndexError:
             raise ResponseError(f"has no column {index} (predictor.{key}); a response row: {rows[0]}") from None
 
@@ -120,24 +115,28 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list 
     return labels, scores
 
 
-def _search(path: NameOrIndex, document: Any, key: str) -> Any:
+def _path(path: NameOrIndex, key: str) -> Callable[[Any], Any]:
     if not isinstance(path, str):
         raise ConfigError(f"predictor.{key}: with a JSON response it must be a JMESPath string, got {path!r}.")
     try:
-        return jmespath.search(path, document)
+        return compile_path(path)
     except jmespath.exceptions.JMESPathError as exc:
         raise ConfigError(f"predictor.{key}: invalid JMESPath {path!r}: {exc}") from None
 
 
+def _search(path: NameOrIndex, document: Any, key: str) -> Any:
+    return _path(path, key)(document)
+
+
 def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
     try:
-        documents = [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
+        documents = list(map(json.loads, filter(str.strip, body.decode("utf-8").splitlines())))
     except ValueError as exc:
         raise ResponseError(f"sent a response that is not JSON Lines ({exc})") from None
     if codec.label is None and codec.probability is None:
         return _unaddressed(documents)
-    labels = None if codec.label is None else [_search(codec.label, d, "label") for d in documents]
-    scores = None if codec.probability is None else [_search(codec.probability, d, "probability") for d in documents]
+    labels = None if codec.label is None else list(map(_path(codec.label, "label"), documents))
+    scores = None if codec.probability is None else list(map(_path(codec.probability, "probability"), documents))
     return labels, scores
 
 
@@ -178,14 +177,16 @@ def _decode_json(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list
     return labels, scores
 
 
-DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | None]]] = {
+DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[Any, Any]]] = {
     CSV: _decode_csv,
     JSONLINES: _decode_jsonlines,
     JSON: _decode_json,
 }
 
 
-def _scores_array(values: list) -> np.ndarray:
+def _scores_array(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":   # decoded in bulk
+        return values.astype(float).reshape(len(values), -1)
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
@@ -196,7 +197,9 @@ def _scores_array(values: list) -> np.ndarray:
         raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
 
 
-def _labels_array(values: list) -> np.ndarray:
+def _labels_array(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+        return values
     if any(isinstance(v, list) for v in values):
         out = np.empty(len(values), dtype=object)
         out[:] = values
@@ -204,14 +207,18 @@ def _labels_array(values: list) -> np.ndarray:
     return np.asarray(values)
 
 
-def _assemble(labels: list | None, scores: list | None, expected: int,
+def _has_none(values: Any) -> bool:
+    return not (isinstance(values, np.ndarray) and values.dtype.kind != "O") and any(v is None for v in values)
+
+
+def _assemble(labels: Any, scores: Any, expected: int,
               headers: tuple[str, ...] | None) -> ModelOutput:
     for found in (labels, scores):
         if found is not None and len(found) != expected:
             raise CountMismatch(len(found), expected)
-    if labels is not None and any(v is None for v in labels):
+    if labels is not None and _has_none(labels):
         raise ResponseError("returned no label for some records (predictor.label found nothing)")
-    if scores is not None and any(v is None for v in scores):
+    if scores is not None and _has_none(scores):
         raise ResponseError("returned no score for some records (predictor.probability found nothing)")
     score_array = None if scores is None else _scores_array(scores)
     width = 0 if score_array is None else score_array.shape[1]
