@@ -130,7 +130,7 @@ def _search(path: NameOrIndex, document: Any, key: str) -> Any:
 
 def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
     try:
-        documents = list(map(json.loads, filter(str.strip, body.decode("utf-8").splitlines())))
+        documents = json_lines(body.decode("utf-8"))
     except ValueError as exc:
         raise ResponseError(f"sent a response that is not JSON Lines ({exc})") from None
     if codec.label is None and codec.probability is None:
@@ -138,6 +138,24 @@ def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple
     labels = None if codec.label is None else list(map(_path(codec.label, "label"), documents))
     scores = None if codec.probability is None else list(map(_path(codec.probability, "probability"), documents))
     return labels, scores
+
+
+def json_lines(text: str) -> list[Any]:
+    """One JSON value per non-blank line, as ``json.loads`` per line gives them (same errors), with
+    the decoder's scanner called directly: half the cost per record."""
+    scan = json.JSONDecoder().scan_once   # per call: the scanner's key memo is not shared by threads
+
+    def one(line: str) -> Any:
+        text = line.strip(" \t\n\r")   # the whitespace json.loads allows around a value
+        try:
+            value, end = scan(text, 0)
+            if end == len(text):
+                return value
+        except (StopIteration, ValueError):
+            pass
+        return json.loads(line)   # raises json.loads's own error
+
+    return list(map(one, filter(str.strip, text.splitlines())))
 
 
 def _unaddressed(values: list) -> tuple[list | None, list | None]:

@@ -1,5 +1,8 @@
-"""Simple JMESPath paths on the fast path give exactly what jmespath.search gives, on random documents."""
+"""JSON responses in bulk: simple JMESPath paths on the fast path give exactly what jmespath.search
+gives, and JSON Lines decoding what json.loads per line gives, on random input."""
 from __future__ import annotations
+
+import json
 
 import jmespath
 import pytest
@@ -7,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.formats.paths import _simple_steps, compile_path
+from analyzer.formats.responses import json_lines
 
 KEYS = st.sampled_from(["score", "label", "a", "b", "predictions"])
 LEAVES = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3)
@@ -42,3 +46,22 @@ def test_other_expressions_go_to_jmespath(path: str) -> None:
 def test_invalid_expressions_still_fail() -> None:
     with pytest.raises(jmespath.exceptions.JMESPathError):
         compile_path("a[")
+
+
+LINE = st.sampled_from(['{"score":0.5}', "1", " [1,2] ", "1,2", "[3", "4]", "{", "NaN", "\ufeff1", '"a"x', "\t{}\r",
+                        '{"a":1,"a":2}', "tru", "1e400", "", "  ", "\u00a01", "-0", '{"x":"\\u00e9"}'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(LINE | st.text(alphabet='{}[]",:1a .e-', max_size=6), max_size=6))
+def test_json_lines_match_json_loads_per_line(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    try:
+        want: object = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        want = str(exc)
+    try:
+        got: object = json_lines(text)
+    except ValueError as exc:
+        got = str(exc)
+    assert repr(got) == repr(want)
