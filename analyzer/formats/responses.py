@@ -206,6 +206,12 @@ def _scores_array(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":   # decoded in bulk
         return values.astype(float).reshape(len(values), -1)
     try:
+        flat = np.array(values, dtype=float)   # one score per record: no per-row lists
+        if flat.ndim == 1:
+            return flat.reshape(len(flat), 1)
+    except (TypeError, ValueError):
+        pass   # lists of scores, or not numbers: the checks below say which
+    try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
         if len(widths) > 1:
