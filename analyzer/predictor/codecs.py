@@ -15,6 +15,7 @@ from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
 from analyzer.formats import CSV, DECODERS, JSON, JSONLINES, ResponseCodec
 from analyzer.predictor import templates
+from analyzer.predictor.cells import frame_cells
 
 
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -35,19 +36,37 @@ class RequestCodec:
         return ENCODERS[self.content_type](self, frame)
 
 
+def _cells(frame: pd.DataFrame, kind: str, min_columns: int = 1) -> list[tuple[str, ...]] | None:
+    """Rows of cell texts made in bulk, or None for the general path (also for frames with no rows,
+    and for one-column CSV, where the csv module quotes an empty string)."""
+    if not len(frame) or frame.shape[1] < min_columns:
+        return None
+    return frame_cells(frame, kind)
+
+
 def _encode_csv(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
+    rows = _cells(frame, "csv", min_columns=2)
+    if rows is not None:
+        return ("\n".join(map(",".join, rows)) + "\n").encode("utf-8")
     return frame.to_csv(header=False, index=False, lineterminator="\n").encode("utf-8")
 
 
 def _encode_jsonlines(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
     template = codec.content_template or templates.DEFAULT_JSONLINES_TEMPLATE
+    rows = _cells(frame, "json")
+    if rows is not None:
+        return templates.render_jsonlines_cells(template, rows).encode("utf-8")
     return "\n".join(templates.render_jsonlines(template, row) for row in _rows(frame)).encode("utf-8")
 
 
 def _encode_json(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
     record = codec.record_template
     assert record is not None
-    records = [record.render(row) for row in _rows(frame)]
+    rows = _cells(frame, "json") if record.renders_cells else None
+    if rows is not None:
+        records = [record.render_cells(row) for row in rows]
+    else:
+        records = [record.render(row) for row in _rows(frame)]
     template = codec.content_template or templates.DEFAULT_JSON_CONTENT_TEMPLATE
     return templates.render_json_content(template, records).encode("utf-8")
 

@@ -42,6 +42,13 @@ def render_jsonlines(template: str, row: Sequence[Any]) -> str:
     return _CONTENT_FEATURES.sub(lambda _m: dumps(list(row)), template)
 
 
+def render_jsonlines_cells(template: str, rows: Sequence[Sequence[str]]) -> str:
+    """All lines from rows of JSON cell texts (see ``cells.json_cells``); the same text as
+    ``render_jsonlines`` line by line."""
+    parts = _CONTENT_FEATURES.split(template)
+    return "\n".join(("[" + ",".join(row) + "]").join(parts) for row in rows)
+
+
 class RecordTemplate:
     """One JSON record from one row of feature values."""
 
@@ -64,6 +71,9 @@ class RecordTemplate:
             raise ConfigError(f"predictor.record_template: must contain $features, $features_kvp or \"${{name}}\" "
                               f"placeholders; got {template!r}.")
         self._names_json = dumps(self.names)
+        self._placeholders = bool(placeholders)
+        self._keys = [dumps(name) + ":" for name in self.names]
+        self.renders_cells = len(set(self.names)) == len(self.names)   # $features_kvp: a dict of unique keys
 
     def render(self, row: Sequence[Any]) -> str:
         def variable(match: re.Match) -> str:
@@ -74,8 +84,24 @@ class RecordTemplate:
                 return self._names_json
             return dumps(dict(zip(self.names, row)))
 
-        text = _RECORD_VARS.sub(variable, self.template)
-        return _FEATURE_PLACEHOLDER.sub(lambda m: dumps(row[self._index[m.group(1)]]), text)
+        if self._placeholders:   # never both kinds; a value that looks like "${x}" stays a value
+            return _FEATURE_PLACEHOLDER.sub(lambda m: dumps(row[self._index[m.group(1)]]), self.template)
+        return _RECORD_VARS.sub(variable, self.template)
+
+
+    def render_cells(self, cells: Sequence[str]) -> str:
+        """The same text as ``render`` from the row's JSON cell texts (when ``renders_cells``)."""
+        def variable(match: re.Match) -> str:
+            kind = match.group(1)
+            if kind == "features":
+                return "[" + ",".join(cells) + "]"
+            if kind == "feature_names":
+                return self._names_json
+            return "{" + ",".join(key + cell for key, cell in zip(self._keys, cells)) + "}"
+
+        if self._placeholders:
+            return _FEATURE_PLACEHOLDER.sub(lambda m: cells[self._index[m.group(1)]], self.template)
+        return _RECORD_VARS.sub(variable, self.template)
 
 
 def check_json_content_template(template: str) -> bool:

@@ -1,0 +1,90 @@
+"""Feature frames → request cells as text, a column at a time.
+
+The request encoders' general paths go through pandas ``to_csv`` (CSV) or one ``json.dumps`` per
+row (JSON); for the usual columns (numpy ints, floats, bools and plain strings) these functions
+give the same text per cell in bulk: numbers formatted by numpy, each distinct string formatted
+once. They return None for anything else, and the encoder takes its general path.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analyzer.predictor.templates import dumps
+
+_CSV_QUOTED = (",", '"')
+_CSV_LINE_BREAKS = ("\n", "\r")   # how the csv module quotes these differs between Pythons: general path
+
+
+def _plain_strings(column: pd.Series) -> bool:
+    if isinstance(column.dtype, pd.StringDtype):   # pandas' own string columns (the default in pandas 3)
+        return True
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+
+
+def _by_unique(column: pd.Series, fmt, missing: str) -> np.ndarray:
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    texts = np.array([fmt(u) for u in uniques] + [missing], dtype=object)
+    return texts[codes]  # code -1 (missing) takes the last entry
+
+
+def _csv_string(value: str) -> str:
+    if any(mark in value for mark in _CSV_QUOTED):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _numeric_text(values: np.ndarray) -> np.ndarray:
+    return values.astype(str).astype(object)
+
+
+def csv_cells(column: pd.Series) -> np.ndarray | None:
+    """Cells as ``DataFrame.to_csv`` writes them (missing → empty), or None."""
+    if _plain_strings(column):
+        texts = _by_unique(column, _csv_string, "")
+        return None if any(b in t for t in set(texts) for b in _CSV_LINE_BREAKS) else texts
+    if not isinstance(column.dtype, np.dtype):
+        return None
+    kind = column.dtype.kind
+    if kind in "iub":
+        return _numeric_text(column.to_numpy())
+    if kind == "f":
+        values = column.to_numpy()
+        text = _numeric_text(values)
+        text[np.isnan(values)] = ""
+        return text
+    return None
+
+
+def json_cells(column: pd.Series) -> np.ndarray | None:
+    """Cells as JSON text, as ``templates.dumps`` writes them (missing → null), or None."""
+    if _plain_strings(column):
+        return _by_unique(column, dumps, "null")
+    if not isinstance(column.dtype, np.dtype):
+        return None
+    kind = column.dtype.kind
+    values = column.to_numpy()
+    if kind in "iu":
+        return _numeric_text(values)
+    if kind == "b":
+        return np.where(values, "true", "false").astype(object)
+    if kind == "f":
+        values = values.astype(np.float64)   # json.dumps sees Python floats: float32 widened first
+        text = _numeric_text(values)
+        text[np.isnan(values)] = "null"
+        text[np.isposinf(values)] = "Infinity"
+        text[np.isneginf(values)] = "-Infinity"
+        return text
+    return None
+
+
+def frame_cells(frame: pd.DataFrame, kind: str) -> list[tuple[str, ...]] | None:
+    """Rows of cell texts (``kind``: "csv" or "json"), or None when a column needs the general path."""
+    convert = csv_cells if kind == "csv" else json_cells
+    columns = []
+    for position in range(frame.shape[1]):
+        cells = convert(frame.iloc[:, position])
+        if cells is None:
+            return None
+        columns.append(cells.tolist())
+    return list(zip(*columns))

@@ -1,0 +1,89 @@
+"""Requests encoded in bulk (cell texts a column at a time) are byte for byte the requests of the
+general path (pandas to_csv, json.dumps per row), on random frames, for every request format."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import analyzer.predictor.codecs as codecs
+from analyzer.predictor.cells import frame_cells
+from analyzer.predictor.codecs import request_codec
+from predictor_servers import analysis_config
+
+TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t\\é€${}') + ["\u2028"]), max_size=5) | st.just("${x}")
+FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e16, 1e-5, 1e-4, 0.1, -0.0, 123456789.0])
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> pd.DataFrame:
+    rows = draw(st.integers(1, 5))
+    kinds = draw(st.lists(st.sampled_from(["int", "uint8", "float", "float32", "bool", "str", "str-missing",
+                                           "mixed", "pandas-str"]), min_size=1, max_size=4))
+    data = {}
+    for i, kind in enumerate(kinds):
+        if kind == "int":
+            values = pd.Series(draw(st.lists(st.integers(-2**63, 2**63 - 1), min_size=rows, max_size=rows)))
+        elif kind == "uint8":
+            values = pd.Series(draw(st.lists(st.integers(0, 255), min_size=rows, max_size=rows)), dtype="uint8")
+        elif kind in ("float", "float32"):
+            width = 32 if kind == "float32" else 64
+            floats = st.floats(width=width) | st.sampled_from([1e6, 1e-5, 0.1, 1e16]) if width == 32 else FLOATS
+            values = pd.Series(draw(st.lists(floats, min_size=rows, max_size=rows)), dtype=f"float{width}")
+        elif kind == "bool":
+            values = pd.Series(draw(st.lists(st.booleans(), min_size=rows, max_size=rows)))
+        elif kind == "str":
+            values = pd.Series(draw(st.lists(TEXT, min_size=rows, max_size=rows)), dtype=object)
+        elif kind == "str-missing":
+            values = pd.Series(draw(st.lists(st.none() | st.just(np.nan) | TEXT, min_size=rows, max_size=rows)),
+                               dtype=object)
+        elif kind == "pandas-str":
+            values = pd.Series(draw(st.lists(st.none() | TEXT, min_size=rows, max_size=rows)), dtype="str")
+        else:
+            values = pd.Series(draw(st.lists(st.integers(0, 3) | TEXT | FLOATS, min_size=rows, max_size=rows)),
+                               dtype=object)
+        data[f"f{i}"] = values
+    return pd.DataFrame(data)
+
+
+PREDICTORS = [
+    {"content_type": "text/csv"},
+    {"content_type": "application/jsonlines"},
+    {"content_type": "application/jsonlines", "content_template": '{"features":$features,"again":$features}'},
+    {"content_type": "application/json", "content_template": "$records"},
+    {"content_type": "application/json", "content_template": '{"instances":$records}',
+     "record_template": "$features_kvp"},
+    {"content_type": "application/json", "record_template": '{"f":$features,"n":$feature_names}'},
+    {"content_type": "application/json", "record_template": '{"first":"${f0}"}'},
+]
+
+
+def _general(codec: codecs.RequestCodec, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(codecs, "frame_cells", lambda *_args: None)
+        return codec.encode(frame)
+
+
+@settings(max_examples=80, deadline=None)
+@given(frame=frames(), predictor=st.sampled_from(PREDICTORS))
+def test_bulk_requests_are_the_general_requests(frame: pd.DataFrame, predictor: dict) -> None:
+    config = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", **predictor})
+    codec = request_codec(config, list(frame.columns))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert codec.encode(frame) == _general(codec, frame, monkeypatch)
+
+
+def test_usual_columns_take_the_bulk_path() -> None:
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan], "c": ["x", None], "d": [True, False]})
+    assert frame_cells(frame, "csv") == [("1", "0.5", "x", "True"), ("2", "", "", "False")]
+    assert frame_cells(frame, "json") == [("1", "0.5", '"x"', "true"), ("2", "null", "null", "false")]
+    assert frame_cells(pd.DataFrame({"m": [1, "x"]}, dtype=object), "csv") is None
+
+
+def test_a_value_that_looks_like_a_placeholder_stays_a_value() -> None:
+    config = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", "content_type": "application/json",
+                              "record_template": '{"f":$features}'})
+    frame = pd.DataFrame({"x": ["${x}"], "y": [1]})
+    assert request_codec(config, ["x", "y"]).encode(frame) == b'[{"f":["${x}",1]}]'
