@@ -46,7 +46,7 @@ def _check_features_path(raw: Raw) -> list[str]:
 
 
 def _predictor_sources(predictor: Raw) -> list[str]:
-    return [k for k in ("endpoint_name", "model_name", "endpoint_url", "image_uri") if predictor.get(k)]
+    return [k for k in ("endpoint_name", "model_name", "endpoint_url", "image_uri", "in_process") if predictor.get(k)]
 
 
 def _check_predictor(raw: Raw) -> list[str]:
@@ -65,7 +65,8 @@ def _check_predictor(raw: Raw) -> list[str]:
     problems = []
     sources = _predictor_sources(predictor)
     if needs_model and not sources:
-        problems.append("$.predictor: give exactly one of endpoint_name, model_name, endpoint_url, image_uri.")
+        problems.append("$.predictor: give exactly one of endpoint_name, model_name, endpoint_url, image_uri, "
+                        "in_process.")
     if "endpoint_name" in sources and "model_name" in sources:
         problems.append("$.predictor: give either endpoint_name or model_name, not both.")
     if len(set(sources) - {"model_name"}) > 1 or ("model_name" in sources and set(sources) & {"endpoint_url"}):
@@ -78,6 +79,8 @@ def _check_predictor(raw: Raw) -> list[str]:
                 problems.append(f"$.predictor.{key}: required with model_name.")
     if predictor.get("image_uri") and not predictor.get("model_data"):
         problems.append("$.predictor.model_data: required with image_uri (a directory or .tar.gz of model files).")
+    if predictor.get("in_process") and not predictor.get("model_data"):
+        problems.append("$.predictor.model_data: required with in_process (a model file, a directory or a .tar.gz).")
     kind = str(raw.get("dataset_type", "")).lower()
     if kind == PARQUET and sources and not predictor.get("content_type"):
         problems.append("$.predictor.content_type: required when dataset_type is application/x-parquet.")

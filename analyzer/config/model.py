@@ -32,6 +32,7 @@ class ShapConfig:
     num_samples: int | None = None
     agg_method: Literal["mean_abs", "median", "mean_sq"] = "mean_abs"
     use_logit: bool = False
+    algorithm: Literal["kernel", "tree_exact"] = "kernel"  # extension
     # Clarify's docs: false when absent (the SDK always writes it, as true by default).
     save_local_shap_values: bool = False
     seed: int | None = None
@@ -93,6 +94,9 @@ class PredictorConfig:
     endpoint_url: str | None = None
     image_uri: str | None = None
     model_data: str | None = None
+    in_process: bool = False
+    model_format: str | None = None
+    allow_pickle: bool = False
     max_payload_mb: float | None = None
     max_concurrency: int | None = None
     request_timeout_seconds: float | None = None

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
+from analyzer.explain.exact import TreeSources, try_exact
 from analyzer.explain.kernel_shap import (
     DEFAULT_MAX_ROWS_PER_CALL,
     KernelShapResult,
@@ -66,6 +67,7 @@ class ShapSettings:
     features_to_explain: Sequence[str | int] | None = None
     label_names: Sequence[str] | None = None
     max_rows_per_call: int = DEFAULT_MAX_ROWS_PER_CALL
+    algorithm: str = "kernel"  # or "tree_exact" (analyzer.explain.exact)
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,10 @@ def explain(
     shap: ShapSettings | None = None,
     pdp: PdpSettings | None = None,
     feature_names: Sequence[str] | None = None,
+    tree_sources: TreeSources | None = None,
 ) -> Explanation:
-    """Run Kernel SHAP and/or PDP for ``records`` (feature columns; ``feature_names`` selects them)."""
+    """Run Kernel SHAP and/or PDP for ``records`` (feature columns; ``feature_names`` selects them).
+    ``tree_sources`` (an in-process tree model's) enables ``algorithm="tree_exact"``."""
     if shap is None and pdp is None:
         raise ConfigError("Nothing to explain: neither methods.shap nor methods.pdp is set.")
     frame = records if feature_names is None else records[list(feature_names)]
@@ -139,16 +143,21 @@ def explain(
                        else np.asarray(shap.baseline_weights, dtype=float))
             base = Baseline(rows, weights)
         result.baseline = base
-        result.kernel_shap = kernel_shap(
-            predict, frame, base.rows,
-            baseline_weights=base.weights,
-            features_to_explain=shap.features_to_explain,
-            num_samples=shap.num_samples,
-            seed=shap.seed,
-            use_logit=shap.use_logit,
-            max_rows_per_call=shap.max_rows_per_call,
-            agg_method=shap.agg_method,
-        )
+        if shap.algorithm == "tree_exact":
+            players = np.asarray(resolve_features([str(c) for c in frame.columns], shap.features_to_explain))
+            result.kernel_shap = try_exact(predict, tree_sources, frame, base.rows, base.weights, players,
+                                           shap.use_logit)
+        if result.kernel_shap is None:
+            result.kernel_shap = kernel_shap(
+                predict, frame, base.rows,
+                baseline_weights=base.weights,
+                features_to_explain=shap.features_to_explain,
+                num_samples=shap.num_samples,
+                seed=shap.seed,
+                use_logit=shap.use_logit,
+                max_rows_per_call=shap.max_rows_per_call,
+                agg_method=shap.agg_method,
+            )
         result.labels = label_names(len(result.kernel_shap.expected_value), shap.label_names)
     if pdp is not None:
         names = [str(c) for c in frame.columns]

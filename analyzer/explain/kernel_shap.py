@@ -105,6 +105,8 @@ class KernelShapResult:
         Conditions the user should know about (e.g. fewer samples than varying features).
     model_calls, model_rows : int
         How many predict calls and rows were spent.
+    algorithm : str
+        ``"kernel"``, or ``"tree_exact"`` for exact values (then standard errors are 0).
     """
 
     feature_names: list[str]
@@ -117,6 +119,7 @@ class KernelShapResult:
     warnings: list[str] = field(default_factory=list)
     model_calls: int = 0
     model_rows: int = 0
+    algorithm: str = "kernel"  # "tree_exact" when analyzer.explain.exact computed the values
 
 
 class _CountingPredict:

@@ -9,6 +9,7 @@ differently in every version of every library).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -167,8 +168,53 @@ def from_sklearn(estimator: Any) -> tuple[TreeEnsemble, str]:
         trees = [_sklearn_tree(stages[i, k], outputs, rate, k)
                  for i in range(stages.shape[0]) for k in range(outputs)]
         ensemble = TreeEnsemble(trees, np.zeros(outputs), width, float32_features=True, library="scikit-learn")
-        _base(ensemble, estimator._raw_predict(row.astype(np.float32)), row[0])
+        raw = estimator.decision_function(row) if classifier else estimator.predict(row)
+        _base(ensemble, raw, row[0])
         if not classifier:
             return ensemble, IDENTITY
         return ensemble, LOGISTIC if outputs == 1 else "softmax"
     raise UnsupportedModel(f"{type(estimator).__name__} is not a tree ensemble the exact path reads")
+
+
+Source = tuple[int, str]  # (ensemble output, link)
+
+
+@dataclass(frozen=True)
+class ModelTrees:
+    """An ensemble plus where the predictor's numbers come from: ``proba_sources[c]`` for class
+    probability column ``c`` (None: not a function of one margin), ``label_source`` for a
+    regressor's predicted value."""
+
+    ensemble: TreeEnsemble
+    proba_sources: tuple[Source | None, ...] = ()
+    label_source: Source | None = None
+
+
+def _unwrap(estimator: Any) -> Any:
+    steps = getattr(estimator, "steps", None)
+    if steps is None:
+        return estimator
+    others = [name for name, step in steps[:-1] if step not in (None, "passthrough")]
+    if others:
+        raise UnsupportedModel(f"the pipeline has steps before its model ({', '.join(others)}), so the trees do "
+                               "not see the dataset's features")
+    return _unwrap(steps[-1][1])
+
+
+def model_trees(kind: str, model: Any) -> ModelTrees:
+    """``ModelTrees`` for a loaded model of ``kind`` (xgboost, lightgbm, sklearn)."""
+    if kind == "xgboost":
+        ensemble, link = from_xgboost(model)
+    elif kind == "lightgbm":
+        ensemble, link = from_lightgbm(model)
+    else:
+        estimator = _unwrap(model)
+        ensemble, link = from_sklearn(estimator)
+        if not hasattr(estimator, "predict_proba"):
+            return ModelTrees(ensemble, label_source=(0, link))
+        if ensemble.num_outputs == 1:  # binary gradient boosting: one margin, P(class 1) = sigmoid
+            return ModelTrees(ensemble, proba_sources=(None, (0, link)))
+        return ModelTrees(ensemble, proba_sources=tuple((k, link) for k in range(ensemble.num_outputs)))
+    if ensemble.num_outputs == 1:  # the server reads one score as P(class 1) = [1 - s, s]
+        return ModelTrees(ensemble, proba_sources=(None, (0, link)))
+    return ModelTrees(ensemble, proba_sources=tuple((k, link) for k in range(ensemble.num_outputs)))
