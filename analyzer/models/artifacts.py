@@ -82,7 +82,7 @@ def _choose(root: Path, model_format: str | None, model_data: str) -> Path:
         found = [(p, k) for p, k in found if k == model_format]
     kinds = sorted({k for _, k in found})
     if not found:
-        wanted = f"a {model_format} model" if model_format else "a model file"
+        wanted = f"{model_format} model" if model_format else "model file"
         raise EndpointError(f"predictor.model_data: {model_data} holds no {wanted} (looked for xgboost-model, "
                             "*.json, *.ubj, *.bst, LightGBM *.txt, *.joblib, *.pkl).")
     if len(kinds) > 1:
@@ -110,7 +110,7 @@ def _load(path: Path, kind: str, allow_pickle: bool) -> Any:
                 with path.open("rb") as handle:
                     return pickle.load(handle)
             booster = xgboost.Booster()
-            booster.load_model(str(path))
+            booster.load_model(bytearray(path.read_bytes()))  # from memory: the format is read from the bytes
             return booster
         if kind == "lightgbm":
             import lightgbm

@@ -63,7 +63,7 @@ class Model:
         elif xgb_file is not None:
             import xgboost
             self.booster = xgboost.Booster()
-            self.booster.load_model(str(xgb_file))
+            self.booster.load_model(bytearray(xgb_file.read_bytes()))  # format from the bytes, not the name
         elif lgb_file is not None:
             import lightgbm
             self.lightgbm = lightgbm.Booster(model_file=str(lgb_file))

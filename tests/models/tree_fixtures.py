@@ -54,7 +54,8 @@ def save(model: Any, kind: str, directory: Path, meta: dict | None = None) -> Pa
     """The model as an artifact directory (xgboost-model, model.txt or model.joblib)."""
     directory.mkdir(parents=True, exist_ok=True)
     if kind.startswith("xgb"):
-        model.save_model(str(directory / "xgboost-model"))
+        model.save_model(str(directory / "model.ubj"))  # what the built-in algorithm writes, by another name
+        (directory / "model.ubj").rename(directory / "xgboost-model")
     elif kind.startswith("lgb"):
         model.save_model(str(directory / "model.txt"))
     else:
