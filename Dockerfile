@@ -29,6 +29,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY --from=requirements /requirements.txt /tmp/requirements.txt
 RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
+# Tree-model libraries for predictor.in_process (pyproject's `models` extra; xgboost-cpu is XGBoost
+# without its CUDA libraries: a few MB instead of hundreds). --build-arg MODEL_PACKAGES= leaves them out.
+ARG MODEL_PACKAGES="xgboost-cpu lightgbm"
+RUN if [ -n "${MODEL_PACKAGES}" ]; then pip install ${MODEL_PACKAGES}; fi
 
 # ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
 FROM deps AS wheel
