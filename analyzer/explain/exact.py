@@ -48,7 +48,7 @@ class NotExact(Exception):
 
 def exact_reason(sources: list[Source], use_logit: bool, baseline_rows: int) -> str | None:
     """Why exact TreeSHAP would not equal the Kernel SHAP game (None: it does)."""
-    for output, link in sources:
+    for _, link in sources:
         if link == IDENTITY and not use_logit:
             continue
         if link == LOGISTIC and use_logit and baseline_rows == 1:
@@ -67,8 +67,8 @@ def exact_reason(sources: list[Source], use_logit: bool, baseline_rows: int) -> 
 
 
 def _numeric(frame: pd.DataFrame) -> np.ndarray:
-    kinds = [frame[c].dtype for c in frame.columns]
-    bad = [str(c) for c, k in zip(frame.columns, kinds) if not (isinstance(k, np.dtype) and k.kind in "biuf")]
+    bad = [str(c) for c in frame.columns
+           if not (isinstance(frame[c].dtype, np.dtype) and frame[c].dtype.kind in "biuf")]
     if bad:
         raise NotExact(f"non-numeric feature columns ({', '.join(bad[:5])})")
     return frame.to_numpy(dtype=float)

@@ -156,7 +156,7 @@ def _tree_weights(sat_x: np.ndarray, sat_b: np.ndarray, weights: np.ndarray) -> 
     step = max(1, CHUNK_ELEMENTS // max(1, leaves * d))
     for start in range(0, u, step):
         sx = sat_x[start:start + step]
-        for sb, w in zip(sat_b, weights):
+        for sb, w in zip(sat_b, weights, strict=True):
             reach = (sx | sb).all(axis=-1)
             out[start:start + step] += w * _weights(sx & ~sb, ~sx & sb, reach)
     return out

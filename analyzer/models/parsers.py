@@ -43,7 +43,7 @@ def from_xgboost(booster: Any) -> tuple[TreeEnsemble, str]:
     outputs = max(groups, default=0) + 1
     width = int(learner["learner_model_param"].get("num_feature", 0))
     trees = []
-    for tree_doc, group in zip(model["trees"], groups):
+    for tree_doc, group in zip(model["trees"], groups, strict=True):
         if int(tree_doc["tree_param"].get("size_leaf_vector", "1")) > 1:
             raise UnsupportedModel("XGBoost multi-target trees (vector leaves) are not supported")
         if any(int(s) != 0 for s in tree_doc["split_type"]):
@@ -64,12 +64,19 @@ def from_xgboost(booster: Any) -> tuple[TreeEnsemble, str]:
 
 
 def _lightgbm_tree(node: dict, outputs: int, group: int, scale: float) -> Tree:
-    feature, threshold, left, right, default_left, missing, values = [], [], [], [], [], [], []
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    default_left: list[bool] = []
+    missing: list[int] = []
+    values: list[float] = []
     kinds = {"None": MISSING_NONE, "Zero": MISSING_ZERO, "NaN": MISSING_NAN}
 
     def add(n: dict) -> int:
         index = len(feature)
-        for column in (feature, threshold, left, right, default_left, missing, values):
+        columns: tuple[list[Any], ...] = (feature, threshold, left, right, default_left, missing, values)
+        for column in columns:
             column.append(0)
         if "leaf_value" in n or "split_feature" not in n:
             feature[index], left[index], right[index] = -1, -1, -1

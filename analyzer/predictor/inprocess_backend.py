@@ -39,12 +39,14 @@ class _Answer:
     """One prediction's answer in columns: what the server would send, not yet serialised."""
 
     def __init__(self, model: LoadedModel, labels: np.ndarray, proba: np.ndarray | None) -> None:
-        self.model, self.labels, self.proba = model, labels, proba
-        self.binary = proba is not None and proba.shape[1] == 2
+        self.model, self.labels = model, labels
+        self.proba = np.zeros((len(labels), 0)) if proba is None else proba
+        self.has_proba = proba is not None
+        self.binary = self.has_proba and self.proba.shape[1] == 2
 
-    def csv_columns(self) -> list[tuple[np.ndarray, Source | str | None]]:
+    def csv_columns(self) -> list[tuple[np.ndarray, Any]]:
         """(values, source) per CSV column; source "label" marks the label column."""
-        if self.proba is None:
+        if not self.has_proba:
             return [(self.labels, "label")]
         if self.binary:
             score = (self.proba[:, 1], ("proba", 1))
@@ -56,7 +58,7 @@ class _Answer:
         fields: dict[str, tuple[Any, Any]] = {"predicted_label": (self.labels, "label")}
         if self.binary:
             fields["score"] = (self.proba[:, 1], ("proba", 1))
-        elif self.proba is not None:
+        elif self.has_proba:
             fields["score"] = (self.proba.max(axis=1), None)
             fields["scores"] = (self.proba, ("probas",))
         return fields
@@ -64,17 +66,16 @@ class _Answer:
     def body(self, accept: str) -> bytes:
         """The bytes ``scripts/model_server`` sends (the slow, general path)."""
         if accept == CSV:
-            columns = self.csv_columns()
-            lines = [",".join(repr(float(v)) if src != "label" else str(_plain(v)) for v, src in zip(row, [
-                s for _, s in columns])) for row in zip(*[c for c, _ in columns])]
-            return ("\n".join(lines) + "\n").encode()
+            cells = [[str(_plain(v)) for v in values] if source == "label" else [repr(float(v)) for v in values]
+                     for values, source in self.csv_columns()]
+            return ("\n".join(",".join(row) for row in zip(*cells, strict=True)) + "\n").encode()
         records = []
         classes = self.model.classes
         for i, label in enumerate(self.labels):
             record: dict[str, Any] = {"predicted_label": _plain(label)}
             if self.binary:
                 record["score"] = float(self.proba[i, 1])
-            elif self.proba is not None:
+            elif self.has_proba:
                 record["score"] = float(self.proba[i].max())
                 record["scores"] = self.proba[i].tolist()
                 record["labels"] = [_plain(c) for c in (classes or range(self.proba.shape[1]))]
@@ -129,40 +130,48 @@ class InProcessPredictor:
             raise EndpointError(f"The {self.description}'s answer does not fit the predictor keys: {exc}") from None
 
     def _fast(self, answer: _Answer, n: int) -> ModelOutput | None:
+        """The decoder's result computed on arrays, or None where only the decoder itself is sure."""
+        if self.codec.accept_type == CSV:
+            return self._fast_csv(answer.csv_columns())
+        return self._fast_records(answer.record_fields())
+
+    def _fast_csv(self, columns: list[tuple[np.ndarray, Any]]) -> ModelOutput | None:
+        codec = self.codec
+        if codec.label is None and codec.probability is None:
+            if not all(np.issubdtype(values.dtype, np.number) for values, _ in columns):
+                return None  # text labels: the decoder reads them as labels
+            return self._output(None, [(np.asarray(v, dtype=float), s) for v, s in columns])
+        picked: list[tuple[np.ndarray, Any] | None] = []
+        for index in (codec.label, codec.probability):
+            if index is not None and not (isinstance(index, int) and 0 <= index < len(columns)):
+                return None  # the decoder raises the right error
+            picked.append(None if index is None else columns[index])
+        label, score = picked
+        if score is not None and not np.issubdtype(score[0].dtype, np.number):
+            return None
+        return self._output(None if label is None else _labels(label[0]),
+                            None if score is None else [(np.asarray(score[0], dtype=float), score[1])])
+
+    def _fast_records(self, fields: dict[str, tuple[Any, Any]]) -> ModelOutput | None:
         codec, accept = self.codec, self.codec.accept_type
-        if accept == CSV:
-            columns = answer.csv_columns()
-            if codec.label is None and codec.probability is None:
-                if any(src == "label" and not np.issubdtype(values.dtype, np.number) for values, src in columns):
-                    return None
-                return self._output(None, [(np.asarray(v, dtype=float), s) for v, s in columns])
-            picked = []
-            for index in (codec.label, codec.probability):
-                if index is not None and not (isinstance(index, int) and 0 <= index < len(columns)):
-                    return None
-                picked.append(None if index is None else columns[index])
-            label, score = picked
-            if score is not None and not np.issubdtype(score[0].dtype, np.number):
-                return None
-            return self._output(None if label is None else _labels(label[0]),
-                                None if score is None else [(np.asarray(score[0], dtype=float), score[1])])
-        fields = answer.record_fields()
         if codec.label is None and codec.probability is None:
             return None
-        names = [_field(p, accept) for p in (codec.label, codec.probability)]
-        if any(p is not None and (name is None or name not in fields) for p, name in zip(
-                (codec.label, codec.probability), names)):
+        label_field = _field(codec.label, accept)
+        score_field = _field(codec.probability, accept)
+        if (codec.label is not None and label_field not in fields) or (
+                codec.probability is not None and score_field not in fields):
             return None
-        label = None if codec.label is None else _labels(np.asarray(fields[names[0]][0]))
-        if codec.probability is None:
-            return self._output(label, None)
-        values, source = fields[names[1]]
-        if values is None or answer.proba is None and names[1] == "predicted_label":
+        labels = None if label_field is None else _labels(np.asarray(fields[label_field][0]))
+        if score_field is None:
+            return self._output(labels, None)
+        values, source = fields[score_field]
+        values = np.asarray(values)
+        if not np.issubdtype(values.dtype, np.number):
             return None
-        values = np.asarray(values, dtype=float)
+        values = values.astype(float)
         if values.ndim == 2:
-            return self._output(label, [(values[:, k], ("proba", k)) for k in range(values.shape[1])])
-        return self._output(label, [(values, source)])
+            return self._output(labels, [(values[:, k], ("proba", k)) for k in range(values.shape[1])])
+        return self._output(labels, [(values, source)])
 
     def _output(self, labels: np.ndarray | None, scores: list[tuple[np.ndarray, Any]] | None) -> ModelOutput:
         if scores is None:
