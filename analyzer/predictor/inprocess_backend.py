@@ -101,7 +101,7 @@ def _labels(values: np.ndarray) -> np.ndarray:
     return np.asarray([_plain(v) for v in values]) if values.dtype == object else values
 
 
-class InProcessPredictor:
+class ModelFilePredictor:
     """A ``Predictor`` over a ``LoadedModel``; ``score_sources`` traces each score to the trees."""
 
     def __init__(self, model: LoadedModel, codec: ResponseCodec,

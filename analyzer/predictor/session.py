@@ -92,7 +92,7 @@ def open_predictor(config: AnalysisConfig, runtime: Runtime | None = None, *,
 @contextmanager
 def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
     from analyzer.models.artifacts import load_model
-    from analyzer.predictor.inprocess_backend import InProcessPredictor
+    from analyzer.predictor.inprocess_backend import ModelFilePredictor
 
     if not predictor.model_data:
         raise ConfigError("predictor.model_data: required with predictor.in_process.")
@@ -100,7 +100,7 @@ def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor
     model = load_model(predictor.model_data, model_format=predictor.model_format,
                        allow_pickle=predictor.allow_pickle)
     log.info("Loaded %s model %s in process in %.1f s", model.kind, model.name, time.monotonic() - began)
-    yield InProcessPredictor(model, response)
+    yield ModelFilePredictor(model, response)
 
 
 @contextmanager

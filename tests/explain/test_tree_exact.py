@@ -19,18 +19,18 @@ from analyzer.formats import CSV  # noqa: E402
 from analyzer.formats.responses import ResponseCodec  # noqa: E402
 from analyzer.models.artifacts import LoadedModel  # noqa: E402
 from analyzer.models.parsers import IDENTITY, LOGISTIC, model_trees  # noqa: E402
-from analyzer.predictor.inprocess_backend import InProcessPredictor  # noqa: E402
+from analyzer.predictor.inprocess_backend import ModelFilePredictor  # noqa: E402
 from tree_fixtures import dataset, train  # noqa: E402
 
 FULL = 2**6 - 2  # every coalition of 6 features
 
 
-def _predictor(kind: str, model) -> InProcessPredictor:
+def _predictor(kind: str, model) -> ModelFilePredictor:
     library = "xgboost" if kind.startswith("xgb") else "lightgbm" if kind.startswith("lgb") else "sklearn"
-    return InProcessPredictor(LoadedModel(kind=library, name=kind, model=model), ResponseCodec(CSV))
+    return ModelFilePredictor(LoadedModel(kind=library, name=kind, model=model), ResponseCodec(CSV))
 
 
-def _scores(predictor: InProcessPredictor):
+def _scores(predictor: ModelFilePredictor):
     def predict(frame: pd.DataFrame) -> np.ndarray:
         output = predictor.predict(frame)
         return output.scores if output.scores is not None else np.asarray(output.labels, float)[:, None]
@@ -72,6 +72,21 @@ def test_log_odds_with_one_baseline_row_equal_kernel_shap(kind, tolerance):
     np.testing.assert_allclose(exact.expected_value, kernel.expected_value, rtol=0, atol=tolerance)
 
 
+def test_every_class_probability_of_a_forest_is_explained_at_once():
+    x, y = dataset()
+    y3 = y + (x["f3"].to_numpy() > 2)
+    predictor = ModelFilePredictor(LoadedModel(kind="sklearn", name="rf3", model=train("rf", x, y3)),
+                                   ResponseCodec(CSV))
+    records, baseline = dataset(40, seed=3)[0], dataset(2, seed=4)[0]
+    settings = dict(baseline=baseline, num_samples=FULL)
+    exact = explain(_scores(predictor), records, shap=ShapSettings(**settings, algorithm="tree_exact"),
+                    tree_sources=predictor.tree_sources).kernel_shap
+    kernel = explain(_scores(predictor), records, shap=ShapSettings(**settings)).kernel_shap
+    assert exact.algorithm == "tree_exact" and exact.local_values.shape == (40, 6, 3)
+    np.testing.assert_allclose(exact.local_values, kernel.local_values, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(exact.expected_value, kernel.expected_value, rtol=0, atol=1e-6)
+
+
 def test_features_to_explain_plays_the_subset_game():
     baseline = dataset(2, seed=5)[0]
     exact, kernel = _both("lgb_reg", baseline, features=["f0", "f2", "f3"])
@@ -92,7 +107,7 @@ def test_games_that_differ_fall_back_to_kernel_shap_with_the_reason(kind, use_lo
 def test_scores_that_are_no_single_margin_fall_back(caplog):
     x, y = dataset()
     y3 = y + (x["f3"].to_numpy() > 2)
-    predictor = InProcessPredictor(LoadedModel(kind="sklearn", name="gb3", model=train("gb", x, y3)),
+    predictor = ModelFilePredictor(LoadedModel(kind="sklearn", name="gb3", model=train("gb", x, y3)),
                                    ResponseCodec(CSV))
     caplog.set_level(logging.WARNING, logger="analyzer.explain.exact")
     result = explain(_scores(predictor), x.iloc[:5], shap=ShapSettings(baseline=x.iloc[:1], num_samples=20,
