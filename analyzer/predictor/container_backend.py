@@ -50,6 +50,8 @@ def model_files(model_data: str) -> Iterator[Path]:
         from analyzer.data.sources import resolve_files  # the storage layer downloads S3 objects
         files = resolve_files(model_data, what="predictor.model_data")
         path = files[0] if len(files) == 1 else Path(os.path.commonpath([str(f.parent) for f in files]))
+        if path.is_file() and not tarfile.is_tarfile(path):  # an S3 prefix holding one model file
+            path = path.parent
     if path.is_dir():
         yield path
         return
