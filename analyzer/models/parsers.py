@@ -171,16 +171,47 @@ def from_sklearn(estimator: Any) -> tuple[TreeEnsemble, str]:
     if isinstance(estimator, (sk_ensemble.GradientBoostingClassifier, sk_ensemble.GradientBoostingRegressor)):
         stages = estimator.estimators_  # (n_stages, K) regression trees
         outputs = stages.shape[1]
-        rate = float(estimator.learning_rate)
+        # the exponential (AdaBoost) loss gives P(class 1) = sigmoid(2 * raw): explain 2 * raw
+        factor = 2.0 if getattr(estimator, "loss", "") == "exponential" else 1.0
+        rate = float(estimator.learning_rate) * factor
         trees = [_sklearn_tree(stages[i, k], outputs, rate, k)
                  for i in range(stages.shape[0]) for k in range(outputs)]
         ensemble = TreeEnsemble(trees, np.zeros(outputs), width, float32_features=True, library="scikit-learn")
-        raw = estimator.decision_function(row) if classifier else estimator.predict(row)
+        raw = estimator.decision_function(row) * factor if classifier else estimator.predict(row)
         _base(ensemble, raw, row[0])
         if not classifier:
             return ensemble, IDENTITY
         return ensemble, LOGISTIC if outputs == 1 else "softmax"
+    if isinstance(estimator, (sk_ensemble.HistGradientBoostingClassifier,
+                              sk_ensemble.HistGradientBoostingRegressor)):
+        return _hist_gradient_boosting(estimator, classifier, width, row)
     raise UnsupportedModel(f"{type(estimator).__name__} is not a tree ensemble the exact path reads")
+
+
+def _hist_gradient_boosting(estimator: Any, classifier: bool, width: int, row: np.ndarray) -> tuple[TreeEnsemble, str]:
+    """HistGradientBoosting: float64 features, ``x <= threshold``, NaN to ``missing_go_to_left``;
+    leaf values already carry the learning rate."""
+    if not classifier and estimator.loss not in ("squared_error", "absolute_error", "quantile"):
+        raise UnsupportedModel(f"HistGradientBoostingRegressor with loss '{estimator.loss}' predicts exp(margin)")
+    outputs = len(estimator._predictors[0])
+    trees = []
+    for iteration in estimator._predictors:
+        for k, predictor in enumerate(iteration):
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise UnsupportedModel("the HistGradientBoosting model has categorical splits")
+            leaf = nodes["is_leaf"].astype(bool)
+            value = np.zeros((len(nodes), outputs))
+            value[:, k] = np.where(leaf, nodes["value"], 0.0)
+            trees.append(Tree(feature=np.where(leaf, -1, nodes["feature_idx"]).astype(np.intp),
+                              threshold=nodes["num_threshold"].astype(float), left=nodes["left"].astype(np.intp),
+                              right=nodes["right"].astype(np.intp),
+                              default_left=nodes["missing_go_to_left"].astype(bool), value=value, strict=False))
+    ensemble = TreeEnsemble(trees, np.zeros(outputs), width, float32_features=False, library="scikit-learn")
+    _base(ensemble, estimator.decision_function(row) if classifier else estimator.predict(row), row[0])
+    if not classifier:
+        return ensemble, IDENTITY
+    return ensemble, LOGISTIC if outputs == 1 else "softmax"
 
 
 Source = tuple[int, str]  # (ensemble output, link)

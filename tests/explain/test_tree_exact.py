@@ -49,7 +49,7 @@ def _both(kind: str, baseline: pd.DataFrame, weights=None, use_logit=False, feat
     return exact, kernel
 
 
-@pytest.mark.parametrize("kind", ["xgb_reg", "lgb_reg", "rf", "rf_reg", "gb_reg", "dt"])
+@pytest.mark.parametrize("kind", ["xgb_reg", "lgb_reg", "rf", "rf_reg", "gb_reg", "dt", "hgb_reg"])
 def test_exact_equals_kernel_shap_with_every_coalition(kind):
     baseline = dataset(3, seed=7)[0]
     exact, kernel = _both(kind, baseline, weights=[0.5, 0.3, 0.2])
@@ -63,7 +63,8 @@ def test_exact_equals_kernel_shap_with_every_coalition(kind):
 
 # XGBoost returns float32 probabilities: their logit near 0 or 1 carries ~1e-5 of rounding, which
 # Kernel SHAP inherits; LightGBM and scikit-learn compute in float64.
-@pytest.mark.parametrize("kind,tolerance", [("lgb", 1e-6), ("gb", 1e-6), ("xgb", 1e-4)])
+@pytest.mark.parametrize("kind,tolerance", [("lgb", 1e-6), ("gb", 1e-6), ("hgb", 1e-6), ("ada", 1e-6),
+                                            ("xgb", 1e-4)])
 def test_log_odds_with_one_baseline_row_equal_kernel_shap(kind, tolerance):
     baseline = dataset(1, seed=9)[0]
     exact, kernel = _both(kind, baseline, use_logit=True)

@@ -46,7 +46,12 @@ def train(kind: str, x: pd.DataFrame, y: np.ndarray) -> Any:
         "gb": lambda: ensemble.GradientBoostingClassifier(n_estimators=25, max_depth=3, random_state=0),
         "gb_reg": lambda: ensemble.GradientBoostingRegressor(n_estimators=25, max_depth=3, random_state=0),
         "dt": lambda: tree.DecisionTreeClassifier(max_depth=6, random_state=0),
+        "hgb": lambda: ensemble.HistGradientBoostingClassifier(max_iter=20, random_state=0),
+        "hgb_reg": lambda: ensemble.HistGradientBoostingRegressor(max_iter=20, random_state=0),
+        "ada": lambda: ensemble.GradientBoostingClassifier(loss="exponential", n_estimators=20, random_state=0),
     }
+    if kind.startswith("hgb"):  # learns where missing values go
+        return makers[kind]().fit(values, y)
     return makers[kind]().fit(filled, y)
 
 

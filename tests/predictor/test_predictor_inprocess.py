@@ -19,7 +19,7 @@ from predictor_servers import running, serve  # noqa: E402
 from tree_fixtures import NUM_FEATURES, dataset, save, train  # noqa: E402
 
 FEATURES = [f"f{i}" for i in range(NUM_FEATURES)]
-KINDS = ["xgb", "xgb_reg", "lgb", "lgb_reg", "rf", "rf_reg", "gb", "dt"]
+KINDS = ["xgb", "xgb_reg", "lgb", "lgb_reg", "rf", "rf_reg", "gb", "dt", "hgb"]
 RESPONSES = [
     {},
     {"accept_type": "application/jsonlines", "label": "predicted_label", "probability": "score"},
@@ -87,6 +87,22 @@ def test_a_pickle_is_refused_without_the_opt_in(models, monkeypatch):
         load_model(str(models["rf"]))
     monkeypatch.setenv("ANALYZER_ALLOW_PICKLE", "1")
     assert load_model(str(models["rf"])).kind == "sklearn"
+
+
+def test_a_pickled_xgboost_model_of_the_old_builtin_containers_needs_the_opt_in(models, tmp_path, monkeypatch):
+    import pickle
+
+    import xgboost
+
+    monkeypatch.delenv("ANALYZER_ALLOW_PICKLE", raising=False)
+    booster = xgboost.Booster()
+    booster.load_model(bytearray((models["xgb"] / "xgboost-model").read_bytes()))
+    (tmp_path / "xgboost-model").write_bytes(pickle.dumps(booster))  # what XGBoost containers 1.0-1.2 wrote
+    with pytest.raises(ConfigError, match="xgboost-model is a Python pickle"):
+        load_model(str(tmp_path))
+    loaded = load_model(str(tmp_path), allow_pickle=True)
+    frame = dataset(20, seed=1)[0]
+    np.testing.assert_array_equal(loaded.predict(frame)[1], load_model(str(models["xgb"])).predict(frame)[1])
 
 
 def test_tarballs_single_files_and_forced_formats(models, tmp_path):
