@@ -151,7 +151,7 @@ def _sklearn_tree(estimator: Any, outputs: int, scale: float, column: int | None
 
 
 def from_sklearn(estimator: Any) -> tuple[TreeEnsemble, str]:
-    """Decision trees, random forests, extra trees and gradient boosting (regression, binary)."""
+    """Decision trees, random forests, extra trees, gradient boosting and histogram gradient boosting."""
     from sklearn import ensemble as sk_ensemble
     from sklearn import tree as sk_tree
 
