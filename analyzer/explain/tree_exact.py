@@ -35,7 +35,7 @@ import pandas as pd
 from analyzer.models.ensemble import MISSING_ZERO, Tree, TreeEnsemble
 
 TABLE_MAX_DEPTH = 8
-CHUNK_ELEMENTS = 4_000_000
+CHUNK_ELEMENTS = 4_000_000  # ~32 MB per float64 work array
 
 
 @dataclass
@@ -162,48 +162,68 @@ def _tree_weights(sat_x: np.ndarray, sat_b: np.ndarray, weights: np.ndarray) -> 
     return out
 
 
+@dataclass
+class _Game:
+    """What every tree needs: players, baseline rows and weights, outputs."""
+
+    baseline: np.ndarray
+    weights: np.ndarray
+    is_player: np.ndarray  # (features + 1,): the last entry stands for slot padding
+    column_of: np.ndarray  # (features + 1,): feature -> column of phi, -1 for non-players
+    outputs: list[int]
+    has_nan: np.ndarray
+
+
+def _tree_values(tree: Tree, paths: _Paths, x: np.ndarray, game: _Game) -> tuple[np.ndarray, np.ndarray] | None:
+    """(phi columns this tree touches, their values (rows, columns, D)) or None when it adds nothing."""
+    values = tree.value[:, game.outputs][paths.leaves]                 # (L, D)
+    columns = game.column_of[paths.slot_feature].reshape(-1)
+    used = columns >= 0
+    if not values.any() or not used.any():
+        return None
+    dec_x = _decisions(tree, paths, x, game.has_nan)
+    first, inverse = _unique_rows(dec_x)
+    sat_x = _satisfied(paths, dec_x[first])
+    sat_b = _satisfied(paths, _decisions(tree, paths, game.baseline, game.has_nan))
+    slot_player = game.is_player[paths.slot_feature]       # padding (-1) maps to the last entry: False
+    fixed = ~slot_player & (paths.slot_feature >= 0)       # non-players: the record's value in every hybrid
+    reachable = ~(fixed & ~sat_x).any(axis=-1)             # (U, L)
+    w = _tree_weights(sat_x | ~slot_player, sat_b | ~slot_player, game.weights) * reachable[..., None]
+    per_slot = w[..., None] * values[None, :, None, :]     # (U, L, d, D)
+    per_slot = per_slot.reshape(len(first), -1, len(game.outputs))[:, used]
+    tree_columns, where = np.unique(columns[used], return_inverse=True)
+    contrib = np.zeros((len(first), len(tree_columns), len(game.outputs)))
+    for k in range(len(tree_columns)):  # few columns per tree: a small loop beats np.add.at
+        contrib[:, k] = per_slot[:, where == k].sum(axis=1)
+    return tree_columns, contrib[inverse]
+
+
 def tree_shap_values(ensemble: TreeEnsemble, x: np.ndarray, baseline: np.ndarray, weights: np.ndarray,
                      players: np.ndarray, outputs: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Exact interventional SHAP values of the ensemble's margins.
 
     Returns ``(phi (n, len(players), len(outputs)), expected (len(outputs),))`` with
     ``expected = sum_b w_b margin(b)``; with every feature a player,
-    ``phi.sum(axis=1) + expected == margin(x)``.
+    ``phi.sum(axis=1) + expected == margin(x)``. Rows are processed in chunks so that the
+    per-tree work arrays (rows x leaves x path features x outputs) stay near ``CHUNK_ELEMENTS``.
     """
     x, baseline = ensemble.prepare(x), ensemble.prepare(baseline)
-    weights = np.asarray(weights, dtype=float) / np.sum(weights)
-    is_player = np.zeros(ensemble.num_features + 1, dtype=bool)  # last entry: slot padding
+    is_player = np.zeros(ensemble.num_features + 1, dtype=bool)
     is_player[players] = True
-    has_nan = np.isnan(x).any(axis=0) | np.isnan(baseline).any(axis=0)
     column_of = np.full(ensemble.num_features + 1, -1, dtype=np.intp)
     column_of[players] = np.arange(len(players))
+    game = _Game(baseline=baseline, weights=np.asarray(weights, dtype=float) / np.sum(weights),
+                 is_player=is_player, column_of=column_of, outputs=list(outputs),
+                 has_nan=np.isnan(x).any(axis=0) | np.isnan(baseline).any(axis=0))
+    paths = [_paths(tree) for tree in ensemble.trees]
+    widest = max((p.slot_feature.size for p in paths), default=1) * max(1, len(outputs))
+    step = max(1, CHUNK_ELEMENTS // widest)
     phi = np.zeros((len(x), len(players), len(outputs)))
-    for tree in ensemble.trees:
-        values = tree.value[:, outputs]
-        paths = _paths(tree)
-        if not values[paths.leaves].any():
-            continue
-        dec_x = _decisions(tree, paths, x, has_nan)
-        first, inverse = _unique_rows(dec_x)
-        sat_x = _satisfied(paths, dec_x[first])
-        sat_b = _satisfied(paths, _decisions(tree, paths, baseline, has_nan))
-        slot_player = is_player[paths.slot_feature]            # padding (-1) maps to the last entry: False
-        fixed = ~slot_player & (paths.slot_feature >= 0)       # non-players: the record's value in every hybrid
-        reachable = ~(fixed & ~sat_x).any(axis=-1)             # (U, L)
-        sat_x = sat_x | ~slot_player
-        sat_b = sat_b | ~slot_player
-        w = _tree_weights(sat_x, sat_b, weights) * reachable[..., None]   # (U, L, d)
-        columns = column_of[paths.slot_feature].reshape(-1)
-        used = columns >= 0
-        if not used.any():
-            continue
-        leaf_values = values[paths.leaves]                                # (L, D)
-        per_slot = w[..., None] * leaf_values[None, :, None, :]          # (U, L, d, D)
-        per_slot = per_slot.reshape(len(first), -1, len(outputs))[:, used]
-        tree_columns, where = np.unique(columns[used], return_inverse=True)
-        contrib = np.zeros((len(first), len(tree_columns), len(outputs)))
-        for k in range(len(tree_columns)):  # few columns per tree: a small loop beats np.add.at
-            contrib[:, k] = per_slot[:, where == k].sum(axis=1)
-        phi[:, tree_columns] += contrib[inverse]
-    expected = weights @ ensemble.margin(baseline)[:, outputs]
+    for start in range(0, len(x), step):
+        rows = x[start:start + step]
+        for tree, tree_paths in zip(ensemble.trees, paths, strict=True):
+            found = _tree_values(tree, tree_paths, rows, game)
+            if found is not None:
+                phi[start:start + step, found[0]] += found[1]
+    expected = game.weights @ ensemble.margin(baseline)[:, outputs]
     return phi, expected
