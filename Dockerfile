@@ -45,7 +45,8 @@ RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels /src
 FROM ${BASE_IMAGE}
 # System packages needed at run time. EXTEND HERE (e.g. the PDF report tools): add them to the
 # default of RUNTIME_APT_PACKAGES, space-separated.
-ARG RUNTIME_APT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+# libgomp1: the OpenMP runtime LightGBM (MODEL_PACKAGES) loads.
+ARG RUNTIME_APT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libgomp1"
 RUN if [ -n "${RUNTIME_APT_PACKAGES}" ]; then \
         apt-get update \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_APT_PACKAGES} \
