@@ -29,8 +29,7 @@ import pandas as pd
 from analyzer.explain._frames import equal_values
 from analyzer.explain.kernel_shap import AGG_METHODS, LOGIT_EPS, KernelShapResult, Predict
 from analyzer.explain.tree_exact import tree_shap_values
-from analyzer.models.ensemble import UnsupportedModel
-from analyzer.models.parsers import IDENTITY, LOGISTIC, Source
+from analyzer.models import IDENTITY, LOGISTIC, Source, UnsupportedModel
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from analyzer.models.ensemble import MISSING_ZERO, Tree, TreeEnsemble
+from analyzer.models import MISSING_ZERO, Tree, TreeEnsemble
 
 TABLE_MAX_DEPTH = 8
 CHUNK_ELEMENTS = 4_000_000  # ~32 MB per float64 work array

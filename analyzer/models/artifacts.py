@@ -69,7 +69,7 @@ def _local_artifacts(model_data: str) -> Iterator[Path]:
     if not model_data.startswith("s3://") and local.is_file() and not tarfile.is_tarfile(local):
         yield local
         return
-    from analyzer.predictor.container_backend import model_files  # fetches S3, extracts .tar.gz
+    from analyzer.predictor import model_files  # fetches S3, extracts .tar.gz (lazy: predictor imports models)
 
     with model_files(model_data) as directory:
         yield directory

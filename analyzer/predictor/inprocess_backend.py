@@ -22,10 +22,8 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import EndpointError
-from analyzer.formats import CSV, JSON, JSONLINES
-from analyzer.formats.responses import ModelOutput, ResponseCodec, ResponseError, score_names
-from analyzer.models.artifacts import LoadedModel
-from analyzer.models.parsers import Source, UnsupportedModel
+from analyzer.formats import CSV, JSON, JSONLINES, ModelOutput, ResponseCodec, ResponseError, score_names
+from analyzer.models import LoadedModel, Source, UnsupportedModel
 from analyzer.predictor.base import DEFAULT_ROWS_PER_CALL
 
 log = logging.getLogger("analyzer.predictor")

@@ -88,7 +88,7 @@ def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> A
 
 @contextmanager
 def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
-    from analyzer.models.artifacts import load_model
+    from analyzer.models import load_model
     from analyzer.predictor.inprocess_backend import ModelFilePredictor
 
     if not predictor.model_data:
