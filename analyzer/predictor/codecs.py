@@ -109,5 +109,5 @@ def response_codec(config: AnalysisConfig) -> ResponseCodec:
     label, probability = predictor.label, predictor.probability
     if probability is None and label is not None and config.methods.post_training_bias is None \
             and config.methods.needs_explanations:
-        label, probability = None, label
+        return ResponseCodec(accept, None, label, predictor.label_headers, probability_key="label")
     return ResponseCodec(accept, label, probability, predictor.label_headers)
