@@ -78,6 +78,11 @@ def cmd_validate(argv: Sequence[str]) -> int:
         print(exc.message, file=sys.stderr)
         return exc.exit_code
     problems = validate(raw)
+    if not problems:  # valid for Clarify; now what `run` would refuse from the config alone
+        from analyzer.config.build import build_config
+        from analyzer.support import refusals
+
+        problems = refusals(build_config(raw))
     if problems:
         print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:

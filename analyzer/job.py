@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, EndpointError, Interrupted
+from analyzer.errors import EndpointError, Interrupted
 from analyzer.labels import predicted_labels_from_column
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
+from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.explanations import ExplanationResult
@@ -39,20 +40,6 @@ class JobResult:
     outputs: list[Path] = field(default_factory=list)
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
-
-
-def _check_supported(config: AnalysisConfig) -> None:
-    """Valid Clarify configs that this analyzer cannot compute yet fail early, before any work."""
-    unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
-    shap = config.methods.shap
-    if shap and (shap.text_config or shap.image_config):
-        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
-    if unsupported:
-        raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
-    if config.segment_config:
-        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
 
 
 def _with_predictions(dataset: Dataset, column: str, labels: Any) -> Dataset:
@@ -198,7 +185,9 @@ def run_job(options: JobOptions) -> JobResult:
 
     config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                          dataset_uri=options.data_uri)
-    _check_supported(config)
+    check_runnable(config)   # the refusals `analyzer validate` reports too
+    if config.segment_config:
+        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")

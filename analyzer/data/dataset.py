@@ -82,8 +82,15 @@ def _read_table(kind: str, files: list[Path], config: AnalysisConfig, headers: S
         label_name = frame.columns[n] if isinstance(label, str) else None
         predicted_name = frame.columns[-1] if isinstance(predicted, str) else None
         return Table(frame, tuple(feature_names), label_name, predicted_name)
-    raise ConfigError(f"dataset_type: {kind} is not supported by this analyzer yet "
-                      f"(supported: {', '.join((CSV, JSONLINES, JSON, PARQUET))}).")
+    raise ConfigError(unsupported_dataset_type(kind))
+
+
+#: Dataset types with a reader; analyzer.support refuses the others before any data is read.
+READABLE_TYPES = (CSV, JSONLINES, JSON, PARQUET)
+
+
+def unsupported_dataset_type(kind: str) -> str:
+    return f"dataset_type: {kind} is not supported by this analyzer yet (supported: {', '.join(READABLE_TYPES)})."
 
 
 def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what: str, uri: str) -> pd.DataFrame:
