@@ -35,6 +35,15 @@ def _explanation_kinds(config: AnalysisConfig) -> list[str]:
     return ["Not supported by this analyzer yet: " + "; ".join(unsupported) + "."] if unsupported else []
 
 
+def _empty_selections(config: AnalysisConfig) -> list[str]:
+    shap = config.methods.shap
+    if shap is not None and shap.features_to_explain is not None and not shap.features_to_explain:
+        from analyzer.explain.kernel_shap import EMPTY_SELECTION
+
+        return [EMPTY_SELECTION]
+    return []
+
+
 def _feature_names(config: AnalysisConfig) -> list[str]:
     """The model's input columns as far as the config tells: ``headers`` without the label,
     predicted label, join and excluded columns (tabular), or feature names first (JSON); without
@@ -68,7 +77,8 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     return problems
 
 
-CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _model_requests)
+CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _empty_selections,
+                                                              _model_requests)
 
 
 def refusals(config: AnalysisConfig) -> list[str]:

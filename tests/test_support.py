@@ -47,6 +47,12 @@ REFUSED = {
     "no records in json": {"dataset_type": "text/csv", "label": "y", "methods": SHAP,
                            "predictor": {"endpoint_url": URL, "content_type": "application/json",
                                          "content_template": "{\"instances\": $features}"}},
+    "empty features_to_explain": {"dataset_type": "text/csv", "label": "y",
+                                  "methods": {"shap": {**SHAP["shap"], "features_to_explain": []}},
+                                  "predictor": {"endpoint_url": URL}},
+    "object content_template": {"dataset_type": "text/csv", "label": "y", "methods": SHAP,
+                                "predictor": {"endpoint_url": URL, "content_type": "application/json",
+                                              "content_template": {"instances": "$records"}}},
     "npy requests": {"dataset_type": "text/csv", "label": "y", "methods": SHAP,
                      "predictor": {"endpoint_url": URL, "content_type": "application/x-npy"}},
 }

@@ -25,6 +25,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.kernel_shap import AGG_METHODS, KernelShapResult
+from analyzer.formats.responses import score_names
 
 DIAGNOSTICS_KEY = "analyzer_diagnostics"
 
@@ -49,6 +50,8 @@ def label_names(num_outputs: int, names: Sequence[str] | None = None) -> list[st
     if names is None:
         return [f"label{i}" for i in range(num_outputs)]
     names = [str(n) for n in names]
+    if num_outputs == 1 and len(names) == 2:  # the SDK's one-score idiom: the positive class's score
+        return list(score_names(1, tuple(names)))
     if len(names) != num_outputs:
         raise ConfigError(
             f"{len(names)} label names were given ({names}) but the model returns "

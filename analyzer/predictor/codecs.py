@@ -69,6 +69,9 @@ def request_codec(config: AnalysisConfig, feature_names: Sequence[str]) -> Reque
         raise ConfigError(f"predictor.content_type: {content_type} is not supported for tabular requests "
                           f"(supported: {', '.join(ENCODERS)}).")
     names = tuple(map(str, feature_names))
+    if predictor.content_template is not None and not isinstance(predictor.content_template, str):
+        raise ConfigError("predictor.content_template: an object template (allowed by the SDK's schema) is not "
+                          "supported by this analyzer; give a string template such as '{\"instances\":$records}'.")
     if content_type == JSONLINES:
         if predictor.content_template:
             templates.check_jsonlines_template(predictor.content_template)

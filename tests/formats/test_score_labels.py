@@ -73,3 +73,10 @@ def test_messages_name_the_key_the_scores_came_from():
     codec = ResponseCodec("application/jsonlines", probability="nope", probability_key="label")
     with pytest.raises(ResponseError, match=r"predictor.label found nothing"):
         codec.decode(b'{"score": 1}\n', 1)
+
+
+def test_explanation_label_names_follow_the_one_score_idiom():
+    from analyzer.explain.report import label_names
+
+    assert label_names(1, ["no", "yes"]) == ["yes"]
+    assert label_names(2, [0, 1]) == ["0", "1"]
