@@ -133,6 +133,11 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
             document[key] = section
     if explained is not None:
         document["explanations"] = explained.section()
+    if config.segment_config:
+        from analyzer.segments import SECTION_KEY, segment_section
+
+        document[SECTION_KEY] = segment_section(
+            config, dataset, lambda subset, stage, names: _bias(config, subset, stage, names), explained)
     return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
@@ -186,8 +191,6 @@ def run_job(options: JobOptions) -> JobResult:
     config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                          dataset_uri=options.data_uri)
     check_runnable(config)   # the refusals `analyzer validate` reports too
-    if config.segment_config:
-        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
