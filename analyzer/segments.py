@@ -76,7 +76,8 @@ def _mask(column: pd.Series, values: Sequence[Any], where: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column) and values and all(intervals):
         mask = pd.Series(False, index=column.index)
         for interval in intervals:
-            mask |= interval.contains(column)
+            if interval is not None:
+                mask |= interval.contains(column)
         return mask
     if any(intervals) and pd.api.types.is_numeric_dtype(column) and not all(intervals):
         raise ConfigError(f"{where}: mixes interval strings and single values; give one or the other.")

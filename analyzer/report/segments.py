@@ -34,7 +34,8 @@ def _metrics(segment: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]
 
 
 def _table(item: Mapping[str, Any]) -> Table | None:
-    rows, names = [], []
+    rows: list[tuple[Mapping[str, Any], dict, list[str]]] = []
+    names: list[str] = []
     for segment in item.get("segments") or []:
         per_group = _metrics(segment)
         for values in per_group.values():
@@ -87,7 +88,7 @@ def _bias_series(item: Mapping[str, Any]) -> tuple[str, list[str], dict[str, lis
             series = {}
             for segment, per in tables.items():
                 values = {f"{f} = {v}": vals.get(name) for (f, v), vals in per.items()}
-                series[segment] = [float(values[g]) if isinstance(values.get(g), (int, float)) else np.nan
+                series[segment] = [float(v) if isinstance(v := values.get(g), (int, float)) else np.nan
                                    for g in groups]
             return name, groups, series
     return None
@@ -96,7 +97,7 @@ def _bias_series(item: Mapping[str, Any]) -> tuple[str, list[str], dict[str, lis
 def grouped_bars(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str,
                  salt: str) -> str:
     """Horizontal bars: one group per category, one bar per segment."""
-    with matplotlib.rc_context(charts._RC):
+    with matplotlib.rc_context(charts._RC):  # type: ignore[arg-type]  # matplotlib's stubs want literal keys
         count = max(len(series), 1)
         figure = charts._figure(1.0 + 0.18 * len(categories) * count + 0.3)
         ax = figure.add_subplot()
