@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Callable
 
-from analyzer.config.model import AnalysisConfig
+from analyzer.config.model import JSON, JSONLINES, AnalysisConfig
 from analyzer.errors import ConfigError
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -52,6 +52,10 @@ def _feature_names(config: AnalysisConfig) -> list[str]:
     if not headers:
         return list(dict.fromkeys(_PLACEHOLDER.findall(config.predictor.record_template or ""))) \
             if config.predictor else []
+
+    if config.dataset_type in (JSON, JSONLINES):  # Clarify's convention: features, then label, predicted label
+        trailing = sum(isinstance(r, str) for r in (config.label, config.predicted_label))
+        return headers[:len(headers) - trailing]
 
     def name(ref: object) -> object:
         return headers[ref] if isinstance(ref, int) and 0 <= ref < len(headers) else ref
