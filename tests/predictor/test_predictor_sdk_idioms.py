@@ -121,3 +121,21 @@ def test_custom_attributes_and_target_model_are_sent_as_sagemaker_headers(tmp_pa
     for headers in SEEN_HEADERS:
         assert headers["X-Amzn-SageMaker-Custom-Attributes"] == "trace=42"
         assert headers["X-Amzn-SageMaker-Target-Model"] == "model-b.tar.gz"
+
+
+def test_model_scores_error_names_predictor_label(tmp_path: Path, score_server: str):
+    """run_explainability(model_scores=2): the SDK writes predictor.label; the error must say so."""
+    data = clarify.DataConfig(s3_data_input_path="s3://b/in", s3_output_path="s3://b/out", label="y",
+                              headers=["y", "x", "s"], dataset_type="text/csv")
+    model = clarify.ModelConfig(endpoint_name="ignored", content_type="text/csv", accept_type="text/csv")
+    shap = clarify.SHAPConfig(baseline=[[50, "m"]], num_samples=2)
+    config = clarify._AnalysisConfigGenerator.explainability(data, model, 2, shap)
+    assert config["predictor"]["label"] == 2 and "probability" not in config["predictor"]
+    config["predictor"].pop("endpoint_name")
+    config["predictor"].update(endpoint_url=score_server, max_retries=0)
+    (tmp_path / "data.csv").write_text(_frame().to_csv(index=False, header=False))
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    code = main(["run", "--config", str(tmp_path / "config.json"), "--data", str(tmp_path / "data.csv"),
+                 "--output", str(tmp_path / "out"), "--base-dir", str(tmp_path / "opt_ml")])
+    message = (tmp_path / "opt_ml" / "output" / "message").read_text()
+    assert code == 4 and "has no column 2 (predictor.label)" in message and "predictor.probability" not in message
