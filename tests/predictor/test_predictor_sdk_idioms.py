@@ -56,7 +56,7 @@ def _frame(classes: tuple = (0, 1)) -> pd.DataFrame:
     # 60 rows: few enough distinct labels (< 5 %) for Clarify's rule to read the label as categorical
     x = [(7 * i) % 100 for i in range(60)]
     s = ["f" if i % 3 == 0 or i % 7 == 0 else "m" for i in range(60)]
-    y = [classes[(xi + len(si)) % 3 > 0] for xi, si in zip(x, s)]
+    y = [classes[(xi + len(si)) % 3 > 0] for xi, si in zip(x, s, strict=True)]
     return pd.DataFrame({"y": y, "x": x, "s": s})
 
 
