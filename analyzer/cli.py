@@ -109,7 +109,10 @@ def cmd_validate(argv: Sequence[str]) -> int:
         from analyzer.config.build import build_config
         from analyzer.support import refusals
 
-        problems = refusals(build_config(raw))
+        try:
+            problems = refusals(build_config(raw))
+        except ConfigError as exc:
+            problems = [exc.message]
     if problems:
         print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:
