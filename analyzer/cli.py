@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from analyzer.cluster import leading
-from analyzer.config import read_config_file, validate
-from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
+from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, run_job
 from analyzer.runtime import Runtime
@@ -106,11 +105,11 @@ def cmd_validate(argv: Sequence[str]) -> int:
         return exc.exit_code
     problems = validate(raw)
     if not problems:  # valid for Clarify; now what `run` would refuse from the config alone
-        from analyzer.config.build import build_config
+        from analyzer.config import parse_config
         from analyzer.support import refusals
 
         try:
-            problems = refusals(build_config(raw))
+            problems = refusals(parse_config(raw))
         except ConfigError as exc:
             problems = [exc.message]
     if problems:

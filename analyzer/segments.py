@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
-from analyzer.data import Dataset
-from analyzer.data.dataset import resolve_column
+from analyzer.data import Dataset, resolve_column
 from analyzer.errors import AnalysisError, ConfigError
 
 if TYPE_CHECKING:
-    from analyzer.explanations import ExplanationResult
+    from analyzer.stages import ExplanationResult
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -120,7 +119,7 @@ def _shap(explained: ExplanationResult | None, mask: np.ndarray) -> dict[str, An
     """Global SHAP values over the segment's records, per model output, as in ``explanations``."""
     if explained is None or explained.explanation.kernel_shap is None:
         return None
-    from analyzer.explain.report import global_values
+    from analyzer.explain import global_values
 
     result = explained.explanation.kernel_shap
     settings = explained.explanation.shap_settings

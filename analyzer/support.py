@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Callable
 
-from analyzer.config.model import JSON, JSONLINES, AnalysisConfig
+from analyzer.config import JSON, JSONLINES, AnalysisConfig
 from analyzer.errors import ConfigError
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -20,9 +20,13 @@ _PLACEHOLDER = re.compile(r'"\$\{([^}]*)\}"')
 
 
 def _dataset_type(config: AnalysisConfig) -> list[str]:
-    from analyzer.data.dataset import READABLE_TYPES, unsupported_dataset_type
+    from analyzer.formats import dataset_format
 
-    return [] if config.dataset_type in READABLE_TYPES else [unsupported_dataset_type(config.dataset_type)]
+    try:
+        dataset_format(config.dataset_type)   # the format table: every type with a reader
+    except ConfigError as exc:
+        return [exc.message]
+    return []
 
 
 def _explanation_kinds(config: AnalysisConfig) -> list[str]:
@@ -38,7 +42,7 @@ def _explanation_kinds(config: AnalysisConfig) -> list[str]:
 def _empty_selections(config: AnalysisConfig) -> list[str]:
     shap = config.methods.shap
     if shap is not None and shap.features_to_explain is not None and not shap.features_to_explain:
-        from analyzer.explain.kernel_shap import EMPTY_SELECTION
+        from analyzer.explain import EMPTY_SELECTION
 
         return [EMPTY_SELECTION]
     return []
@@ -70,7 +74,7 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     if config.predictor is None or not (config.methods.needs_explanations or (
             config.methods.post_training_bias is not None and not config.has_predictions_in_data)):
         return []
-    from analyzer.predictor.codecs import request_codec, response_codec
+    from analyzer.predictor import request_codec, response_codec
 
     problems = []
     for build in (lambda: request_codec(config, _feature_names(config)), lambda: response_codec(config)):

@@ -25,7 +25,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.kernel_shap import AGG_METHODS, KernelShapResult
-from analyzer.formats.responses import score_names
+from analyzer.formats import score_names
 
 DIAGNOSTICS_KEY = "analyzer_diagnostics"
 
@@ -48,7 +48,7 @@ def global_values(local: np.ndarray, agg_method: str = "mean_abs") -> np.ndarray
 def label_names(num_outputs: int, names: Sequence[str] | None = None) -> list[str]:
     """``names`` if given (one per model output), else ``label0``, ``label1``, ..."""
     if names is None:
-        return [f"label{i}" for i in range(num_outputs)]
+        return list(score_names(num_outputs, None))
     names = [str(n) for n in names]
     if num_outputs == 1 and len(names) == 2:  # the SDK's one-score idiom: the positive class's score
         return list(score_names(1, tuple(names)))

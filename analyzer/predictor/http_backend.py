@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from analyzer.config.model import PredictorConfig
+from analyzer.config import PredictorConfig
 from analyzer.errors import ConfigError
 from analyzer.predictor.transport import Retryable, error_for_status
 
