@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, Interrupted
+from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 from analyzer.stages import model_session, run_bias, with_predicted_labels

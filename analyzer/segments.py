@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analyzer.bias import Stage
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset, resolve_column
 from analyzer.errors import AnalysisError, ConfigError
@@ -31,12 +32,13 @@ log = logging.getLogger("sagemaker-clarify-processing")
 
 SECTION_KEY = "segments"          # the analysis.json key (our extension)
 DEFAULT_SEGMENT = "__default__"
-BIAS_STAGES = (("pre_training_bias", "pre_training_bias_metrics"), ("post_training_bias", "post_training_bias_metrics"))
+BIAS_STAGES: tuple[tuple[Stage, str], ...] = (("pre_training", "pre_training_bias_metrics"),
+                                              ("post_training", "post_training_bias_metrics"))
 
 _INTERVAL = re.compile(r"^\s*([\[(])\s*([^,\[\]()]+?)\s*,\s*([^,\[\]()]+?)\s*([\])])\s*$")
 
 #: ``bias(dataset, stage, methods) -> section``: the job's own bias stage, applied to a subset.
-BiasStage = Callable[[Dataset, str, tuple[str, ...]], dict[str, Any]]
+BiasStage = Callable[[Dataset, Stage, tuple[str, ...]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,11 @@ def _segment_result(config: AnalysisConfig, dataset: Dataset, segment: Segment, 
         return out
     subset = _subset(dataset, segment.mask)
     for stage, key in BIAS_STAGES:
-        methods = getattr(config.methods, stage)
+        methods = getattr(config.methods, f"{stage}_bias")
         if methods is None:
             continue
         try:
-            out[key] = bias(subset, stage.replace("_bias", ""), methods)
+            out[key] = bias(subset, stage, methods)
         except AnalysisError as exc:   # e.g. no positive labels in a small segment: that segment only
             out[key] = {"error": exc.message}
     shap = _shap(explained, segment.mask)

@@ -97,7 +97,7 @@ def _bias_series(item: Mapping[str, Any]) -> tuple[str, list[str], dict[str, lis
 def grouped_bars(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str,
                  salt: str) -> str:
     """Horizontal bars: one group per category, one bar per segment."""
-    with matplotlib.rc_context(charts._RC):  # type: ignore[arg-type]  # matplotlib's stubs want literal keys
+    with matplotlib.rc_context(charts._RC):
         count = max(len(series), 1)
         figure = charts._figure(1.0 + 0.18 * len(categories) * count + 0.3)
         ax = figure.add_subplot()
