@@ -111,6 +111,7 @@ def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[s
         methods=list(methods),
         label_data_type=config.label_data_type,
         ft_exclude=[c for c in (dataset.join_column,) if c],
+        ft_encoding=config.methods.ft_encoding,
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 
 from analyzer.bias.groups import divide
 
@@ -34,6 +35,8 @@ SKLEARN_ONLY_BELOW = 20_000
 MAX_TREE_FEATURES = 8
 #: Relative gap between the k-th and (k+1)-th squared distance that makes the set unique.
 TIE_MARGIN = 1e-9
+#: Values of the extension key ``methods.post_training_bias.ft_encoding``.
+FT_ENCODINGS = ("one_hot", "ordinal")
 
 
 def _sklearn_classifier(x_a: np.ndarray, y_a: np.ndarray, k: int):
@@ -104,3 +107,39 @@ def flip_test(features: np.ndarray, facet: np.ndarray, pred: np.ndarray) -> floa
     flips_pos = int(np.count_nonzero(y_d & ~knn))
     flips_neg = int(np.count_nonzero(~y_d & knn))
     return float(divide(flips_pos - flips_neg, x_d.shape[0]))
+
+
+def encoded_features(frame: pd.DataFrame, encoding: str) -> np.ndarray:
+    """FlipTest's feature matrix with non-numeric columns encoded (extension ``ft_encoding``).
+
+    Clarify refuses non-numeric columns ("FlipTest does not support non-numeric columns"); with
+    the extension they are encoded, in place (frame order kept), over the distinct values of the
+    whole frame (``a`` and ``d`` alike), sorted as text:
+
+    * ``one_hot``: one 0/1 column per distinct value; a missing value is all zeros;
+    * ``ordinal``: the value's position among the sorted distinct values; missing is -1.
+
+    Numeric and bool columns are used as they are (as float64; NaN there still fails in the
+    k-NN, as in Clarify). The k-NN itself is unchanged: unscaled Euclidean distances.
+    """
+    if encoding not in FT_ENCODINGS:
+        raise ValueError(f"unknown ft_encoding {encoding!r}; expected one of {list(FT_ENCODINGS)}")
+    numeric = set(frame.select_dtypes([np.number, bool]).columns)
+    blocks = []
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if name in numeric:
+            blocks.append(series.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+            continue
+        # As text, so mixed types sort; NaN stays missing (code -1).
+        codes, uniques = pd.factorize(series.astype(object).map(str, na_action="ignore"), sort=True)
+        if encoding == "ordinal":
+            blocks.append(codes.astype(np.float64)[:, None])
+            continue
+        onehot = np.zeros((len(codes), len(uniques)), dtype=np.float64)
+        present = codes >= 0
+        onehot[np.flatnonzero(present), codes[present]] = 1.0
+        blocks.append(onehot)
+    if not blocks:
+        return np.empty((len(frame), 0), dtype=np.float64)
+    return np.hstack(blocks)
