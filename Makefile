@@ -41,7 +41,8 @@ test-fast: venv
 lint: venv
 	$(PY) -m compileall -q analyzer
 
-## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed.
+## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed
+## (that part needs root or sudo: it installs docker.io / mmdebstrap with apt-get).
 image:
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
