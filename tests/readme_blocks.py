@@ -56,7 +56,8 @@ def blocks(text: str | None = None) -> list[Block]:
                     raise ValueError(f"README.md:{i}: unknown readme-test marker {before!r}; use one of {MODES}")
                 mode, reason = match["mode"], match["reason"] or ""
                 if mode == "syntax-only" and not reason:
-                    raise ValueError(f"README.md:{i}: syntax-only needs a reason: <!-- readme-test: syntax-only: WHY -->")
+                    raise ValueError(f"README.md:{i}: syntax-only needs a reason: "
+                                     "<!-- readme-test: syntax-only: WHY -->")
             end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
             found.append(Block(i + 1, "\n".join(lines[i + 1:end]) + "\n", mode, reason))
             i = end

@@ -16,8 +16,9 @@ NOBODY = "65534"
 def _as_nobody(command: str, path: str) -> subprocess.CompletedProcess:
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to run the script as an unprivileged user")
+    script = f'. "{ROOT}/scripts/as_root.sh"; {command}; echo after'
     return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                           "env", f"PATH={path}", "bash", "-c", f'. "{ROOT}/scripts/as_root.sh"; {command}; echo after'],
+                           "env", f"PATH={path}", "bash", "-c", script],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
 
 

@@ -103,6 +103,7 @@ def flip_test(features: np.ndarray, facet: np.ndarray, pred: np.ndarray) -> floa
     x_a, x_d = features[~facet], features[facet]
     y_a, y_d = pred[~facet], pred[facet]
     k = 5 if x_a.shape[0] > 9 else 1
+    logger.info("FlipTest: %d-NN of %d rows among %d, %d features", k, x_d.shape[0], x_a.shape[0], x_a.shape[1])
     knn = knn_predict(x_a, y_a, x_d, k)
     flips_pos = int(np.count_nonzero(y_d & ~knn))
     flips_neg = int(np.count_nonzero(~y_d & knn))
