@@ -9,13 +9,11 @@ PYTEST_ARGS ?=
 
 # Two layers in one venv: the runtime (what `analyzer` and `make demo` need), then the test extra.
 $(VENV)/.runtime: pyproject.toml scripts/install_venv.py
-	@echo "Creating $(VENV)"
-	$(PYTHON) -m venv $(VENV)
-	$(PY) scripts/install_venv.py
+	$(PYTHON) scripts/install_venv.py --venv $(VENV)
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime requirements-ref.txt
-	$(PY) scripts/install_venv.py --extra test
+	$(PYTHON) scripts/install_venv.py --venv $(VENV) --extra test
 	$(PY) -m pip install -q -r requirements-ref.txt
 	# smclarify is a test oracle only; its declared deps never resolve (see requirements-ref.txt).
 	$(PY) -m pip install -q --no-deps smclarify==0.5

@@ -73,7 +73,9 @@ def _ticking(label: str) -> Iterator[_Ticker]:
 def _run_forwarding(command: list[str], label: str) -> int:
     """Run ``command``, passing its output through, with a tick line during silences."""
     with _ticking(label) as ticker:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}     # its lines as they come, not in one burst at the end
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                   env=env)
         assert process.stdout is not None
         for line in process.stdout:
             ticker.last = time.monotonic()

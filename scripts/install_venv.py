@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Install the project into the running virtual env, a few packages per step, with progress.
 
-    .venv/bin/python scripts/install_venv.py                 # runtime dependencies + the analyzer (make demo)
-    .venv/bin/python scripts/install_venv.py --extra test    # add the test extra (make venv / make test)
+    python3 scripts/install_venv.py --venv .venv               # create .venv: runtime deps + the analyzer (make demo)
+    python3 scripts/install_venv.py --venv .venv --extra test  # add the test extra (make venv / make test)
 
 pip's own "Installing collected packages" phase is silent for as long as it takes (over a
 minute for the whole dependency set on a slow machine), so the dependencies of pyproject.toml
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TICK_SECONDS = 5.0
 #: Requirements per step: small enough that each step finishes in seconds.
 STEP_SIZE = 5
-PIP = [sys.executable, "-m", "pip", "install", "--no-compile", "--disable-pip-version-check", "-q"]
+PIP_ARGS = ["-m", "pip", "install", "--no-compile", "--disable-pip-version-check", "-q"]
 
 
 def requirements(extra: str | None) -> list[str]:
@@ -43,10 +43,10 @@ def steps(specs: list[str], size: int = STEP_SIZE) -> list[list[str]]:
     return [specs[i:i + size] for i in range(0, len(specs), size)]
 
 
-def run_step(label: str, args: list[str], started: float) -> None:
-    """Run one pip command, printing its label now and a line every TICK_SECONDS until it ends."""
+def run_step(label: str, command: list[str], started: float) -> None:
+    """Run one command, printing its label now and a line every TICK_SECONDS until it ends."""
     print(f"{label} ({time.monotonic() - started:.0f}s)", flush=True)
-    process = subprocess.Popen(PIP + args, cwd=ROOT)
+    process = subprocess.Popen(command, cwd=ROOT)
     done = threading.Event()
 
     def tick() -> None:
@@ -60,23 +60,27 @@ def run_step(label: str, args: list[str], started: float) -> None:
     done.set()
     ticker.join()
     if code != 0:
-        raise SystemExit(f"pip failed (exit {code}) while installing: {' '.join(args)}")
+        raise SystemExit(f"failed (exit {code}): {' '.join(command)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--venv", type=Path, required=True, help="the virtual env (created when missing)")
     parser.add_argument("--extra", help="install this optional extra of pyproject.toml (e.g. test)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    specs = requirements(args.extra)
-    plan = steps(specs)
+    python = args.venv / "bin" / "python"
+    if not python.exists():   # ensurepip alone can take a minute on a busy machine: tick through it
+        run_step(f"creating the virtual env {args.venv}", [sys.executable, "-m", "venv", str(args.venv)], started)
+    pip = [str(python), *PIP_ARGS]
+    plan = steps(requirements(args.extra))
     total = len(plan) + 1
     what = f"the '{args.extra}' extra" if args.extra else "runtime dependencies"
-    print(f"Installing {what} into {sys.prefix} in {total} steps", flush=True)
+    print(f"Installing {what} into {args.venv} in {total} steps", flush=True)
     for number, chunk in enumerate(plan, start=1):
-        run_step(f"[{number}/{total}] {', '.join(chunk)}", chunk, started)
+        run_step(f"[{number}/{total}] {', '.join(chunk)}", pip + chunk, started)
     # The project itself (editable); its dependencies are in already, so no second resolution.
-    run_step(f"[{total}/{total}] clarify-analyzer (editable)", ["--no-deps", "-e", "."], started)
+    run_step(f"[{total}/{total}] clarify-analyzer (editable)", pip + ["--no-deps", "-e", "."], started)
     print(f"Installed {what} in {time.monotonic() - started:.0f}s", flush=True)
     return 0
 
