@@ -37,6 +37,8 @@ MAX_TREE_FEATURES = 8
 TIE_MARGIN = 1e-9
 #: Values of the extension key ``methods.post_training_bias.ft_encoding``.
 FT_ENCODINGS = ("one_hot", "ordinal")
+#: Largest encoded matrix FT builds (float64 bytes): one-hot on an ID-like column would not fit.
+MAX_ENCODED_BYTES = 2 * 1024**3
 
 
 def _sklearn_classifier(x_a: np.ndarray, y_a: np.ndarray, k: int):
@@ -126,14 +128,23 @@ def encoded_features(frame: pd.DataFrame, encoding: str) -> np.ndarray:
     if encoding not in FT_ENCODINGS:
         raise ValueError(f"unknown ft_encoding {encoding!r}; expected one of {list(FT_ENCODINGS)}")
     numeric = set(frame.select_dtypes([np.number, bool]).columns)
-    blocks = []
+    factorised = {}
     for position, name in enumerate(frame.columns):
-        series = frame.iloc[:, position]
-        if name in numeric:
-            blocks.append(series.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+        if name not in numeric:   # as text, so mixed types sort; NaN stays missing (code -1)
+            series = frame.iloc[:, position]
+            factorised[position] = pd.factorize(series.astype(object).map(str, na_action="ignore"), sort=True)
+    width = len(frame.columns) - len(factorised)
+    width += sum(len(u) if encoding == "one_hot" else 1 for _, u in factorised.values())
+    if len(frame) * width * 8 > MAX_ENCODED_BYTES:
+        raise ValueError(f"ft_encoding {encoding}: the encoded features would be {len(frame)} rows x {width} "
+                         f"columns (over {MAX_ENCODED_BYTES // 1024**3} GiB); use ordinal or exclude "
+                         "high-cardinality columns")
+    blocks = []
+    for position in range(len(frame.columns)):
+        if position not in factorised:
+            blocks.append(frame.iloc[:, position].to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
             continue
-        # As text, so mixed types sort; NaN stays missing (code -1).
-        codes, uniques = pd.factorize(series.astype(object).map(str, na_action="ignore"), sort=True)
+        codes, uniques = factorised[position]
         if encoding == "ordinal":
             blocks.append(codes.astype(np.float64)[:, None])
             continue

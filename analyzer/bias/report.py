@@ -210,7 +210,10 @@ def _features(frame: pd.DataFrame, drop: Sequence[str], encoding: str | None = N
     if len(df.columns) != len(df.select_dtypes([np.number, bool]).columns):
         if encoding is None:
             return Features(None, NON_NUMERIC_FEATURES)
-        return Features(encoded_features(df, encoding))
+        try:
+            return Features(encoded_features(df, encoding))
+        except ValueError as exc:    # too large to encode: FT reports it, the other metrics go on
+            return Features(None, str(exc))
     return Features(df.to_numpy())
 
 

@@ -55,6 +55,23 @@ def test_one_hot_and_ordinal_by_hand():
         encoded_features(frame, "target")
 
 
+def test_too_wide_an_encoding_is_an_ft_error_not_a_crash(monkeypatch):
+    from analyzer.bias import flip
+
+    monkeypatch.setattr(flip, "MAX_ENCODED_BYTES", 8 * 4 * 3)   # 4 rows x 3 columns fit, 4 do not
+    frame = pd.DataFrame({"s": ["F", "M", "F", "M"], "y": ["yes", "no", "yes", "no"], "p": ["yes", "yes", "no", "no"],
+                          "id": ["a", "b", "c", "d"]})
+    with pytest.raises(ValueError, match="4 rows x 4 columns"):
+        encoded_features(frame[["id"]], "one_hot")
+    assert encoded_features(frame[["id"]], "ordinal").shape == (4, 1)
+    section = bias_section(frame, stage="post_training", label="y", label_values=["yes"],
+                           facets=[FacetSpec("s", ["F"])], predicted_label="p", methods=["FT", "DPPL"],
+                           ft_encoding="one_hot")
+    assert "use ordinal or exclude high-cardinality columns" in ft_value(section, "s")["error"]
+    dppl = next(m for m in section["facets"]["s"][0]["metrics"] if m["name"] == "DPPL")
+    assert dppl["value"] == 0.0
+
+
 @pytest.fixture(scope="module")
 def adult(datasets) -> pd.DataFrame:
     """3000 rows of Adult's test split with a deterministic, non-trivial predicted label."""
