@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from analyzer.config.model import CSV, IMAGE, JSON, JSONLINES, PARQUET
+from analyzer.config.model import PREDICTOR_SOURCES
+from analyzer.formats import CSV, IMAGE, JSON, JSONLINES, PARQUET
 
 Raw = Mapping[str, Any]
 BIAS = ("pre_training_bias", "post_training_bias")
@@ -50,7 +51,7 @@ def _check_features_path(raw: Raw) -> list[str]:
 
 
 def _predictor_sources(predictor: Raw) -> list[str]:
-    return [k for k in ("endpoint_name", "model_name", "endpoint_url", "image_uri") if predictor.get(k)]
+    return [k for k in PREDICTOR_SOURCES if predictor.get(k)]
 
 
 def _check_predictor(raw: Raw) -> list[str]:
@@ -69,7 +70,7 @@ def _check_predictor(raw: Raw) -> list[str]:
     problems = []
     sources = _predictor_sources(predictor)
     if needs_model and not sources:
-        problems.append("$.predictor: give exactly one of endpoint_name, model_name, endpoint_url, image_uri.")
+        problems.append(f"$.predictor: give exactly one of {', '.join(PREDICTOR_SOURCES)}.")
     if "endpoint_name" in sources and "model_name" in sources:
         problems.append("$.predictor: give either endpoint_name or model_name, not both.")
     if len(set(sources) - {"model_name"}) > 1 or ("model_name" in sources and set(sources) & {"endpoint_url"}):
@@ -161,8 +162,6 @@ CHECKS: tuple[tuple[Callable[[Raw], list[str]], tuple[str, ...]], ...] = (
                           "time_series_data_config.timestamp", "time_series_data_config.dataset_format")),
     (_check_excluded_columns, ("excluded_columns", "dataset_type")),
 )
-
-
 
 
 def _blocked(reads: tuple[str, ...], invalid: Sequence[JsonPath]) -> bool:
