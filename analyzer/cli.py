@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from analyzer.capture import CaptureSource, TimeWindow
 from analyzer.cluster import leading
 from analyzer.config import read_config_file, validate
 from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
@@ -42,8 +43,29 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
     parser.add_argument("--methods", default="",
                         help="comma-separated sections to add when the config has none: "
                              + ", ".join(DEFAULT_SECTIONS))
+    capture = parser.add_argument_group("captured traffic (SageMaker Model Monitor data capture)")
+    capture.add_argument("--capture", help="capture files (directory or s3:// prefix, yyyy/mm/dd/hh layout) to "
+                                           "analyse instead of a dataset")
+    capture.add_argument("--ground-truth", help="ground-truth files joined to the capture on inferenceId/eventId")
+    capture.add_argument("--start-time", help="ISO 8601 start of the window on inferenceTime (inclusive)")
+    capture.add_argument("--end-time", help="ISO 8601 end of the window on inferenceTime (exclusive)")
+    capture.add_argument("--inference-attribute", help="the predicted label in the captured output: a CSV column "
+                                                       "index or a JMESPath (default: predictor.label)")
+    capture.add_argument("--probability-attribute", help="the score in the captured output (default: "
+                                                         "predictor.probability)")
+    capture.add_argument("--probability-threshold-attribute", type=float,
+                         help="score threshold for the predicted label (default: probability_threshold)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def _capture_source(args: argparse.Namespace) -> CaptureSource | None:
+    if not args.capture:
+        if args.ground_truth or args.start_time or args.end_time:
+            raise ConfigError("--ground-truth, --start-time and --end-time need --capture.")
+        return None
+    return CaptureSource(args.capture, args.ground_truth, TimeWindow.parse(args.start_time, args.end_time),
+                         args.inference_attribute, args.probability_attribute, args.probability_threshold_attribute)
 
 
 def _validate_parser() -> argparse.ArgumentParser:
@@ -103,6 +125,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 data_uri=args.data,
                 dataset_type=args.dataset_type,
                 methods=_methods(args.methods),
+                capture=_capture_source(args),
             )
             result = run_job(options)
             analysis_at = str(options.output_dir / "analysis.json")

@@ -17,6 +17,7 @@ from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
+    from analyzer.capture import CaptureSource
     from analyzer.explanations import ExplanationResult
     from analyzer.predictor import Predictor
 
@@ -31,6 +32,7 @@ class JobOptions:
     data_uri: str | None = None
     dataset_type: str | None = None
     methods: Sequence[str] = ()
+    capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
 
 
 @dataclass
@@ -196,13 +198,23 @@ def run_job(options: JobOptions) -> JobResult:
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
 
-    config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
-                         dataset_uri=options.data_uri)
+    if options.capture is not None:
+        from analyzer.capture.config import load_capture_config
+
+        config = load_capture_config(options.config_path, options.methods)
+    else:
+        config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
+                             dataset_uri=options.data_uri)
     _check_supported(config)
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
+        if options.capture is not None:
+            from analyzer.capture import load_capture
+
+            dataset = load_capture(config, options.capture)
+        else:
+            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
         analysis = analyse(config, dataset)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)

@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from analyzer.config.model import CSV, JSON, JSONLINES, PARQUET, AnalysisConfig, NameOrIndex
+from analyzer.config.model import CAPTURE_JSON, CSV, JSON, JSONLINES, PARQUET, AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.json_reader import read_json, read_jsonlines
 from analyzer.data.parquet_reader import read_parquet
@@ -120,6 +120,9 @@ def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd
 
 
 def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
+    if config.dataset_type == CAPTURE_JSON:  # Model Monitor capture / merged files (analyzer.capture)
+        from analyzer.capture import CaptureSource, load_capture
+        return load_capture(config, CaptureSource(str(uri)))
     files = resolve_files(uri, content_type=config.dataset_type)
     log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
     log.info("Loading dataset...")
