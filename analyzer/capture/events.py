@@ -104,9 +104,7 @@ def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _add_event(events: Events, record: object, where: str, location: tuple[int, int]) -> None:
-    if not isinstance(record, dict) or not isinstance(record.get("captureData"), dict):
-        raise DataError(f"{where}: not a Model Monitor capture record (no 'captureData' object).")
+def _add_event(events: Events, record: dict, where: str, location: tuple[int, int]) -> None:
     capture = record["captureData"]
     if "batchTransformOutput" in capture:
         text, kind = decode_payload(capture["batchTransformOutput"], "captureData.batchTransformOutput", where)
@@ -139,10 +137,10 @@ def _add_event(events: Events, record: object, where: str, location: tuple[int, 
     events.locations.append(location)
 
 
-def _in_window(record: object, window: TimeWindow, where: str) -> bool:
+def _in_window(record: dict, window: TimeWindow, where: str) -> bool:
     if window.unbounded:
         return True
-    meta = record.get("eventMetadata") if isinstance(record, dict) else None
+    meta = record.get("eventMetadata")
     stamp = meta.get("inferenceTime") if isinstance(meta, dict) else None
     if stamp is None:
         raise DataError(f"{where}: eventMetadata.inferenceTime is missing; it is needed for the time window.")
@@ -165,6 +163,8 @@ def read_events(files: list[Path], window: TimeWindow) -> Events:
                 record = loads(line)
             except ValueError as exc:
                 raise DataError(f"{where}: not valid JSON ({exc}).") from None
+            if not isinstance(record, dict) or not isinstance(record.get("captureData"), dict):
+                raise DataError(f"{where}: not a Model Monitor capture record (no 'captureData' object).")
             if not _in_window(record, window, where):
                 events.outside_window += 1
                 continue
