@@ -14,62 +14,79 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
+import itertools
+from itertools import repeat
 from typing import Any
 
 import jmespath
 
-from analyzer.capture.events import Events, decode_payload
-from analyzer.data.json_reader import read_text
+from analyzer.capture.events import Events, decode_payload, json_lines
+from analyzer.capture.fast import truth_columns
+from analyzer.capture.records import single_lines
 from analyzer.errors import DataError
 
 log = logging.getLogger("analyzer.capture")
 
 
-@dataclass(frozen=True)
-class Truth:
-    data: str
-    encoding: str          # CSV or JSON (BASE64 is decoded on reading)
-    where: str
+#: One ground truth: (data, encoding "CSV"|"JSON" (BASE64 is decoded on reading), file, line).
+#: A plain tuple, because a million of them are made in C by zip().
+Truth = tuple[str, str, Path, int]
+
+
+def where(truth: Truth) -> str:
+    return f"{truth[2]} line {truth[3]}"
 
 
 def read_ground_truth(files: list[Path]) -> dict[str, Truth]:
     """eventId → ground truth, from every line of ``files``. A repeated id keeps the last upload."""
     found: dict[str, Truth] = {}
     for path in files:
-        for lineno, line in enumerate(read_text(path).splitlines(), start=1):
-            if not line.strip():
+        fast = truth_columns(path)
+        if fast is not None:
+            keys, texts, encodings = fast
+            rows = zip(texts, encodings, repeat(path), itertools.count(1))
+            found.update(zip(keys, rows, strict=False))   # count() is endless
+            continue
+        numbers, records = json_lines(path)
+        for lineno, record in zip(numbers, records, strict=True):
+            truth = record.get("groundTruthData") if type(record) is dict else None
+            meta = record.get("eventMetadata") if truth is not None else None
+            key = (meta.get("eventId") or meta.get("inferenceId")) if type(meta) is dict else None
+            data, encoding = (truth.get("data"), truth.get("encoding")) if type(truth) is dict else (None, None)
+            if key and type(data) is str and (encoding == "CSV" or encoding == "JSON"):   # the common case
+                found[str(key)] = (data, encoding, path, lineno)
                 continue
-            where = f"{path} line {lineno}"
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise DataError(f"{where}: not valid JSON ({exc}).") from None
-            if not isinstance(record, dict) or "groundTruthData" not in record:
-                raise DataError(f"{where}: not a ground-truth record (no 'groundTruthData').")
-            meta = record.get("eventMetadata") or {}
-            key = meta.get("eventId") or meta.get("inferenceId")
+            at = f"{path} line {lineno}"
+            if truth is None:
+                raise DataError(f"{at}: not a ground-truth record (no 'groundTruthData').")
             if not key:
-                raise DataError(f"{where}: ground truth without eventMetadata.eventId.")
-            truth = record["groundTruthData"]
-            data, kind = decode_payload(truth, "groundTruthData", where)
+                raise DataError(f"{at}: ground truth without eventMetadata.eventId.")
+            data, kind = decode_payload(truth, "groundTruthData", at)
             encoding = str(truth.get("encoding") or "").upper()
             if encoding not in ("CSV", "JSON"):
                 encoding = "JSON" if kind != "text/csv" else "CSV"
-            found[str(key)] = Truth(data, encoding, where)
+            found[str(key)] = (data, encoding, path, lineno)
     return found
 
 
 def match(events: Events, truths: dict[str, Truth]) -> tuple[list[int], list[Truth]]:
     """(indices of the events that have ground truth, their ground truth): inferenceId, then eventId.
     Truth embedded in merged files wins over the separate files."""
-    kept, matched = [], []
+    if events.truths.count(None) == len(events):    # no merged records: lookups in comprehensions
+        get = truths.get
+        by_inference = map(get, events.inference_ids)   # type: ignore[arg-type]  # get(None) is None
+        found = [t if t is not None else get(e)   # type: ignore[arg-type]
+                 for t, e in zip(by_inference, events.event_ids, strict=True)]
+        return [i for i, t in enumerate(found) if t is not None], [t for t in found if t is not None]
+    kept: list[int] = []
+    matched: list[Truth] = []
     for i, (inference_id, event_id, embedded) in enumerate(zip(events.inference_ids, events.event_ids,
                                                                events.truths, strict=True)):
         if embedded is not None:
             kept.append(i)
-            matched.append(Truth(embedded[0], embedded[1], events.where(i)))
+            file_index, line = events.locations[i]
+            matched.append((embedded[0], embedded[1], events.files[file_index], line))
             continue
         truth = truths.get(inference_id) if inference_id is not None else None
         if truth is None and event_id is not None:
@@ -100,16 +117,21 @@ def _json_label(text: str, label: Any, where: str) -> Any:
 def labels_per_record(truths: list[Truth], counts: list[int], label: Any) -> tuple[list[Any], list[bool]]:
     """One label per record, and whether it is CSV text (parsed later like a CSV column) rather than
     a JSON value. ``counts`` is the number of records of each event."""
+    if len(counts) == sum(counts) and all(t[1] == "CSV" for t in truths):
+        texts = [t[0] for t in truths]
+        if single_lines(texts) is not None:      # one CSV label per event: the common case, no loop
+            return texts, [True] * len(texts)
     out: list[Any] = []
     from_csv: list[bool] = []
     for truth, count in zip(truths, counts, strict=True):
-        lines = [line for line in truth.data.splitlines() if line.strip()] if "\n" in truth.data else [truth.data]
+        data, encoding = truth[0], truth[1]
+        lines = [line for line in data.splitlines() if line.strip()] if "\n" in data else [data]
         if len(lines) != count:
-            raise DataError(f"{truth.where}: the ground truth holds {len(lines)} label(s) but the captured event "
+            raise DataError(f"{where(truth)}: the ground truth holds {len(lines)} label(s) but the captured event "
                             f"has {count} record(s); give one label per record, newline-separated.")
-        if truth.encoding == "JSON":
-            out.extend(_json_label(line, label, truth.where) for line in lines)
+        if encoding == "JSON":
+            out.extend(_json_label(line, label, where(truth)) for line in lines)
         else:
             out.extend(lines)
-        from_csv.extend([truth.encoding != "JSON"] * len(lines))
+        from_csv.extend([encoding != "JSON"] * len(lines))
     return out, from_csv

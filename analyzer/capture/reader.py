@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.capture.events import Events, read_events
-from analyzer.capture.ground_truth import labels_per_record, match, read_ground_truth
+from analyzer.capture.ground_truth import labels_per_record, match, read_ground_truth, where
 from analyzer.capture.records import feature_rows, model_outputs, parse_csv_labels
 from analyzer.capture.window import TimeWindow
 from analyzer.config.model import AnalysisConfig
@@ -100,10 +100,10 @@ def _ground_truth(events: Events, source: CaptureSource) -> tuple[Events, list |
 def _labels(truths: list, counts: list[int], config: AnalysisConfig) -> pd.Series:
     values, from_csv = labels_per_record(truths, counts, config.label)
     if all(from_csv):
-        return parse_csv_labels(values, truths[0].where).reset_index(drop=True)
+        return parse_csv_labels(values, where(truths[0])).reset_index(drop=True)
     at = [i for i, csv_text in enumerate(from_csv) if csv_text]
     if at:  # CSV and JSON ground truth mixed: the CSV text parsed as a CSV column, then merged
-        for i, value in zip(at, parse_csv_labels([values[i] for i in at], truths[0].where).tolist(), strict=True):
+        for i, value in zip(at, parse_csv_labels([values[i] for i in at], where(truths[0])).tolist(), strict=True):
             values[i] = value
     return pd.Series(values).infer_objects()
 

@@ -182,3 +182,40 @@ def test_window_parsing() -> None:
         TimeWindow.parse("2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z")
     with pytest.raises(ConfigError, match="not an ISO 8601 time"):
         TimeWindow.parse("soon", None)
+
+
+def _events_as_dict(events: Any) -> dict[str, Any]:
+    names = ("inputs", "input_types", "outputs", "output_types", "inference_ids", "event_ids", "truths",
+             "locations", "outside_window")
+    return {name: getattr(events, name) for name in names}
+
+
+def test_fast_path_reads_plain_files_exactly_like_the_line_reader(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.capture import events as events_module
+    from analyzer.capture import ground_truth as truth_module
+
+    files = [write(tmp_path / "cap/2024/01/19/05/a.jsonl", [
+        event("1,1\n0,2", "0.9\n0.1", "e1", inference_id="i1", time="2024-01-19T05:10:00Z"),
+        event('{"features": [1, 3]}', '{"score": 0.7}', "e2", kind="application/jsonlines; charset=utf-8",
+              encoding="JSON", time="2024-01-19T05:40:00.5Z"),
+        event("0,4", None, "e3", time="2024-01-19T05:50:00Z"),
+    ])]
+    truth_files = [write(tmp_path / "gt/t.jsonl", [truth("i1", "1\n0"), truth("e2", '{"label": 1}', "JSON")])]
+    window = TimeWindow.parse("2024-01-19T05:20:00Z", None)
+    fast_events = events_module.read_events(files, window)
+    fast_truth = truth_module.read_ground_truth(truth_files)
+
+    def line_reader_only(path: Path) -> Any:
+        raise AssertionError("the fast path should have read this file")
+
+    with monkeypatch.context() as patched:      # the fast path really takes plain files
+        patched.setattr(events_module, "json_lines", line_reader_only)
+        patched.setattr(truth_module, "json_lines", line_reader_only)
+        events_module.read_events(files, window)
+        truth_module.read_ground_truth(truth_files)
+    monkeypatch.setattr(events_module, "capture_columns", lambda *_: None)
+    monkeypatch.setattr(truth_module, "truth_columns", lambda *_: None)
+    assert _events_as_dict(fast_events) == _events_as_dict(events_module.read_events(files, window))
+    assert fast_events.event_ids == ["e2", "e3"] and fast_events.outside_window == 1
+    assert fast_truth == truth_module.read_ground_truth(truth_files)
