@@ -20,6 +20,7 @@ from analyzer.config import read_config_file, validate
 from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, run_job
+from analyzer.monitor.execution import find_monitor_execution
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 
@@ -85,6 +86,12 @@ def _capture_source(args: argparse.Namespace) -> CaptureSource | None:
                          args.inference_attribute, args.probability_attribute, args.probability_threshold_attribute)
 
 
+def _has_job_flags(args: argparse.Namespace) -> bool:
+    """Flags that describe the job themselves; without any, Model Monitor's environment may."""
+    return any((args.config, args.data, args.output, args.capture, args.dataset_type, args.methods,
+                args.fail_on, args.thresholds, args.baseline_constraints))
+
+
 def _check_options(args: argparse.Namespace) -> CheckOptions | None:
     """The checks the flags ask for (None when none: no constraint_violations.json is written)."""
     if not (args.fail_on or args.thresholds or args.baseline_constraints):
@@ -145,7 +152,8 @@ def cmd_run(argv: Sequence[str]) -> int:
     try:
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
         with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
-            options = JobOptions(
+            monitor = None if _has_job_flags(args) else find_monitor_execution(runtime)
+            options = monitor.job_options() if monitor else JobOptions(
                 runtime=runtime,
                 config_path=args.config or runtime.config_path,
                 output_dir=scratch / "output" if output_uri else Path(args.output or runtime.output_dir),
@@ -156,6 +164,8 @@ def cmd_run(argv: Sequence[str]) -> int:
                 checks=_check_options(args),
             )
             result = run_job(options)
+            if monitor:
+                monitor.finish(result)  # CloudWatch metric files
             analysis_at = str(options.output_dir / "analysis.json")
             if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
                 analysis_at = publish(options.output_dir, output_uri)[-1]

@@ -45,6 +45,7 @@ class CaptureSource:
     inference_attribute: str | int | None = None
     probability_attribute: str | int | None = None
     probability_threshold: float | None = None
+    features_attribute: str | None = None      # JMESPath of the features in JSON inputs (config: features)
 
 
 def _files(uri: str, what: str, window: TimeWindow) -> list:
@@ -121,7 +122,7 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
                         "received no traffic in the monitoring period (or data capture is off).")
     total = len(events)
     events, truths = _ground_truth(events, source)
-    frame, counts = feature_rows(events, config.features)
+    frame, counts = feature_rows(events, source.features_attribute or config.features)
     label = label_name(config)
     predicted = config.predicted_label if isinstance(config.predicted_label, str) else DEFAULT_PREDICTED_LABEL
     names = feature_names(config, frame.shape[1], (label, predicted))
