@@ -36,7 +36,8 @@ imported = time.perf_counter()
 data = load_capture(config, CaptureSource(sys.argv[1], sys.argv[2]))
 done = time.perf_counter()
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"cpu_s": usage.ru_utime + usage.ru_stime, "rows": data.rows, "columns": int(data.frame.shape[1]), "import_s": imported - started,
+print(json.dumps({"cpu_s": usage.ru_utime + usage.ru_stime,
+                  "rows": data.rows, "columns": int(data.frame.shape[1]), "import_s": imported - started,
                   "read_s": done - imported, "peak_rss_mb": usage.ru_maxrss / 1024,
                   "positive_predictions": int(data.frame["predicted_label"].sum())}))
 """.replace("FEATURES", str(FEATURES))

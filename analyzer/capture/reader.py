@@ -121,7 +121,11 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
         raise DataError(f"No captured data in {source.capture_uri} for {source.window.describe()}: the endpoint "
                         "received no traffic in the monitoring period (or data capture is off).")
     total = len(events)
-    events, truths = _ground_truth(events, source)
+    truths = None
+    if config.methods.needs_bias:
+        events, truths = _ground_truth(events, source)
+    elif source.ground_truth_uri:
+        log.info("Ground truth %s is not used: no bias metrics are requested.", source.ground_truth_uri)
     frame, counts = feature_rows(events, source.features_attribute or config.features)
     label = label_name(config)
     predicted = config.predicted_label if isinstance(config.predicted_label, str) else DEFAULT_PREDICTED_LABEL

@@ -266,7 +266,7 @@ def parse_baseline(
                 f"methods.shap.baseline: the features JMESPath {features!r} gave {rows!r}; "
                 "expected a list of rows (lists of feature values)."
             )
-    elif kind in ("text/csv", "application/x-parquet"):
+    elif kind in ("text/csv", "application/x-parquet", "application/sagemakercapturejson"):  # capture: CSV rows
         if not isinstance(baseline, list):
             raise ConfigError(MSG_NOT_A_LIST.format(kind=type(baseline).__name__))
         rows = [r if isinstance(r, list) else [r] for r in baseline]
