@@ -113,7 +113,12 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
     """Read captured traffic (and ground truth) into the Dataset the analyses take."""
     log.info("Dataset type: %s uri: %s", config.dataset_type, source.capture_uri)
     log.info("Reading captured data from %s (window: %s)", source.capture_uri, source.window.describe())
-    events = read_events(_files(source.capture_uri, "capture data", source.window), source.window)
+    try:
+        files = _files(source.capture_uri, "capture data", source.window)
+    except DataError as exc:  # an empty or missing capture location: the endpoint had no traffic
+        raise DataError(f"No captured data in {source.capture_uri} for {source.window.describe()} "
+                        f"({exc.message})") from None
+    events = read_events(files, source.window)
     if events.outside_window:
         log.info("%d captured event(s) are outside the window %s; skipped.", events.outside_window,
                  source.window.describe())

@@ -139,6 +139,10 @@ def test_an_execution_without_traffic_fails_clearly(base_dir: Path, monitor_env:
     assert str(base_dir / "processing" / "input" / "endpoint") in message
     assert not (base_dir / "processing" / "output" / "analysis.json").exists()
     assert "Traceback" not in log
+    (base_dir / "processing" / "input" / "endpoint" / ENDPOINT / "empty.jsonl").unlink()   # an empty mount
+    code, _ = _execute(base_dir, BIAS_CONFIG, capsys)
+    message = (base_dir / "output" / "message").read_text()
+    assert code == 3 and message.startswith("ClientError: No captured data in ") and "no data files" in message
 
 
 def test_bad_monitor_variables_are_config_errors(base_dir: Path, monitor_env: dict[str, str],
