@@ -19,6 +19,7 @@ Events are stored column-wise (parallel lists) because a monitoring window can h
 from __future__ import annotations
 
 import base64
+import itertools
 import binascii
 import json
 import logging
@@ -212,7 +213,7 @@ def _add_fast(events: Events, columns: dict[str, list], file_index: int, window:
     for name in ("inputs", "input_types", "outputs", "output_types", "inference_ids", "event_ids"):
         getattr(events, name).extend(columns[name])
     events.truths.extend([None] * len(rows))
-    events.locations.extend((file_index, i + 1) for i in rows)
+    events.locations.extend(zip(itertools.repeat(file_index), [i + 1 for i in rows], strict=False))
     return True
 
 

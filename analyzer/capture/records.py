@@ -69,27 +69,38 @@ def _csv_frame(texts: Sequence[str]) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(joined), header=None, skip_blank_lines=True)
 
 
+def _group(values: list, kinds: list, kind: Any) -> tuple[list[int], list]:
+    """(indices, values) of the events of one content type; no per-event loop when all share it."""
+    if kinds.count(kind) == len(kinds):
+        return list(range(len(kinds))), list(values)
+    members = [i for i, k in enumerate(kinds) if k == kind]
+    return members, [values[i] for i in members]
+
+
 def feature_rows(events: Events, features: str | None) -> tuple[pd.DataFrame, list[int]]:
     """(frame of feature values with integer columns, records per event) in event order."""
     expression = jmespath.compile(features) if features else None
     counts = [0] * len(events)
     parts: list[tuple[np.ndarray, pd.DataFrame]] = []
     for kind in sorted(set(events.input_types)):
-        members = [i for i, k in enumerate(events.input_types) if k == kind]
-        texts = [events.inputs[i] for i in members]
+        members, texts = _group(events.inputs, events.input_types, kind)
         if kind == CSV:
             joined = single_lines(texts)
-            for i, text in zip(members, texts, strict=True):
-                counts[i] = 1 if joined is not None else _line_count(text)
+            if joined is not None and len(members) == len(counts):
+                counts = [1] * len(counts)
+            else:
+                for i, text in zip(members, texts, strict=True):
+                    counts[i] = 1 if joined is not None else _line_count(text)
             try:
                 frame = _csv_frame([joined] if joined is not None else texts)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
                 raise DataError(f"Captured CSV input cannot be parsed ({exc}); first event: "
                                 f"{events.where(members[0])}.") from None
-            if len(frame) != sum(counts[i] for i in members):   # quoted newlines: records != lines
-                raise DataError(f"Captured CSV input: {len(frame)} records parsed from "
-                                f"{sum(counts[i] for i in members)} lines; records with embedded newlines "
-                                f"are not supported (first event: {events.where(members[0])}).")
+            lines = len(members) if joined is not None else sum(counts[i] for i in members)
+            if len(frame) != lines:   # quoted newlines: records != lines
+                raise DataError(f"Captured CSV input: {len(frame)} records parsed from {lines} lines; records "
+                                f"with embedded newlines are not supported (first event: "
+                                f"{events.where(members[0])}).")
         else:
             rows = []
             for i, text in zip(members, texts, strict=True):
@@ -162,17 +173,16 @@ def _concat(outputs: list[ModelOutput]) -> ModelOutput:
 def model_outputs(events: Events, counts: list[int], label: Any, probability: Any,
                   label_headers: tuple[str, ...] | None) -> ModelOutput:
     """The decoded model output for every record, in event order."""
-    missing = [i for i, out in enumerate(events.outputs) if out is None]
+    missing = events.outputs.count(None)
     if missing:
-        raise DataError(f"{events.where(missing[0])}: the event has no captureData.endpointOutput; "
-                        f"{len(missing)} event(s) lack the model output that the analysis needs.")
+        raise DataError(f"{events.where(events.outputs.index(None))}: the event has no captureData.endpointOutput; "
+                        f"{missing} event(s) lack the model output that the analysis needs.")
     groups: list[tuple[list[int], ModelOutput]] = []
     for kind in sorted({k for k in events.output_types if k is not None}):
-        members = [i for i, k in enumerate(events.output_types) if k == kind]
+        members, bodies = _group(events.outputs, events.output_types, kind)
         codec = _codec(kind, label, probability, label_headers)
-        bodies = [events.outputs[i] or "" for i in members]
-        pairs = list(zip(members, bodies, strict=True))
-        expected = sum(counts[i] for i in members)
+        pairs = zip(members, bodies, strict=True)
+        expected = sum(counts) if len(members) == len(counts) else sum(counts[i] for i in members)
         joined = single_lines(bodies) if expected == len(members) else None
         if joined is None and kind in (CSV, JSONLINES) and all(_line_count(b) == counts[i] for i, b in pairs):
             joined = "\n".join(b.strip("\r\n") for b in bodies)
@@ -183,7 +193,8 @@ def model_outputs(events: Events, counts: list[int], label: Any, probability: An
             except ResponseError:
                 output = None        # decoded again event by event below, to name the event
         if output is None:
-            output = _concat([_decode(codec, b, counts[i], events.where(i)) for i, b in pairs])
+            output = _concat([_decode(codec, b, counts[i], events.where(i))
+                              for i, b in zip(members, bodies, strict=True)])
         groups.append((members, output))
     if len(groups) == 1:
         return groups[0][1]
