@@ -25,6 +25,7 @@ from analyzer.capture.events import Events, decode_payload, json_lines
 from analyzer.capture.fast import truth_columns
 from analyzer.capture.records import single_lines
 from analyzer.errors import DataError
+from analyzer.formats import CSV
 
 log = logging.getLogger("analyzer.capture")
 
@@ -65,7 +66,7 @@ def read_ground_truth(files: list[Path]) -> dict[str, Truth]:
             data, kind = decode_payload(truth, "groundTruthData", at)
             encoding = str(truth.get("encoding") or "").upper()
             if encoding not in ("CSV", "JSON"):
-                encoding = "JSON" if kind != "text/csv" else "CSV"
+                encoding = "JSON" if kind != CSV else "CSV"
             found[str(key)] = (data, encoding, path, lineno)
     return found
 

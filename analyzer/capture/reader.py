@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from analyzer.capture.window import TimeWindow
 from analyzer.config.model import AnalysisConfig
 from analyzer.data.dataset import Dataset, resolve_column
 from analyzer.errors import DataError, EndpointError
+from analyzer.formats import ReadRequest, Table
 from analyzer.formats.responses import labels_from_output
 from analyzer.storage import fetch
 
@@ -65,10 +67,10 @@ def label_name(config: AnalysisConfig) -> str:
     return DEFAULT_LABEL
 
 
-def feature_names(config: AnalysisConfig, width: int, reserved: Sequence[str]) -> list[str]:
+def feature_names(headers: Sequence[str] | None, width: int, reserved: Sequence[str]) -> list[str]:
     """Names for the ``width`` captured features: ``headers`` minus label / predicted-label names when
     that leaves exactly ``width``, ``headers`` itself when it has ``width``, else ``column_i``."""
-    headers = list(config.headers or ())
+    headers = list(headers or ())
     if not headers:
         return [f"column_{i}" for i in range(width)]
     without = [h for h in headers if h not in reserved]
@@ -134,7 +136,7 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
     frame, counts = feature_rows(events, source.features_attribute or config.features)
     label = label_name(config)
     predicted = config.predicted_label if isinstance(config.predicted_label, str) else DEFAULT_PREDICTED_LABEL
-    names = feature_names(config, frame.shape[1], (label, predicted))
+    names = feature_names(config.headers, frame.shape[1], (label, predicted))
     frame.columns = names
     if truths is not None:
         frame[label] = _labels(truths, counts, config)
@@ -179,3 +181,15 @@ def _dataset(config: AnalysisConfig, frame: pd.DataFrame, features: list[str], l
     return Dataset(frame=frame, features=tuple(f for f in features if f not in excluded), label=label,
                    predicted_label=predicted, facets=facets, group_variable=group, join_column=None)
 
+
+
+def read_capture_table(files: Sequence[Path], request: ReadRequest) -> Table:
+    """The format table's reader for ``application/sagemakercapturejson`` files given with a job (a
+    SHAP baseline file): the captured features only. Datasets of this type are read by
+    :func:`load_capture`, which also joins ground truth and decodes the model output."""
+    events = read_events(list(files), TimeWindow())
+    if not len(events):
+        raise DataError(f"No captured records in {', '.join(map(str, files))}.")
+    frame, _ = feature_rows(events, request.features)
+    frame.columns = feature_names(request.headers, frame.shape[1], ())
+    return Table(frame, tuple(frame.columns))

@@ -27,8 +27,11 @@ BIAS_STAGES = (("pre_training_bias_metrics", "Pre-training"), ("post_training_bi
 
 def metric_value(value: Any) -> float | None:
     """A metric value as CloudWatch takes it; None for what is not published."""
-    if isinstance(value, str):
-        value = {"Infinity": math.inf, "-Infinity": -math.inf}.get(value)
+    if isinstance(value, str):   # analysis.json writes ±inf as "Infinity" / "-Infinity" (analyzer.output)
+        try:
+            value = float(value)
+        except ValueError:
+            return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     if math.isinf(value):
