@@ -86,7 +86,9 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, 
         if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
             lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
         try:
-            return None, np.array([line.split(",") for line in lines], dtype=float)
+            cells: list = lines if "," not in text else [line.split(",") for line in lines]  # 1 score: no split
+            matrix = np.array(cells, dtype=float).reshape(len(lines), -1)
+            return None, matrix  # kept 2-D: large recorded outputs (capture) skip per-row work
         except ValueError:
             pass
     for key, index in (("label", codec.label), (codec.probability_key, codec.probability)):
@@ -214,7 +216,7 @@ DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[Any, Any]]] = {
 
 def _scores_array(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":   # decoded in bulk
-        return values.astype(float).reshape(len(values), -1)
+        return values.astype(float, copy=False).reshape(len(values), -1)   # 2-D float: as it is
     try:
         flat = np.array(values, dtype=float)   # one score per record: no per-row lists
         if flat.ndim == 1:
