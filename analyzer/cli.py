@@ -14,16 +14,14 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from analyzer.capture import CaptureSource, TimeWindow
 from analyzer.cluster import leading
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
-from analyzer.job import JobOptions, run_job
-from analyzer.monitor.execution import find_monitor_execution
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 
 if TYPE_CHECKING:
+    from analyzer.capture import CaptureSource
     from analyzer.monitor import CheckOptions
 
 log = logging.getLogger("analyzer")
@@ -81,6 +79,8 @@ def _capture_source(args: argparse.Namespace) -> CaptureSource | None:
         if args.ground_truth or args.start_time or args.end_time:
             raise ConfigError("--ground-truth, --start-time and --end-time need --capture.")
         return None
+    from analyzer.capture import CaptureSource, TimeWindow  # here: `validate` need not import pandas
+
     return CaptureSource(args.capture, args.ground_truth, TimeWindow.parse(args.start_time, args.end_time),
                          args.inference_attribute, args.probability_attribute, args.probability_threshold_attribute)
 
@@ -151,6 +151,9 @@ def cmd_validate(argv: Sequence[str]) -> int:
 
 
 def cmd_run(argv: Sequence[str]) -> int:
+    from analyzer.job import JobOptions, run_job  # here: `validate` need not import the job's stages
+    from analyzer.monitor.execution import find_monitor_execution
+
     args = _run_parser().parse_args(argv)
     _configure_logging(args.verbose)
     runtime = Runtime.from_env(args.base_dir)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import analyzer.cli
+import analyzer.job
 from analyzer.cli import main
 from analyzer.job import JobOptions
 from analyzer.runtime import SUCCESS_MESSAGE
@@ -139,7 +140,7 @@ def test_bad_baseline_names_it(run_job, tmp_path: Path) -> None:
 
 
 def test_model_monitor_execution_exits_0_with_violations(run_job, monkeypatch) -> None:
-    monkeypatch.setattr(analyzer.cli, "JobOptions", functools.partial(JobOptions, monitor=True))
+    monkeypatch.setattr(analyzer.job, "JobOptions", functools.partial(JobOptions, monitor=True))  # cli imports it late
     result = run_job(CONFIG, DATA, "--fail-on", "DPL>0.4")
     assert result.code == 0
     assert result.message.startswith("CompletedWithViolations: 1 violation")

@@ -18,15 +18,19 @@ from analyzer.formats.datasets import (  # noqa: E402
     dataset_format,
     find_format,
 )
-from analyzer.formats.responses import (  # noqa: E402
-    DECODERS,
-    CountMismatch,
-    ModelOutput,
-    ResponseCodec,
-    ResponseError,
-    labels_from_output,
-    score_names,
-)
+
+_RESPONSES = ("DECODERS", "CountMismatch", "ModelOutput", "ResponseCodec", "ResponseError", "labels_from_output",
+              "score_names")
+
+
+def __getattr__(name: str) -> object:
+    """Response decoding (numpy, pandas) is imported when first used: `analyzer validate` and the
+    config checks need only the constants and the dataset table."""
+    if name in _RESPONSES:
+        from analyzer.formats import responses
+
+        return getattr(responses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON",
            "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format",

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 import jmespath
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas only in annotations: config checks use this table without importing it
+    import pandas as pd
 
 from analyzer.errors import ConfigError, DataError
 from analyzer.formats import CAPTURE_JSON, CSV, JSON, JSONLINES, PARQUET
