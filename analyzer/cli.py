@@ -152,7 +152,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
 
 def cmd_run(argv: Sequence[str]) -> int:
     from analyzer.job import JobOptions, run_job  # here: `validate` need not import the job's stages
-    from analyzer.monitor.execution import find_monitor_execution
+    from analyzer.monitor import find_monitor_execution
 
     args = _run_parser().parse_args(argv)
     _configure_logging(args.verbose)

@@ -79,5 +79,8 @@ def test_decoder_matches_the_general_reader(text: str, label: int | None, probab
         assert (a is None) == (b is None)
         if a is not None:
             assert a.dtype == b.dtype and a.shape == b.shape
-            np.testing.assert_array_equal(a, b)
+            if a.dtype == object:   # lists per record: NaN inside a list is not equal to itself
+                assert repr(a.tolist()) == repr(b.tolist())
+            else:
+                np.testing.assert_array_equal(a, b)
     assert fast.score_names == general.score_names
