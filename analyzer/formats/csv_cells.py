@@ -48,10 +48,13 @@ def _column(cells: tuple[str, ...]) -> np.ndarray | list:
         return array if array.dtype.kind == "i" else ints  # beyond int64: keep Python ints
     except ValueError:
         pass
-    try:
-        return np.array(list(map(float, cells)), dtype=float)
-    except ValueError:
-        pass
+    # An int beyond int64 next to floats makes numpy's mix an object array: those go cell by cell
+    # (such a cell has 19+ characters and none of ".eEnN", which every long float text has).
+    if not any(len(c) > 18 and not any(m in c for m in ".eEnN") for c in cells):
+        try:
+            return np.array(list(map(float, cells)), dtype=float)
+        except ValueError:
+            pass
     parsed = {cell: parse_cell(cell) for cell in set(cells)}
     return [parsed[cell] for cell in cells]
 

@@ -17,6 +17,7 @@ import pandas as pd
 from analyzer.errors import ConfigError, EndpointError
 from analyzer.formats import CSV, JSON, JSONLINES
 from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
+from analyzer.formats.json_lines import json_lines
 from analyzer.formats.paths import compile_path
 from analyzer.labels import holds_scores, threshold_scores
 
@@ -95,16 +96,13 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, 
         if index is not None and not isinstance(index, int):
             raise ConfigError(f"predictor.{key}: with accept_type text/csv it must be a column index, got {index!r}.")
     columns = csv_columns(text)
-    if columns is None:
-        return _csv_by_rows(codec, csv_rows(text))
-    if any(i is not None and not -len(columns) <= i < len(columns) for i in (codec.label, codec.probability)):
-        return _csv_by_rows(codec, csv_rows(text))   # for its error message
-    if codec.label is None and codec.probability is None:
-        if all(map(is_numeric, columns)):
-            return None, np.column_stack(columns).astype(float)
-        if len(columns) == 1:
-            return columns[0], None   # one text label per record
-        return _csv_by_rows(codec, csv_rows(text))
+    indexes = (codec.label, codec.probability)
+    numeric = columns is not None and all(map(is_numeric, columns))
+    if columns is None or any(i is not None and not -len(columns) <= i < len(columns) for i in indexes) \
+            or (indexes == (None, None) and len(columns) > 1 and not numeric):
+        return _csv_by_rows(codec, csv_rows(text))   # the general reader: its values and its error messages
+    if indexes == (None, None):   # all scores, or one text label per record
+        return (None, np.column_stack(columns).astype(float)) if numeric else (columns[0], None)
     return tuple(None if i is None else columns[i] for i in (codec.label, codec.probability))  # type: ignore
 
 
@@ -135,10 +133,6 @@ def _path(path: NameOrIndex, key: str) -> Callable[[Any], Any]:
         raise ConfigError(f"predictor.{key}: invalid JMESPath {path!r}: {exc}") from None
 
 
-def _search(path: NameOrIndex, document: Any, key: str) -> Any:
-    return _path(path, key)(document)
-
-
 def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
     try:
         documents = json_lines(body.decode("utf-8"))
@@ -150,24 +144,6 @@ def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple
     scores = None if codec.probability is None else list(map(_path(codec.probability, codec.probability_key),
                                                              documents))
     return labels, scores
-
-
-def json_lines(text: str) -> list[Any]:
-    """One JSON value per non-blank line, as ``json.loads`` per line gives them (same errors), with
-    the decoder's scanner called directly: half the cost per record."""
-    scan = json.JSONDecoder().scan_once   # per call: the scanner's key memo is not shared by threads
-
-    def one(line: str) -> Any:
-        text = line.strip(" \t\n\r")   # the whitespace json.loads allows around a value
-        try:
-            value, end = scan(text, 0)
-            if end == len(text):
-                return value
-        except (StopIteration, ValueError):
-            pass
-        return json.loads(line)   # raises json.loads's own error
-
-    return list(map(one, filter(str.strip, text.splitlines())))
 
 
 def _unaddressed(values: list) -> tuple[list | None, list | None]:
@@ -201,9 +177,9 @@ def _decode_json(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list
         raise ResponseError(f"sent a response that is not JSON ({exc})") from None
     if codec.label is None and codec.probability is None:
         return _unaddressed(_per_record(document, expected))
-    labels = None if codec.label is None else _per_record(_search(codec.label, document, "label"), expected)
+    labels = None if codec.label is None else _per_record(_path(codec.label, "label")(document), expected)
     scores = None if codec.probability is None else _per_record(
-        _search(codec.probability, document, codec.probability_key), expected)
+        _path(codec.probability, codec.probability_key)(document), expected)
     return labels, scores
 
 

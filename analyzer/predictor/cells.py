@@ -7,6 +7,8 @@ once. They return None for anything else, and the encoder takes its general path
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -76,8 +78,8 @@ def json_cells(column: pd.Series) -> np.ndarray | None:
         values = values.astype(np.float64)   # json.dumps sees Python floats: float32 widened first
         text = _numeric_text(values)
         text[np.isnan(values)] = "null"
-        text[np.isposinf(values)] = "Infinity"
-        text[np.isneginf(values)] = "-Infinity"
+        text[np.isposinf(values)] = dumps(math.inf)    # json.dumps' own spelling
+        text[np.isneginf(values)] = dumps(-math.inf)
         return text
     return None
 

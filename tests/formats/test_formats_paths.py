@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.formats.paths import _simple_steps, compile_path
-from analyzer.formats.responses import json_lines
+from analyzer.formats.json_lines import json_lines
 
 KEYS = st.sampled_from(["score", "label", "a", "b", "predictions"])
 LEAVES = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3)
