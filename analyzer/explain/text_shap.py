@@ -1,0 +1,206 @@
+"""Kernel SHAP over text units mixed with tabular features (``methods.shap.text_config``).
+
+The game
+--------
+Record ``x``; baseline rows ``b_1..b_B`` (weights ``w_b``) whose text columns hold the
+replacement string (default ``""``). The players of a record are its tabular features that differ
+from at least one baseline row (the others get 0, as in :mod:`kernel_shap`) plus every unit of
+every text feature (:mod:`text_units`). ``v(S) = link(sum_b w_b f(row_b(S)))`` where ``row_b(S)``
+takes present tabular features from ``x`` and absent ones from ``b``, and rebuilds each text with
+the absent units replaced by ``b``'s string. ``sum(phi) = link(f(x)) - v(empty)`` per record;
+``expected_value = link(sum_b w_b f(b))`` as for tables (equal to ``v(empty)`` when the replacement
+is empty and every tabular feature varies).
+
+The estimator is the tabular one (``_design``: shap's schedule, efficiency-constrained WLS): records
+are grouped by their number of players ``m``; each group shares one design seeded by
+``SeedSequence([seed, m])``, and its records go to the model in chunks of ``max_rows_per_call`` rows.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analyzer.errors import DataError
+from analyzer.explain._design import coalition_design, make_solver
+from analyzer.explain._frames import encode, equal_values
+from analyzer.explain.kernel_shap import (
+    DEFAULT_MAX_ROWS_PER_CALL,
+    Predict,
+    _CountingPredict,
+    _link,
+    _solve,
+    _weighted_sum,
+)
+from analyzer.explain.text_units import TextSettings, Units, split_units
+from analyzer.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TextShapResult:
+    """Local values per record: tabular features in ``tabular_values`` (n, T, D); text units in
+    ``unit_values[i][feature]`` (units, D) next to ``units[i][feature]`` (texts and offsets)."""
+
+    feature_names: list[str]
+    text_features: list[str]
+    tabular_features: list[str]
+    expected_value: np.ndarray
+    tabular_values: np.ndarray
+    units: list[dict[str, Units]]
+    unit_values: list[dict[str, np.ndarray]]
+    num_players: np.ndarray
+    num_samples_used: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    model_calls: int = 0
+    model_rows: int = 0
+
+
+@dataclass
+class _Record:
+    index: int
+    tab_players: np.ndarray          # tabular column positions (in the tabular list) that vary
+    units: dict[str, Units]
+
+    @property
+    def size(self) -> int:
+        return len(self.tab_players) + sum(len(u) for u in self.units.values())
+
+
+def _replacements(baseline: pd.DataFrame, text_features: Sequence[str]) -> dict[str, list[str]]:
+    out = {}
+    for c in text_features:
+        out[c] = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in baseline[c]]
+    return out
+
+
+def text_kernel_shap(
+    predict: Predict,
+    records: pd.DataFrame,
+    baseline: pd.DataFrame,
+    text_features: Sequence[str],
+    settings: TextSettings,
+    *,
+    baseline_weights: Sequence[float] | np.ndarray | None = None,
+    num_samples: int | None = None,
+    seed: int | None = None,
+    use_logit: bool = False,
+    max_rows_per_call: int = DEFAULT_MAX_ROWS_PER_CALL,
+) -> TextShapResult:
+    """Kernel SHAP values of ``predict`` for every row of ``records`` (see the module docstring)."""
+    names = [str(c) for c in records.columns]
+    if list(map(str, baseline.columns)) != names:
+        raise DataError(f"The baseline has columns {list(baseline.columns)}; expected the dataset's feature "
+                        f"columns {names}.")
+    if len(baseline) == 0:
+        raise DataError("The SHAP baseline has no rows; give at least one baseline row.")
+    text = [str(c) for c in text_features]
+    tab = [c for c in names if c not in text]
+    n_base = len(baseline)
+    weights = np.full(n_base, 1.0 / n_base) if baseline_weights is None else np.asarray(baseline_weights, float)
+    weights = weights / weights.sum()
+    seed = 0 if seed is None else int(seed)
+    model = _CountingPredict(predict, max_rows_per_call)
+    fnull = _weighted_sum(model(baseline)[None], weights)[0]
+    d = len(fnull)
+    reps = _replacements(baseline, text)
+
+    varying = np.zeros((len(records), len(tab)), dtype=bool)
+    if tab:
+        _, (x_tab, b_tab) = encode(records[tab], baseline[tab])
+        varying = ~equal_values(x_tab[:, None, :], b_tab[None, :, :]).all(axis=1)
+    recs = [_Record(i, np.flatnonzero(varying[i]),
+                    {c: split_units(records[c].iloc[i], settings) for c in text})
+            for i in range(len(records))]
+    n = len(recs)
+    tab_values = np.zeros((n, len(tab), d))
+    unit_values: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
+    sizes = np.array([r.size for r in recs], dtype=np.intp)
+    used = np.zeros(n, dtype=np.intp)
+    with Progress(n, "Kernel SHAP: explaining text records") as progress:
+        for m in np.unique(sizes):
+            group = [recs[i] for i in np.flatnonzero(sizes == m)]
+            solver = None
+            if m >= 2:
+                rng = np.random.default_rng(np.random.SeedSequence([seed, int(m)]))
+                solver = make_solver(coalition_design(int(m), num_samples, rng))
+            s = solver.design.num_samples if solver is not None else 0
+            per_record = 1 + n_base + s * n_base
+            step = max(1, max_rows_per_call // per_record)
+            for start in range(0, len(group), step):
+                chunk = group[start:start + step]
+                frame = _synthetic(chunk, records, baseline, tab, text, reps, solver)
+                preds = model(frame).reshape(len(chunk), per_record, d)
+                fx = preds[:, 0]
+                v0 = _link(_weighted_sum(preds[:, 1:1 + n_base], weights), use_logit)
+                delta = _link(fx, use_logit) - v0
+                if m == 0:
+                    phi = np.zeros((len(chunk), 0, d))
+                elif solver is None:
+                    phi = delta[:, None, :]
+                else:
+                    ey = _weighted_sum(preds[:, 1 + n_base:].reshape(len(chunk), s, n_base, d), weights)
+                    phi = _solve(solver, _link(ey, use_logit) - v0[:, None, :], delta, n)[0]
+                for k, rec in enumerate(chunk):
+                    _store(rec, phi[k], tab_values, unit_values, text)
+                    used[rec.index] = s
+                progress.advance(len(chunk))
+    log.info("Kernel SHAP (text): %d records, %d baseline rows, %d model calls, %d model rows",
+             n, n_base, model.calls, model.rows)
+    return TextShapResult(
+        feature_names=names, text_features=text, tabular_features=tab,
+        expected_value=_link(fnull, use_logit), tabular_values=tab_values,
+        units=[r.units for r in recs], unit_values=unit_values,
+        num_players=sizes, num_samples_used=used,
+        model_calls=model.calls, model_rows=model.rows,
+    )
+
+
+def _store(rec: _Record, phi: np.ndarray, tab_values: np.ndarray, unit_values: list[dict], text: list[str]) -> None:
+    t = len(rec.tab_players)
+    tab_values[rec.index, rec.tab_players] = phi[:t]
+    offset = t
+    for c in text:
+        k = len(rec.units[c])
+        unit_values[rec.index][c] = phi[offset:offset + k]
+        offset += k
+
+
+def _synthetic(chunk: list[_Record], records: pd.DataFrame, baseline: pd.DataFrame, tab: list[str],
+               text: list[str], reps: dict[str, list[str]], solver) -> pd.DataFrame:
+    """Rows per record: f(x), the B empty-coalition rows, then s coalitions x B baseline rows."""
+    n_base = len(baseline)
+    masks = solver.design.masks if solver is not None else np.zeros((0, 0), bool)
+    columns: dict[str, list] = {c: [] for c in records.columns}
+    b_rows = baseline.to_dict("records")
+    for rec in chunk:
+        x = records.iloc[rec.index].to_dict()
+        t = len(rec.tab_players)
+        m = rec.size
+        full = np.zeros((len(masks) + 1, m), dtype=bool)  # row 0: the empty coalition
+        if len(masks):
+            full[1:] = masks
+        tab_mask = full[:, :t]
+        texts: dict[str, dict[str, list[str]]] = {}
+        offset = t
+        for c in text:
+            u, k = rec.units[c], len(rec.units[c])
+            texts[c] = {r: [u.rebuild(z, r) for z in full[:, offset:offset + k]] for r in set(reps[c])}
+            offset += k
+        for c in records.columns:
+            columns[c].append(x[c])
+        for row in range(len(full)):
+            for b in range(n_base):
+                for c in text:
+                    columns[c].append(texts[c][reps[c][b]][row])
+                present = {tab[j] for j, keep in zip(rec.tab_players, tab_mask[row]) if keep}
+                for c in tab:
+                    columns[c].append(x[c] if c in present else b_rows[b][c])
+    frame = pd.DataFrame(columns, columns=list(records.columns))
+    for c in tab:
+        frame[c] = frame[c].astype(records[c].dtype)
+    return frame
