@@ -51,8 +51,8 @@ def _check_supported(config: AnalysisConfig) -> None:
     if config.time_series_data_config or config.methods.asymmetric_shapley_value:
         unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
     shap = config.methods.shap
-    if shap and (shap.text_config or shap.image_config):
-        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
+    if shap and shap.image_config:
+        unsupported.append("image explanations (methods.shap.image_config)")
     if unsupported:
         raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
     if config.segment_config:

@@ -109,10 +109,10 @@ def text_kernel_shap(
     d = len(fnull)
     reps = _replacements(baseline, text)
 
-    varying = np.zeros((len(records), len(tab)), dtype=bool)
+    varying: np.ndarray = np.zeros((len(records), len(tab)), dtype=bool)
     if tab:
         _, (x_tab, b_tab) = encode(records[tab], baseline[tab])
-        varying = ~equal_values(x_tab[:, None, :], b_tab[None, :, :]).all(axis=1)
+        varying = np.asarray(~equal_values(x_tab[:, None, :], b_tab[None, :, :]).all(axis=1))
     recs = [_Record(i, np.flatnonzero(varying[i]),
                     {c: split_units(records[c].iloc[i], settings) for c in text})
             for i in range(len(records))]
