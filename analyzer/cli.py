@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from analyzer.cluster import leading
-from analyzer.config import read_config_file, validate
-from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
+from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, run_job
 from analyzer.runtime import Runtime

@@ -69,6 +69,10 @@ def compare(frame, facets, **kw):
         ours = bias_section(frame, facets=[FacetSpec(name, tuple(v) if v else None) for name, v in facets], **k)
         theirs = smclarify_section(frame, facets=facets, **k)
         n += assert_same(ours, theirs)
+    # At least one facet entry per facet, with every metric of each stage run: a comparison that
+    # silently compared nothing (or dropped a stage) fails here.
+    per_entry = 8 + (13 if "predicted_label" in kw else 0)
+    assert n >= len(facets) * per_entry, (n, len(facets), per_entry)
     return n
 
 
