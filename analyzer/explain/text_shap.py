@@ -27,14 +27,12 @@ import pandas as pd
 from analyzer.errors import DataError
 from analyzer.explain._design import coalition_design, make_solver
 from analyzer.explain._frames import encode, equal_values
-from analyzer.explain.kernel_shap import (
-    DEFAULT_MAX_ROWS_PER_CALL,
-    Predict,
-    _CountingPredict,
-    _link,
-    _solve,
-    _weighted_sum,
-)
+from analyzer.explain._estimate import solve as _solve
+from analyzer.explain._game import CountingPredict as _CountingPredict
+from analyzer.explain._game import Predict
+from analyzer.explain._game import link as _link
+from analyzer.explain._game import weighted_sum as _weighted_sum
+from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL
 from analyzer.explain.text_units import TextSettings, Units, split_units
 from analyzer.progress import Progress
 
@@ -121,6 +119,7 @@ def text_kernel_shap(
     unit_values: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
     sizes = np.array([r.size for r in recs], dtype=np.intp)
     used = np.zeros(n, dtype=np.intp)
+    game = _Game(model, records, baseline, tab, text, reps, weights, use_logit, n)
     with Progress(n, "Kernel SHAP: explaining text records") as progress:
         for m in np.unique(sizes):
             group = [recs[i] for i in np.flatnonzero(sizes == m)]
@@ -129,22 +128,10 @@ def text_kernel_shap(
                 rng = np.random.default_rng(np.random.SeedSequence([seed, int(m)]))
                 solver = make_solver(coalition_design(int(m), num_samples, rng))
             s = solver.design.num_samples if solver is not None else 0
-            per_record = 1 + n_base + s * n_base
-            step = max(1, max_rows_per_call // per_record)
+            step = max(1, max_rows_per_call // (1 + n_base + s * n_base))
             for start in range(0, len(group), step):
                 chunk = group[start:start + step]
-                frame = _synthetic(chunk, records, baseline, tab, text, reps, solver)
-                preds = model(frame).reshape(len(chunk), per_record, d)
-                fx = preds[:, 0]
-                v0 = _link(_weighted_sum(preds[:, 1:1 + n_base], weights), use_logit)
-                delta = _link(fx, use_logit) - v0
-                if m == 0:
-                    phi = np.zeros((len(chunk), 0, d))
-                elif solver is None:
-                    phi = delta[:, None, :]
-                else:
-                    ey = _weighted_sum(preds[:, 1 + n_base:].reshape(len(chunk), s, n_base, d), weights)
-                    phi = _solve(solver, _link(ey, use_logit) - v0[:, None, :], delta, n)[0]
+                phi = game.solve(chunk, solver, d)
                 for k, rec in enumerate(chunk):
                     _store(rec, phi[k], tab_values, unit_values, text)
                     used[rec.index] = s
@@ -158,6 +145,34 @@ def text_kernel_shap(
         num_players=sizes, num_samples_used=used,
         model_calls=model.calls, model_rows=model.rows,
     )
+
+
+@dataclass
+class _Game:
+    """Evaluates chunks of records that share one design: the model call and the solve."""
+
+    model: _CountingPredict
+    records: pd.DataFrame
+    baseline: pd.DataFrame
+    tab: list[str]
+    text: list[str]
+    reps: dict[str, list[str]]
+    weights: np.ndarray
+    use_logit: bool
+    n_total: int
+
+    def solve(self, chunk: list[_Record], solver, d: int) -> np.ndarray:
+        """phi (records, m, D) for the chunk."""
+        n_base = len(self.baseline)
+        s = solver.design.num_samples if solver is not None else 0
+        frame = _synthetic(chunk, self.records, self.baseline, self.tab, self.text, self.reps, solver)
+        preds = self.model(frame).reshape(len(chunk), 1 + n_base + s * n_base, d)
+        v0 = _link(_weighted_sum(preds[:, 1:1 + n_base], self.weights), self.use_logit)
+        delta = _link(preds[:, 0], self.use_logit) - v0
+        if solver is None:  # no player, or one that takes everything
+            return delta[:, None, :] if chunk[0].size == 1 else np.zeros((len(chunk), 0, d))
+        ey = _weighted_sum(preds[:, 1 + n_base:].reshape(len(chunk), s, n_base, d), self.weights)
+        return _solve(solver, _link(ey, self.use_logit) - v0[:, None, :], delta, self.n_total)[0]
 
 
 def _store(rec: _Record, phi: np.ndarray, tab_values: np.ndarray, unit_values: list[dict], text: list[str]) -> None:

@@ -21,7 +21,7 @@ from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
 
 if TYPE_CHECKING:
-    from analyzer.text_explanations import TextExplanationResult
+    from analyzer.stages.text_explanations import TextExplanationResult
 
 log = logging.getLogger("analyzer.explain")
 
@@ -99,7 +99,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
                                       features=config.features)
         log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
         if s.text_config is not None:  # units of text are the players: a separate stage
-            from analyzer.text_explanations import run_text_explanations
+            from analyzer.stages.text_explanations import run_text_explanations
 
             return run_text_explanations(config, dataset, _model_scores(predictor), baseline, labels, rows)
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])

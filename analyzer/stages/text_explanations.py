@@ -18,11 +18,21 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.errors import ConfigError, DataError
-from analyzer.explain import Explanation, PdpSettings, auto_baseline, explain, global_values
-from analyzer.explain.baseline import Baseline, coerce_to
-from analyzer.explain.text_report import local_lines, text_kernel_shap_section
-from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
-from analyzer.explain.text_units import TextSettings, text_settings
+from analyzer.explain import (
+    Baseline,
+    Explanation,
+    PdpSettings,
+    TextSettings,
+    TextShapResult,
+    auto_baseline,
+    coerce_to,
+    explain,
+    global_values,
+    local_lines,
+    text_kernel_shap,
+    text_kernel_shap_section,
+    text_settings,
+)
 from analyzer.output import OutputWriter
 
 log = logging.getLogger("analyzer.explain")
@@ -67,7 +77,7 @@ def _baseline(rows: pd.DataFrame | None, features: pd.DataFrame, text: list[str]
 
 @dataclass
 class TextExplanationResult:
-    """Same interface as :class:`analyzer.explanations.ExplanationResult` for the job and reports."""
+    """Same interface as :class:`analyzer.stages.explanations.ExplanationResult` for the job and reports."""
 
     result: TextShapResult
     settings: TextSettings
@@ -90,7 +100,7 @@ class TextExplanationResult:
         return None  # text values are not a table: out.jsonl
 
     def write(self, writer: OutputWriter) -> None:
-        from analyzer.explanations import BASELINE_FILE
+        from analyzer.stages.explanations import BASELINE_FILE
 
         writer.write_csv(BASELINE_FILE, self.baseline.rows)
         if not self.save_local:
