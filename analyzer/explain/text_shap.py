@@ -190,32 +190,29 @@ def _synthetic(chunk: list[_Record], records: pd.DataFrame, baseline: pd.DataFra
     """Rows per record: f(x), the B empty-coalition rows, then s coalitions x B baseline rows."""
     n_base = len(baseline)
     masks = solver.design.masks if solver is not None else np.zeros((0, 0), bool)
-    columns: dict[str, list] = {c: [] for c in records.columns}
-    b_rows = baseline.to_dict("records")
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in records.columns}
+    b_tab = {c: baseline[c].to_numpy(dtype=object) for c in tab}
     for rec in chunk:
-        x = records.iloc[rec.index].to_dict()
-        t = len(rec.tab_players)
-        m = rec.size
-        full = np.zeros((len(masks) + 1, m), dtype=bool)  # row 0: the empty coalition
+        x = records.iloc[rec.index]
+        full = np.zeros((len(masks) + 1, rec.size), dtype=bool)  # row 0: the empty coalition
         if len(masks):
             full[1:] = masks
-        tab_mask = full[:, :t]
-        texts: dict[str, dict[str, list[str]]] = {}
-        offset = t
+        offset = len(rec.tab_players)
         for c in text:
-            u, k = rec.units[c], len(rec.units[c])
-            texts[c] = {r: [u.rebuild(z, r) for z in full[:, offset:offset + k]] for r in set(reps[c])}
+            units, k = rec.units[c], len(rec.units[c])
+            texts = {r: units.rebuild_many(full[:, offset:offset + k], r) for r in set(reps[c])}
             offset += k
-        for c in records.columns:
-            columns[c].append(x[c])
-        for row in range(len(full)):
+            block = np.empty((len(full), n_base), dtype=object)
             for b in range(n_base):
-                for c in text:
-                    columns[c].append(texts[c][reps[c][b]][row])
-                present = {tab[j] for j, keep in zip(rec.tab_players, tab_mask[row]) if keep}
-                for c in tab:
-                    columns[c].append(x[c] if c in present else b_rows[b][c])
-    frame = pd.DataFrame(columns, columns=list(records.columns))
+                block[:, b] = texts[reps[c][b]]
+            parts[c] += [np.array([x[c]], dtype=object), block.reshape(-1)]
+        position = {tab[j]: q for q, j in enumerate(rec.tab_players)}
+        for c in tab:
+            block = np.broadcast_to(b_tab[c][None, :], (len(full), n_base))
+            if c in position:
+                block = np.where(full[:, position[c], None], np.array(x[c], dtype=object), block)
+            parts[c] += [np.array([x[c]], dtype=object), np.asarray(block, dtype=object).reshape(-1)]
+    frame = pd.DataFrame({c: np.concatenate(parts[c]) for c in records.columns}, columns=list(records.columns))
     for c in tab:
         frame[c] = frame[c].astype(records[c].dtype)
     return frame

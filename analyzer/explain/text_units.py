@@ -111,6 +111,16 @@ class Units:
         return self.prefix + "".join(pieces)
 
 
+    def rebuild_many(self, present: np.ndarray, replacement: str) -> list[str]:
+        """``rebuild`` for each row of ``present`` (rows, units)."""
+        if not len(self.units):
+            return [self.prefix] * len(present)
+        kept = np.array([u + g for u, g in zip(self.units, self.gaps)], dtype=object)
+        absent = np.array([replacement + g if replacement else "" for g in self.gaps], dtype=object)
+        pieces = np.where(present, kept[None, :], absent[None, :]).tolist()
+        return [self.prefix + "".join(row) for row in pieces]
+
+
 def _from_spans(text: str, spans: list[tuple[int, int]]) -> Units:
     spans = [(s, e) for s, e in spans if text[s:e].strip()]
     if not spans:

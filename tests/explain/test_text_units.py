@@ -69,3 +69,11 @@ def test_languages_by_name_or_code_and_fallback() -> None:
 def test_bad_text_config_names_the_key(raw: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=f"text_config.{key}"):
         text_settings(raw)
+
+
+@pytest.mark.parametrize("replacement", ["", "<UNK>"])
+def test_rebuild_many_equals_rebuild(replacement: str) -> None:
+    units = _units("token")
+    masks = np.random.default_rng(0).random((20, len(units))) < 0.5
+    assert units.rebuild_many(masks, replacement) == [units.rebuild(m, replacement) for m in masks]
+    assert _units("token", " ").rebuild_many(np.zeros((2, 0), bool), "x") == [" ", " "]
