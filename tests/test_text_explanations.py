@@ -218,3 +218,52 @@ def test_a_config_from_the_sdk_runs(tmp_path: Path, classifier) -> None:
     assert len(lines) == 6
     top = json.loads((tmp_path / "out" / "analysis.json").read_text())["explanations"]["kernel_shap"]["label0"]
     assert 0 < len(top["global_top_shap_text"]["Review Text"]) <= 50
+
+
+@contextmanager
+def serving_jsonlines(predict) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # {"features": [text]} lines in, {"score": p} lines out
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            texts = [json.loads(line)["features"][0] for line in body.splitlines() if line.strip()]
+            out = "".join(json.dumps({"score": float(p)}) + "\n" for p in predict(pd.DataFrame({"Review Text": texts})))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/jsonlines")
+            self.send_header("Content-Length", str(len(out.encode())))
+            self.end_headers()
+            self.wfile.write(out.encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_jsonlines_data_and_model_with_paragraphs(tmp_path: Path, classifier) -> None:
+    texts = ["I love it.\n\nBut it was cheap and small!", "Perfect fit.", "awful\n\n\ncolor\n\nreturned"]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps({"features": [t], "label": i % 2}) + "\n"
+                                                 for i, t in enumerate(texts)))
+    with serving_jsonlines(classifier) as url:
+        config = {"dataset_type": "application/jsonlines", "features": "features", "label": "label",
+                  "headers": ["Review Text"],
+                  "methods": {"shap": {"baseline": [{"features": ["[MASK]"]}], "num_samples": 6,
+                                       "save_local_shap_values": True,
+                                       "text_config": {"granularity": "paragraph", "language": "xx"}}},
+                  "predictor": {"endpoint_url": url, "content_type": "application/jsonlines",
+                                "content_template": '{"features":$features}', "probability": "score"}}
+        assert _run(tmp_path, config, tmp_path / "data.jsonl") == 0
+    lines = [json.loads(line) for line in (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()]
+    units = [[a["description"]["partial_text"] for a in line["explanations"][0]["attributions"]] for line in lines]
+    assert units == [["I love it.", "But it was cheap and small!"], ["Perfect fit."], ["awful", "color", "returned"]]
+    for text, line in zip(texts, lines):
+        values = [a["attribution"][0] for a in line["explanations"][0]["attributions"]]
+        n = len(values)
+        masked = "\n\n".join(["[MASK]"] * n) if n > 1 else "[MASK]"
+        f = classifier(pd.DataFrame({"Review Text": [text, masked]}))
+        assert sum(values) == pytest.approx(f[0] - f[1], abs=1e-9)   # the bag of words ignores whitespace
