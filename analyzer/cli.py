@@ -104,6 +104,14 @@ def cmd_validate(argv: Sequence[str]) -> int:
         print(exc.message, file=sys.stderr)
         return exc.exit_code
     problems = validate(raw)
+    if not problems:  # valid for Clarify; now what `run` would refuse from the config alone
+        from analyzer.config import parse_config
+        from analyzer.support import refusals
+
+        try:
+            problems = refusals(parse_config(raw))
+        except ConfigError as exc:
+            problems = [exc.message]
     if problems:
         print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, Interrupted
+from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.monitor import CheckOptions, CheckResult
@@ -41,20 +42,6 @@ class JobResult:
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
     checks: CheckResult | None = None
-
-
-def _check_supported(config: AnalysisConfig) -> None:
-    """Valid Clarify configs that this analyzer cannot compute yet fail early, before any work."""
-    unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
-    shap = config.methods.shap
-    if shap and shap.image_config:
-        unsupported.append("image explanations (methods.shap.image_config)")
-    if unsupported:
-        raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
-    if config.segment_config:
-        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
 
 
 @dataclass
@@ -90,6 +77,11 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
             document[key] = section
     if explained is not None:
         document["explanations"] = explained.section()
+    if config.segment_config:
+        from analyzer.segments import SECTION_KEY, segment_section
+
+        document[SECTION_KEY] = segment_section(
+            config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names), explained)
     return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
@@ -145,7 +137,7 @@ def run_job(options: JobOptions) -> JobResult:
 
     config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                          dataset_uri=options.data_uri)
-    _check_supported(config)
+    check_runnable(config)   # the refusals `analyzer validate` reports too
     check_options = None
     if options.checks is not None:  # bad rules or baseline fail here, before any data is read
         from analyzer.monitor import prepare_checks

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from analyzer.config.model import PREDICTOR_SOURCES
-from analyzer.formats import CSV, IMAGE, JSON, JSONLINES, PARQUET
+from analyzer.formats import CSV, IMAGE, JSON, PARQUET, find_format
 
 Raw = Mapping[str, Any]
 BIAS = ("pre_training_bias", "post_training_bias")
@@ -41,7 +41,8 @@ def _check_bias(raw: Raw) -> list[str]:
 
 def _check_features_path(raw: Raw) -> list[str]:
     kind = str(raw.get("dataset_type", "")).lower()
-    if kind in (JSONLINES, JSON) and not raw.get("features") and "time_series_data_config" not in raw:
+    readable = find_format(kind)
+    if readable and readable.needs_features and not raw.get("features") and "time_series_data_config" not in raw:
         return [f"$.features: required for dataset_type {kind} (a JMESPath to the feature values)."]
     return []
 

@@ -113,6 +113,10 @@ class KernelShapResult:
     model_rows: int = 0
 
 
+#: The SDK's schema allows an empty list; nothing can be explained with it (analyzer.support refuses it up front).
+EMPTY_SELECTION = "methods.shap.features_to_explain is empty; list at least one feature."
+
+
 def resolve_features(names: Sequence[str], selection: Sequence[str | int] | None) -> list[int]:
     """Indices of ``features_to_explain`` (names or 0-based indices), in dataset order."""
     if selection is None:
@@ -135,7 +139,7 @@ def resolve_features(names: Sequence[str], selection: Sequence[str | int] | None
                 f"features are {list(names)}."
             )
     if not chosen:
-        raise ConfigError("methods.shap.features_to_explain is empty; list at least one feature.")
+        raise ConfigError(EMPTY_SELECTION)
     return sorted(chosen)
 
 

@@ -126,7 +126,8 @@ def _ensure_image(client: Any, image: str) -> None:
 
 @contextmanager
 def model_container(image: str, model_data: str, *, timeout: float,
-                    environment: dict[str, str] | None = None) -> Iterator[HttpTransport]:
+                    environment: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None) -> Iterator[HttpTransport]:
     """Start ``image serve`` with ``model_data`` at /opt/ml/model; yield a transport; remove it."""
     import docker.errors
 
@@ -155,7 +156,7 @@ def model_container(image: str, model_data: str, *, timeout: float,
                 raise EndpointError(f"The model container exited at once. Its last log lines:\n{_logs(container)}")
             base = f"http://127.0.0.1:{binding['HostPort']}"
         _wait_for_ping(container, f"{base}/ping", PING_TIMEOUT_SECONDS)
-        transport = HttpTransport(f"{base}/invocations", timeout=timeout)
+        transport = HttpTransport(f"{base}/invocations", timeout=timeout, extra_headers=headers)
         transport.description = f"model container {name} ({image})"
         yield transport
     except docker.errors.DockerException as exc:

@@ -46,15 +46,19 @@ def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:
 @contextmanager
 def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> Iterator[tuple[Transport, int]]:
     """(transport, suggested concurrency) for the predictor keys given."""
+    from analyzer.predictor.http_backend import sagemaker_headers
+
+    headers = sagemaker_headers(predictor)  # custom_attributes / target_model, for every HTTP backend
     if predictor.endpoint_url:
         from analyzer.predictor.http_backend import http_endpoint
-        with http_endpoint(predictor.endpoint_url, timeout=timeout) as transport:
+        with http_endpoint(predictor.endpoint_url, timeout=timeout, headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.image_uri:
         from analyzer.predictor.container_backend import model_container
         if not predictor.model_data:
             raise ConfigError("predictor.model_data: required with predictor.image_uri.")
-        with model_container(predictor.image_uri, predictor.model_data, timeout=timeout) as transport:
+        with model_container(predictor.image_uri, predictor.model_data, timeout=timeout,
+                             headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.endpoint_name:
         with sagemaker_backend.existing_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
@@ -62,7 +66,8 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
     elif predictor.model_name and (predictor.instance_type or "").lower() == "local":
         from analyzer.predictor.container_backend import model_container
         image, data, environment = _local_model(predictor)
-        with model_container(image, data, timeout=timeout, environment=environment) as transport:
+        with model_container(image, data, timeout=timeout, environment=environment,
+                             headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.model_name:
         with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:

@@ -11,7 +11,7 @@ import pytest
 from analyzer.explain import kernel_shap
 from components import require_module
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]  # trains an XGBoost model on all of Adult
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -76,6 +76,7 @@ def compare(frame, facets, **kw):
     return n
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_adult_categorical_facets(adult):
     # Education (a string column) stays among the features -> FT reports the non-numeric error.
     frame = adult[["Age", "fnlwgt", "Education-Num", "Capital Gain", "Hours per week", "Sex",
