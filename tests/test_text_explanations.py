@@ -258,7 +258,8 @@ def test_jsonlines_data_and_model_with_paragraphs(tmp_path: Path, classifier) ->
                   "predictor": {"endpoint_url": url, "content_type": "application/jsonlines",
                                 "content_template": '{"features":$features}', "probability": "score"}}
         assert _run(tmp_path, config, tmp_path / "data.jsonl") == 0
-    lines = [json.loads(line) for line in (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()]
+    local = (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text()
+    lines = [json.loads(line) for line in local.splitlines()]
     units = [[a["description"]["partial_text"] for a in line["explanations"][0]["attributions"]] for line in lines]
     assert units == [["I love it.", "But it was cheap and small!"], ["Perfect fit."], ["awful", "color", "returned"]]
     for text, line in zip(texts, lines):
