@@ -268,3 +268,17 @@ def test_jsonlines_data_and_model_with_paragraphs(tmp_path: Path, classifier) ->
         masked = "\n\n".join(["[MASK]"] * n) if n > 1 else "[MASK]"
         f = classifier(pd.DataFrame({"Review Text": [text, masked]}))
         assert sum(values) == pytest.approx(f[0] - f[1], abs=1e-9)   # the bag of words ignores whitespace
+
+
+def test_text_over_the_payload_limit_is_named(tmp_path: Path, classifier, capsys) -> None:
+    frame = pd.DataFrame({"Review Text": ["short one", "great " * 400], "Recommended": [1, 0]})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    with serving(classifier, ["Review Text"]) as url:
+        config = {"dataset_type": "text/csv", "label": "Recommended",
+                  "methods": {"shap": {"num_samples": 4,
+                                       "text_config": {"granularity": "token", "language": "english"}}},
+                  "predictor": {"endpoint_url": url, "max_payload_mb": 0.001}}
+        assert _run(tmp_path, config, tmp_path / "data.csv") == 4
+    err = capsys.readouterr().err
+    assert "more than the payload limit of 1048 bytes (predictor.max_payload_mb)" in err
+    assert not (tmp_path / "out" / "analysis.json").exists()
