@@ -63,6 +63,7 @@ class ReportConfig:
 class MethodsConfig:
     pre_training_bias: tuple[str, ...] | None = None   # metric names, resolved from "all"
     post_training_bias: tuple[str, ...] | None = None
+    ft_encoding: Literal["one_hot", "ordinal"] | None = None  # extension: FT on encoded non-numeric columns
     shap: ShapConfig | None = None
     pdp: PdpConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)

@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=Path("/opt/ml/model"))
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--csv-output", choices=("score", "label,score"), default=None)
+    parser.add_argument("--csv-output", choices=("score", "label,score"), default=None, metavar="FORMAT",
+                        help="text/csv answers: 'score' or 'label,score' "
+                             "(default: model_meta.json's csv_output, else score)")
     parser.add_argument("--max-payload-mb", type=float, default=None, help="answer 413 above this size")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
