@@ -84,6 +84,8 @@ def _check_predictor(raw: Raw) -> list[str]:
                 problems.append(f"$.predictor.{key}: required with model_name.")
     if predictor.get("image_uri") and not predictor.get("model_data"):
         problems.append("$.predictor.model_data: required with image_uri (a directory or .tar.gz of model files).")
+    if predictor.get("in_process") and not predictor.get("model_data"):
+        problems.append("$.predictor.model_data: required with in_process (a model file, a directory or a .tar.gz).")
     kind = str(raw.get("dataset_type", "")).lower()
     if kind == PARQUET and sources and not predictor.get("content_type"):
         problems.append("$.predictor.content_type: required when dataset_type is application/x-parquet.")

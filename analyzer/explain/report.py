@@ -90,6 +90,8 @@ def kernel_shap_section(
         }
         if include_diagnostics:
             diag: dict = {"agg_method": agg_method}
+            if result.algorithm != "kernel":
+                diag["algorithm"] = result.algorithm  # exact values: standard errors are 0
             if se is not None:
                 diag["global_shap_standard_errors"] = {
                     f: _number(se[j, k]) for j, f in enumerate(result.feature_names)

@@ -52,13 +52,15 @@ def _owner() -> str:
 
 
 @contextmanager
-def _model_files(model_data: str) -> Iterator[Path]:
+def model_files(model_data: str) -> Iterator[Path]:
     """A local directory with the model files: the directory itself, or a tarball extracted."""
     path = Path(model_data[len("file://"):] if model_data.startswith("file://") else model_data)
     if model_data.startswith("s3://"):
         from analyzer.storage import fetch  # an object (model.tar.gz) or a prefix of model files
         files = fetch(model_data, what="predictor.model_data")
         path = files[0] if len(files) == 1 else Path(os.path.commonpath([str(f.parent) for f in files]))
+        if path.is_file() and not tarfile.is_tarfile(path):  # an S3 prefix holding one model file
+            path = path.parent
     if path.is_dir():
         yield path
         return
@@ -138,7 +140,7 @@ def model_container(image: str, model_data: str, *, timeout: float,
     container = None
     transport = None
     try:
-        with _model_files(model_data) as directory:
+        with model_files(model_data) as directory:
             log.info("Starting model container %s from %s with model data %s", name, image, model_data)
             options: dict[str, Any] = {"network": network} if network else {"ports": {"8080/tcp": ("127.0.0.1", None)}}
             container = client.containers.create(image, command=["serve"], name=name, detach=True,

@@ -84,9 +84,25 @@ def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> A
     """
     if config.predictor is None:
         raise ConfigError("predictor: required to get predictions from a model.")
-    request = request_codec(config, feature_names)     # template errors before anything starts
     response = response_codec(config)
+    if config.predictor.in_process:
+        return _in_process(config.predictor, response)
+    request = request_codec(config, feature_names)     # template errors before anything starts
     return _session(config.predictor, request, response)
+
+
+@contextmanager
+def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
+    from analyzer.models import load_model
+    from analyzer.predictor.inprocess_backend import ModelFilePredictor
+
+    if not predictor.model_data:
+        raise ConfigError("predictor.model_data: required with predictor.in_process.")
+    began = time.monotonic()
+    model = load_model(predictor.model_data, model_format=predictor.model_format,
+                       allow_pickle=predictor.allow_pickle)
+    log.info("Loaded %s model %s in process in %.1f s", model.kind, model.name, time.monotonic() - began)
+    yield ModelFilePredictor(model, response)
 
 
 @contextmanager

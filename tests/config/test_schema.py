@@ -134,7 +134,8 @@ def test_every_contract_key_is_in_the_schema() -> None:
             "asymmetric_shapley_value"} == set(props["methods"]["properties"])
     shap = set(props["methods"]["properties"]["shap"]["properties"])
     assert shap == {"baseline", "num_clusters", "num_samples", "agg_method", "use_logit", "save_local_shap_values",
-                    "seed", "features_to_explain", "text_config", "image_config"}
+                    "seed", "features_to_explain", "text_config", "image_config",
+                    "algorithm"}  # algorithm: our extension (tree_exact)
     predictor = set(props["predictor"]["properties"])
     assert {"model_name", "endpoint_name", "endpoint_name_prefix", "instance_type", "initial_instance_count",
             "accelerator_type", "target_model", "custom_attributes", "content_type", "accept_type",
