@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
@@ -176,7 +177,20 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     return None
 
 
-def run_job(options: JobOptions) -> JobResult:
+def _publish(writer: OutputWriter, final: bool) -> list[Path]:
+    """Move the staged outputs into place, unless a stop was requested; a stop that arrives while
+    they move takes them back out. With ``final`` the job is complete once they are in place."""
+    signals.check()
+    with signals.deferred():
+        outputs = writer.commit()
+        if signals.received() is not None:
+            writer.retract(outputs)
+        elif final:
+            signals.finish()
+    return outputs
+
+
+def run_job(options: JobOptions, final: bool = True) -> JobResult:
     started = time.monotonic()
     runtime = options.runtime
     log.info("Starting SageMaker Clarify Processing job")
@@ -209,7 +223,7 @@ def run_job(options: JobOptions) -> JobResult:
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", dict(config.raw))
         report_error = _write_reports(writer, config, analysis)
-        outputs = writer.commit()
+        outputs = _publish(writer, final)
     except BaseException:
         writer.discard()
         raise
