@@ -66,7 +66,12 @@ class ResponseCodec:
     label_headers: tuple[str, ...] | None = None
 
     def decode(self, body: bytes, expected: int) -> ModelOutput:
-        labels, scores = DECODERS[self.accept_type](self, body, expected)
+        try:
+            labels, scores = DECODERS[self.accept_type](self, body, expected)
+        except UnicodeDecodeError as exc:
+            raise ResponseError(f"sent a response that is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ResponseError("sent a response nested too deeply to read") from None
         return _assemble(labels, scores, expected, self.label_headers)
 
 
@@ -152,7 +157,10 @@ def _unaddressed(values: list) -> tuple[list | None, list | None]:
 
 
 def dumps_short(value: Any) -> str:
-    return json.dumps(value)[:200]
+    try:
+        return json.dumps(value)[:200]
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
 
 
 def _per_record(found: Any, expected: int) -> list:
@@ -191,9 +199,13 @@ def _scores_array(values: list) -> np.ndarray:
         widths = {len(r) for r in rows}
         if len(widths) > 1:
             raise ResponseError(f"returned score lists of different lengths {sorted(widths)}")
-        return np.array(rows, dtype=float).reshape(len(rows), -1)
-    except (TypeError, ValueError):
+        array = np.array(rows, dtype=float).reshape(len(rows), -1)
+    except (TypeError, ValueError, OverflowError):
         raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).any(axis=1).sum())
+        raise ResponseError(f"returned NaN or infinite scores for {bad} of {len(rows)} records")
+    return array
 
 
 def _labels_array(values: list) -> np.ndarray:
