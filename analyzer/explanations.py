@@ -17,7 +17,7 @@ from analyzer.data import Dataset
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.json_reader import read_text
 from analyzer.data.parquet_reader import read_parquet
-from analyzer.errors import EndpointError
+from analyzer.errors import ConfigError, DataError, EndpointError
 from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
@@ -86,6 +86,18 @@ class ExplanationResult:
             log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
 
 
+def _check_features(config: AnalysisConfig, names: list[str]) -> None:
+    """Feature selections name real features, checked before the first model call."""
+    selections = (("methods.shap.features_to_explain", config.methods.shap and config.methods.shap.features_to_explain),
+                  ("methods.pdp.features", config.methods.pdp and config.methods.pdp.features))
+    for key, chosen in selections:
+        for item in chosen or ():
+            ok = (0 <= item < len(names)) if isinstance(item, int) else item in names
+            if not ok:
+                raise ConfigError(f"{key}: {item!r} is not a feature; the {len(names)} features are "
+                                  f"{', '.join(names[:40])}{', ...' if len(names) > 40 else ''}.")
+
+
 def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predictor) -> ExplanationResult:
     features = dataset.feature_frame()
     labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
@@ -97,8 +109,11 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
         if isinstance(s.baseline, str):
             baseline = _baseline_file(s.baseline, config, features)
         elif s.baseline is not None:
-            baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
-                                      features=config.features)
+            try:
+                baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
+                                          features=config.features)
+            except DataError as exc:  # an inline baseline is part of the config: fixed there
+                raise ConfigError(exc.message) from None
         log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
@@ -110,5 +125,6 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
         log.info("Calculating partial dependence plots")
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
+    _check_features(config, [str(c) for c in features.columns])
     explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp)
     return ExplanationResult(explanation=explanation, dataset=dataset)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import stat
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -55,7 +56,7 @@ def _depth(value: Any, limit: int) -> int:
 def parse_json_text(text: str, where: str) -> Any:
     """JSON text → value, or a one-line ConfigError naming ``where`` (line, column, or the limit hit)."""
     if len(text) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{JSON_ERROR} {where}: {len(text)} characters; a config is at most {MAX_CONFIG_BYTES}.")
+        raise ConfigError(f"{JSON_ERROR} {where}: larger than {MAX_CONFIG_BYTES} characters; a config is a few KB.")
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -71,17 +72,21 @@ def parse_json_text(text: str, where: str) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     try:
-        if path.is_file() and path.stat().st_size > 4 * MAX_CONFIG_BYTES:
-            raise ConfigError(f"{JSON_ERROR} {path}: {path.stat().st_size} bytes; a config is at most "
-                              f"{MAX_CONFIG_BYTES}.")
-        text = path.read_text(encoding="utf-8-sig")
+        if stat.S_ISFIFO(path.stat().st_mode) or stat.S_ISSOCK(path.stat().st_mode):
+            raise ConfigError(f"Cannot read analysis config {path}: a pipe or socket, not a file.")
+        with open(path, "rb") as f:  # bounded: /dev/zero or a FIFO must not be read forever
+            data = f.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{JSON_ERROR} {path}: larger than {MAX_CONFIG_BYTES} bytes; a config is a few KB.")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"Analysis config not found: {path}. Mount it at "
                           "/opt/ml/processing/input/config/analysis_config.json or pass --config.") from None
     except IsADirectoryError:
         raise ConfigError(f"Cannot read analysis config {path}: it is a directory, not a file.") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"Cannot read analysis config {path}: not UTF-8 text (byte {exc.start}).") from None
+        hint = " (it looks like UTF-16; save it as UTF-8)" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(f"Cannot read analysis config {path}: not UTF-8 text (byte {exc.start}){hint}.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read analysis config {path}: {exc.strerror or exc}.") from None
     raw = parse_json_text(text, str(path))

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from analyzer.errors import DataError
+from analyzer.errors import ConfigError, DataError
 
 log = logging.getLogger("analyzer.data")
 
@@ -145,8 +145,9 @@ def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFra
                      path, frame.shape[1] - 1)
         if frame.shape[1] != len(columns):
             source = "'headers' in the config" if headers is not None else "the header row"
-            raise DataError(f"{path}: rows have {frame.shape[1]} columns but {source} names {len(columns)} "
-                            f"({', '.join(columns)}).")
+            error = ConfigError if headers is not None else DataError  # fixed where the wrong count is
+            raise error(f"{path}: rows have {frame.shape[1]} columns but {source} names {len(columns)} "
+                        f"({', '.join(columns)[:300]}).")
         frame.columns = columns
         frames.append(frame)
     if not frames:
