@@ -12,7 +12,7 @@ from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, EndpointError, Interrupted
+from analyzer.errors import AnalysisError, ConfigError, EndpointError, Interrupted
 from analyzer.labels import predicted_labels_from_column
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
@@ -97,10 +97,25 @@ def _model(config: AnalysisConfig, dataset: Dataset) -> Iterator[Predictor | Non
 
 
 def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> dict[str, Any]:
-    from analyzer.bias import FacetSpec, bias_section
+    from analyzer.bias import FacetSpec
 
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet)]
+    try:
+        return _bias_section(config, dataset, stage, methods, facets)
+    except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
+        from analyzer.diagnose import bias_failure
+
+        raise AnalysisError(bias_failure(
+            exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
+            [(spec.name, spec.values) for spec in facets],
+            dataset.predicted_label if stage == "post_training" else None)) from None
+
+
+def _bias_section(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...],
+                  facets: list[Any]) -> dict[str, Any]:
+    from analyzer.bias import bias_section
+
     return bias_section(
         dataset.frame,
         stage=stage,
