@@ -40,7 +40,10 @@ def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> 
         text = "".join(read_text(path) for path in files)
         document = [line for line in text.splitlines() if line.strip()] if kind == JSONLINES else json.loads(text)
         return parse_baseline(document, features, dataset_type=kind, features=config.features)
-    rows = read_csv(files, list(features.columns))  # a header row equal to the feature names is skipped
+    try:
+        rows = read_csv(files, list(features.columns))  # a header row equal to the feature names is skipped
+    except ConfigError as exc:  # the width that does not fit is the baseline file's, not the config's
+        raise DataError(f"SHAP baseline {uri}: {exc.message}") from None
     return parse_baseline(rows.values.tolist(), features, dataset_type=kind)
 
 

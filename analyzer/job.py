@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
+from analyzer.config.loader import shown_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import AnalysisError, ConfigError, EndpointError, Interrupted
 from analyzer.labels import predicted_labels_from_column
@@ -165,6 +166,18 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
+def _shown(config: AnalysisConfig) -> AnalysisConfig:
+    """The config as reports may show it: no credentials in the endpoint URL, no custom attributes."""
+    from analyzer.redact import redact
+
+    predictor = config.predictor
+    if predictor is None:
+        return config
+    url = redact(predictor.endpoint_url) if predictor.endpoint_url else None
+    return replace(config, raw=shown_config(config.raw),
+                   predictor=replace(predictor, endpoint_url=url, custom_attributes=None))
+
+
 def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis) -> str | None:
     """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
     people may want the reports, but analysis.json must not be lost for them."""
@@ -177,7 +190,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
         labels = dataset.frame[dataset.predicted_label] if dataset.predicted_label else None
         explained = analysis.explanations
         context = build_context(
-            config, dataset, predicted_labels=labels,
+            _shown(config), dataset, predicted_labels=labels,
             local_shap=explained.local_values() if explained else None,
             local_features=dataset.feature_frame() if explained else None,
             shap_warnings=explained.explanation.kernel_shap.warnings
@@ -236,7 +249,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
-        writer.write_json("analysis_config.json", dict(config.raw))
+        writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         report_error = _write_reports(writer, config, analysis)
         outputs = _publish(writer, final)
     except BaseException:

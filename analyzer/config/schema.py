@@ -87,6 +87,9 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any]) -> list
             expected = f"a value matching {error.validator_value}"
         ascii_note = "; it contains non-ASCII characters" if not str(error.instance).isascii() else ""
         return [f"{where}: {shown(error.instance)} is not valid{ascii_note}; expected {expected}."]
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):
+        bound = "at most" if error.validator == "maxItems" else "at least"
+        return [f"{where}: {len(error.instance)} items; {bound} {error.validator_value} allowed."]
     if error.validator in ("maximum", "minimum", "exclusiveMinimum", "exclusiveMaximum", "maxLength",
                            "minLength", "type", "enum"):
         return [f"{where}: {shown(error.instance)} {_broken_rule(error)}."]

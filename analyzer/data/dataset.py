@@ -70,7 +70,7 @@ def available_columns(columns: Sequence[object], shown: int = 40) -> str:
     """The column names for a message, unless they do not look like names: a file that is not the
     dataset (say a .env file read as CSV) would otherwise have its first line printed."""
     names = [str(c) for c in columns]
-    plausible = all(len(n) <= 64 and n.isprintable() and "=" not in n for n in names)
+    plausible = all(len(n) <= 64 and n.isprintable() and not set(n) & set("=:$") for n in names)
     if not plausible:
         return (f"It has {len(names)} column(s) whose names do not look like column names (not shown); "
                 "check the dataset file and 'headers'.")

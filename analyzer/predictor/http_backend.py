@@ -37,15 +37,18 @@ class HttpTransport:
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=self._timeout)
-            self._local.conn = conn
             with self._lock:
+                if self._closed:  # a worker still running after the session ended opens nothing new
+                    raise Retryable("the model session is closed")
                 self._all.append(conn)
+            self._local.conn = conn
         return conn
 
     def _drop(self) -> None:
@@ -98,6 +101,7 @@ class HttpTransport:
     def close(self) -> None:
         """Close every connection, also those of workers still waiting on a socket."""
         with self._lock:
+            self._closed = True
             for conn in self._all:
                 try:
                     if conn.sock is not None:  # wakes a thread blocked in recv()

@@ -26,6 +26,7 @@ SECRET_ENV = {"AWS_ACCESS_KEY_ID": SECRET_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRE
 
 CONFIG, DATA, ENDPOINT, HOSTILE = "config", "data", "endpoint", "hostile"
 MODEL = "{model}"  # replaced by the fault model's URL in configs
+MODEL_HOST = "{model_host}"  # replaced by its host:port
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,15 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     model: str | None = None                    # fault model behaviour (fault_model.BEHAVIOURS)
     setup: Callable[[Any], None] | None = None  # gets the base dir, for paths the case plants
+    check: Callable[[Any], None] | None = None  # gets the base dir after the run
 
     def config_bytes(self, model_url: str) -> bytes:
         config = BIAS if self.config is None else self.config
         if isinstance(config, bytes):
             return config
         text = config if isinstance(config, str) else json.dumps(config)
-        return text.replace(MODEL, model_url).encode("utf-8")
+        host = model_url.split("://", 1)[1].split("/", 1)[0]
+        return text.replace(MODEL_HOST, host).replace(MODEL, model_url).encode("utf-8")
 
 
 def rows(n: int = 60) -> list[list[Any]]:
