@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.config.loader import shown_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import AnalysisError, ConfigError, EndpointError, Interrupted
-from analyzer.labels import predicted_labels_from_column
+from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
+from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
-    from analyzer.explanations import ExplanationResult
-    from analyzer.predictor import Predictor
+    from analyzer.monitor import CheckOptions, CheckResult
+    from analyzer.stages import ExplanationResult
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -33,6 +33,8 @@ class JobOptions:
     data_uri: str | None = None
     dataset_type: str | None = None
     methods: Sequence[str] = ()
+    checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
+    monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
 
 
 @dataclass
@@ -41,94 +43,7 @@ class JobResult:
     outputs: list[Path] = field(default_factory=list)
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
-
-
-def _check_supported(config: AnalysisConfig) -> None:
-    """Valid Clarify configs that this analyzer cannot compute yet fail early, before any work."""
-    unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
-    shap = config.methods.shap
-    if shap and (shap.text_config or shap.image_config):
-        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
-    if unsupported:
-        raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
-    if config.segment_config:
-        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
-
-
-def _with_predictions(dataset: Dataset, column: str, labels: Any) -> Dataset:
-    return replace(dataset, frame=dataset.frame.assign(**{column: labels}), predicted_label=column)
-
-
-def _predicted_labels(config: AnalysisConfig, dataset: Dataset, predictor: Predictor | None) -> Dataset:
-    """Post-training bias needs a predicted label per row: from the data, or from the model."""
-    if dataset.predicted_label is None:
-        if predictor is None:
-            raise EndpointError("Post-training bias needs predictions: give predictor, or put them in the data "
-                                "('predicted_label' or 'predicted_label_dataset_uri').")
-        from analyzer.predictor import predicted_labels
-
-        log.info("Getting predictions from the endpoint")
-        output = predictor.predict(dataset.feature_frame())
-        column = "predicted_label"
-        while column in dataset.frame.columns:  # never overwrite a data column
-            column = f"_{column}"
-        return _with_predictions(dataset, column, predicted_labels(output, config))
-    column = dataset.predicted_label
-    labels = predicted_labels_from_column(dataset.frame[column], config.probability_threshold)
-    return dataset if labels is dataset.frame[column] else _with_predictions(dataset, column, labels)
-
-
-def _needs_model(config: AnalysisConfig, dataset: Dataset) -> bool:
-    methods = config.methods
-    return methods.needs_explanations or (methods.post_training_bias is not None and dataset.predicted_label is None)
-
-
-@contextmanager
-def _model(config: AnalysisConfig, dataset: Dataset) -> Iterator[Predictor | None]:
-    """One predictor session for everything that needs the model; none when nothing does."""
-    if not _needs_model(config, dataset):
-        yield None
-        return
-    from analyzer.predictor import open_predictor
-
-    with open_predictor(config, feature_names=dataset.features) as predictor:
-        yield predictor
-
-
-def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> dict[str, Any]:
-    from analyzer.bias import FacetSpec
-
-    facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
-              for name, f in zip(dataset.facets, config.facet)]
-    try:
-        return _bias_section(config, dataset, stage, methods, facets)
-    except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
-        from analyzer.diagnose import bias_failure
-
-        raise AnalysisError(bias_failure(
-            exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
-            [(spec.name, spec.values) for spec in facets],
-            dataset.predicted_label if stage == "post_training" else None)) from None
-
-
-def _bias_section(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...],
-                  facets: list[Any]) -> dict[str, Any]:
-    from analyzer.bias import bias_section
-
-    return bias_section(
-        dataset.frame,
-        stage=stage,
-        label=dataset.label,
-        label_values=list(config.label_values_or_threshold or ()),
-        facets=facets,
-        predicted_label=dataset.predicted_label if stage == "post_training" else None,
-        group_variable=dataset.group_variable,
-        methods=list(methods),
-        label_data_type=config.label_data_type,
-        ft_exclude=[c for c in (dataset.join_column,) if c],
-    )
+    checks: CheckResult | None = None
 
 
 @dataclass
@@ -145,24 +60,30 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     post-training predictions and explanations, and released before the pre-training metrics."""
     methods = config.methods
     post = pre = explained = None
-    with _model(config, dataset) as predictor:
+    with model_session(config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
-            dataset = _predicted_labels(config, dataset, predictor)
-            post = _bias(config, dataset, "post_training", methods.post_training_bias)
+            dataset = with_predicted_labels(config, dataset, predictor)
+            post = run_bias(config, dataset, "post_training", methods.post_training_bias)
         if methods.needs_explanations:
-            from analyzer.explanations import run_explanations
+            from analyzer.stages import run_explanations
 
+            assert predictor is not None  # model_session opens one whenever explanations are requested
             explained = run_explanations(config, dataset, predictor)
     if methods.pre_training_bias is not None:
         log.info("Calculating pre-training bias metrics")
-        pre = _bias(config, dataset, "pre_training", methods.pre_training_bias)
+        pre = run_bias(config, dataset, "pre_training", methods.pre_training_bias)
     document: dict[str, Any] = {"version": "1.0"}
     for key, section in (("post_training_bias_metrics", post), ("pre_training_bias_metrics", pre)):
         if section is not None:
             document[key] = section
     if explained is not None:
         document["explanations"] = explained.section()
+    if config.segment_config:
+        from analyzer.segments import SECTION_KEY, segment_section
+
+        document[SECTION_KEY] = segment_section(
+            config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names), explained)
     return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
@@ -178,7 +99,8 @@ def _shown(config: AnalysisConfig) -> AnalysisConfig:
                    predictor=replace(predictor, endpoint_url=url, custom_attributes=None))
 
 
-def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis) -> str | None:
+def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis,
+                   checks: CheckResult | None = None) -> str | None:
     """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
     people may want the reports, but analysis.json must not be lost for them."""
     try:
@@ -196,6 +118,8 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
             shap_warnings=explained.explanation.kernel_shap.warnings
             if explained and explained.explanation.kernel_shap else (),
         )
+        if checks is not None:
+            context = replace(context, checks=checks.outcomes)
         write_reports(writer, analysis.document, context, config.methods.report.name, config.methods.report.title)
     except Interrupted:
         raise
@@ -210,7 +134,7 @@ def _publish(writer: OutputWriter, final: bool) -> list[Path]:
     they move takes them back out. With ``final`` the job is complete once they are in place."""
     signals.check()
     with signals.deferred():
-        outputs = writer.commit()
+        outputs = _publish(writer, final)
         if signals.received() is not None:
             writer.retract(outputs)
         elif final:
@@ -240,7 +164,12 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
 
     config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                          dataset_uri=options.data_uri)
-    _check_supported(config)
+    check_runnable(config)   # the refusals `analyzer validate` reports too
+    check_options = None
+    if options.checks is not None:  # bad rules or baseline fail here, before any data is read
+        from analyzer.monitor import prepare_checks
+
+        check_options = prepare_checks(options.checks, config)
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
@@ -250,14 +179,28 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
-        report_error = _write_reports(writer, config, analysis)
-        outputs = _publish(writer, final)
+        checks = _run_checks(writer, analysis.document, check_options)
+        report_error = _write_reports(writer, config, analysis, checks)
+        outputs = writer.commit()
     except BaseException:
         writer.discard()
         raise
     log.info("Collected analyses: \n%s", to_json_text(analysis.document))
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
+    message = (checks.message() if checks is not None else None) or SUCCESS_MESSAGE
     if report_error:
-        return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error,
-                         message=f"{SUCCESS_MESSAGE} (report not written: {report_error})")
-    return JobResult(analysis=analysis.document, outputs=outputs)
+        message = f"{message} (report not written: {report_error})"
+    return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error, message=message,
+                     checks=checks)
+
+
+def _run_checks(writer: OutputWriter, document: dict[str, Any], options: CheckOptions | None) -> CheckResult | None:
+    """Check the result; constraint_violations.json is staged with the other outputs whenever checks ran."""
+    if options is None:
+        return None
+    from analyzer.monitor import VIOLATIONS_FILE, log_result, run_checks
+
+    result = run_checks(document, options)
+    log_result(result)
+    writer.write_json(VIOLATIONS_FILE, result.constraint_violations())
+    return result

@@ -5,7 +5,7 @@ Public entry point: :func:`bias_section` builds one ``*_bias_metrics`` section o
 :mod:`analyzer.bias.registry`; :mod:`analyzer.bias.stats` has the report-only statistics.
 """
 from analyzer.bias.groups import Confusion, Features, Groups, divide
-from analyzer.bias.registry import Metric, MetricUndefined, names, select
+from analyzer.bias.registry import Metric, MetricUndefined, Stage, names, select
 from analyzer.bias.report import FacetSpec, bias_section
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Groups",
     "Metric",
     "MetricUndefined",
+    "Stage",
     "bias_section",
     "divide",
     "names",

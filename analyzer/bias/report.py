@@ -27,6 +27,7 @@ from analyzer.bias.columns import (
     threshold_interval,
     to_numeric,
 )
+from analyzer.bias.flip import encoded_features
 from analyzer.bias.groups import Features, Groups
 from analyzer.errors import AnalysisError, ConfigError, DataError
 
@@ -200,11 +201,19 @@ def _group_codes(frame: pd.DataFrame, group_variable: str | None) -> tuple[np.nd
     return codes, len(uniques)
 
 
-def _features(frame: pd.DataFrame, drop: Sequence[str]) -> Features:
-    """FlipTest features: every column but the facet, label, prediction and exclusions."""
+def _features(frame: pd.DataFrame, drop: Sequence[str], encoding: str | None = None) -> Features:
+    """FlipTest features: every column but the facet, label, prediction and exclusions.
+
+    Non-numeric columns are Clarify's error unless ``encoding`` (extension ``ft_encoding``) is set.
+    """
     df = frame.drop(columns=[c for c in dict.fromkeys(drop) if c in frame.columns])
     if len(df.columns) != len(df.select_dtypes([np.number, bool]).columns):
-        return Features(None, NON_NUMERIC_FEATURES)
+        if encoding is None:
+            return Features(None, NON_NUMERIC_FEATURES)
+        try:
+            return Features(encoded_features(df, encoding))
+        except ValueError as exc:    # too large to encode: FT reports it, the other metrics go on
+            return Features(None, str(exc))
     return Features(df.to_numpy())
 
 
@@ -305,6 +314,7 @@ def bias_section(
     methods: str | Sequence[str] = "all",
     label_data_type: Literal["categorical", "continuous"] | None = None,
     ft_exclude: Sequence[str] = (),
+    ft_encoding: str | None = None,
     warnings: list[str] | None = None,
 ) -> dict:
     """Return {"label": label, "facets": {facet_name: [ {"value_or_threshold": str, "metrics": [...]}, ...]},
@@ -322,6 +332,7 @@ def bias_section(
     methods : "all" or metric names of ``stage``; unknown names raise ConfigError.
     label_data_type : force the label (and prediction) kind instead of Clarify's inference.
     ft_exclude : further columns FlipTest must not use as features.
+    ft_encoding : extension: "one_hot" or "ordinal" lets FT encode non-numeric columns.
     warnings : if given, user-facing warnings (also logged) are appended to it.
 
     Raises
@@ -344,7 +355,7 @@ def bias_section(
         features = None
         if need_features:
             extra = [predicted_label] if predicted_label else []
-            features = _features(frame, [spec.name, label, *extra, *ft_exclude])
+            features = _features(frame, [spec.name, label, *extra, *ft_exclude], ft_encoding)
         section["facets"][spec.name] = [
             {"value_or_threshold": text, "metrics": _run(metrics, groups)}
             for text, groups in facet_entries(frame, resolved, spec, kind, features, notes)

@@ -8,14 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET  # noqa: F401 - re-exported
+
 NameOrIndex = str | int
 Scalar = int | float | str | bool
 DataType = Literal["categorical", "continuous"]
 
+# Clarify's metric codes (sorted: its output order). The bias registry implements exactly these and the
+# schema accepts exactly these (tests/test_names.py keeps them equal).
 PRE_TRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
 POST_TRAINING_METRICS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE")
-
-from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET  # noqa: F401 - re-exported
+# The predictor keys that name where predictions come from; a config gives one of them.
+PREDICTOR_SOURCES = ("endpoint_name", "model_name", "endpoint_url", "image_uri", "in_process")
+DEFAULT_REPORT_NAME = "report"
+DEFAULT_REPORT_TITLE = "SageMaker Analysis Report"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class ShapConfig:
     num_samples: int | None = None
     agg_method: Literal["mean_abs", "median", "mean_sq"] = "mean_abs"
     use_logit: bool = False
+    algorithm: Literal["kernel", "tree_exact"] = "kernel"  # extension
     # Clarify's docs: false when absent (the SDK always writes it, as true by default).
     save_local_shap_values: bool = False
     seed: int | None = None
@@ -49,14 +56,15 @@ class PdpConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    name: str = "report"
-    title: str = "SageMaker Analysis Report"
+    name: str = DEFAULT_REPORT_NAME
+    title: str = DEFAULT_REPORT_TITLE
 
 
 @dataclass(frozen=True)
 class MethodsConfig:
     pre_training_bias: tuple[str, ...] | None = None   # metric names, resolved from "all"
     post_training_bias: tuple[str, ...] | None = None
+    ft_encoding: Literal["one_hot", "ordinal"] | None = None  # extension: FT on encoded non-numeric columns
     shap: ShapConfig | None = None
     pdp: PdpConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -93,6 +101,9 @@ class PredictorConfig:
     endpoint_url: str | None = None
     image_uri: str | None = None
     model_data: str | None = None
+    in_process: bool = False
+    model_format: str | None = None
+    allow_pickle: bool = False
     max_payload_mb: float | None = None
     max_concurrency: int | None = None
     request_timeout_seconds: float | None = None

@@ -25,6 +25,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.kernel_shap import AGG_METHODS, KernelShapResult
+from analyzer.formats import score_names
 
 DIAGNOSTICS_KEY = "analyzer_diagnostics"
 
@@ -47,8 +48,10 @@ def global_values(local: np.ndarray, agg_method: str = "mean_abs") -> np.ndarray
 def label_names(num_outputs: int, names: Sequence[str] | None = None) -> list[str]:
     """``names`` if given (one per model output), else ``label0``, ``label1``, ..."""
     if names is None:
-        return [f"label{i}" for i in range(num_outputs)]
+        return list(score_names(num_outputs, None))
     names = [str(n) for n in names]
+    if num_outputs == 1 and len(names) == 2:  # the SDK's one-score idiom: the positive class's score
+        return list(score_names(1, tuple(names)))
     if len(names) != num_outputs:
         raise ConfigError(
             f"{len(names)} label names were given ({names}) but the model returns "
@@ -87,6 +90,8 @@ def kernel_shap_section(
         }
         if include_diagnostics:
             diag: dict = {"agg_method": agg_method}
+            if result.algorithm != "kernel":
+                diag["algorithm"] = result.algorithm  # exact values: standard errors are 0
             if se is not None:
                 diag["global_shap_standard_errors"] = {
                     f: _number(se[j, k]) for j, f in enumerate(result.feature_names)

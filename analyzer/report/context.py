@@ -61,3 +61,4 @@ class ReportContext:
     local_features: pd.DataFrame | None = None
     shap_warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())   # anything else a reader should know about the run
+    checks: tuple | None = None                   # analyzer.monitor Outcomes when checks ran (report.checks)

@@ -36,6 +36,8 @@ from typing import Any, NoReturn, Sequence
 
 import pytest
 
+from components import in_ci, require_component
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = ROOT / "scripts" / "bootstrap-docker.sh"
 BUILD = ROOT / "scripts" / "build-image.sh"
@@ -46,15 +48,10 @@ ENGINE_TIMEOUT_S = 30
 CONTAINER_TIMEOUT_S = 180
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def require(reason: str) -> NoReturn:
     """A missing component: a failure in CI (where it must exist), a skip on a developer's machine."""
-    if in_ci():
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
+    require_component(False, reason)
+    raise AssertionError("unreachable")  # require_component fails or skips
 
 
 def _bootstrap() -> str:
@@ -130,12 +127,23 @@ def analyzer_image(docker_client: Any) -> str:
         return prebuilt
     env = {**os.environ, "IMAGE": TEST_IMAGE_TAG}
     try:
+        previous = docker_client.images.get(TEST_IMAGE_TAG).id
+    except docker.errors.ImageNotFound:
+        previous = None
+    try:
         done = subprocess.run(["bash", str(BUILD)], capture_output=True, text=True, env=env,
                               timeout=BOOTSTRAP_TIMEOUT_S + BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         pytest.fail(f"building the image took more than {BOOTSTRAP_TIMEOUT_S + BUILD_TIMEOUT_S}s", pytrace=False)
     if done.returncode != 0:
         pytest.fail(f"{BUILD.name} exited {done.returncode}:\n{done.stderr[-4000:]}", pytrace=False)
+    # The tag moved to the new build: drop the old image, or every code change leaves one behind.
+    # (The tag itself stays: its layers are the cache that makes the next build take seconds.)
+    if previous is not None and docker_client.images.get(TEST_IMAGE_TAG).id != previous:
+        try:
+            docker_client.images.remove(previous)
+        except docker.errors.APIError:
+            pass  # still used by a container or another tag
     return TEST_IMAGE_TAG
 
 

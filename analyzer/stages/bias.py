@@ -1,0 +1,44 @@
+"""The bias stage: config + dataset → one ``*_bias_metrics`` section of analysis.json."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from analyzer.bias import FacetSpec, Stage, bias_section
+from analyzer.config import AnalysisConfig
+from analyzer.data import Dataset
+from analyzer.errors import AnalysisError, ConfigError
+
+
+def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> dict[str, Any]:
+    """The section for ``stage``; post-training reads the predicted labels the dataset carries."""
+    if dataset.label is None:  # the config checks require it for bias; this keeps the types honest
+        raise ConfigError("label: required for bias metrics.")
+    facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
+              for name, f in zip(dataset.facets, config.facet, strict=True)]
+    try:
+        return _section(config, dataset, stage, methods, facets)
+    except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
+        from analyzer.diagnose import bias_failure
+
+        raise AnalysisError(bias_failure(
+            exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
+            [(spec.name, spec.values) for spec in facets],
+            dataset.predicted_label if stage == "post_training" else None)) from None
+
+
+def _section(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str],
+             facets: list[FacetSpec]) -> dict[str, Any]:
+    assert dataset.label is not None
+    return bias_section(
+        dataset.frame,
+        stage=stage,
+        label=dataset.label,
+        label_values=list(config.label_values_or_threshold or ()),
+        facets=facets,
+        predicted_label=dataset.predicted_label if stage == "post_training" else None,
+        group_variable=dataset.group_variable,
+        methods=list(methods),
+        label_data_type=config.label_data_type,
+        ft_exclude=[c for c in (dataset.join_column,) if c],
+        ft_encoding=config.methods.ft_encoding if stage == "post_training" else None,
+    )
