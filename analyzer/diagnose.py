@@ -44,7 +44,8 @@ def bias_failure(message: str, frame: pd.DataFrame, label: str | None, label_val
     """``message``, then the columns and the fix, on the same line."""
     parts = []
     if label is not None and label in frame:
-        parts.append(describe_column("label", label, frame[label]) + f", label_values_or_threshold {list(label_values)}")
+        given = f", label_values_or_threshold {list(label_values)}"
+        parts.append(describe_column("label", label, frame[label]) + given)
     for name, values in facets:
         if name in frame:
             given = f", value_or_threshold {list(values)}" if values else ""

@@ -154,10 +154,10 @@ def _header_rows(path: Path, headers: Sequence[str] | None, detected: list[str] 
 def _read_part(path: Path, skip: int) -> pd.DataFrame:
     """One CSV file. Large files are parsed in row chunks: pandas' parser otherwise holds its token
     buffers for the whole file next to the result, peaking at over twice the file size."""
-    options = dict(header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig")
     if path.stat().st_size <= _CHUNKED_ABOVE_BYTES:
-        return pd.read_csv(path, **options)
-    with pd.read_csv(path, chunksize=_CHUNK_ROWS, **options) as reader:
+        return pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig")
+    with pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig",
+                     chunksize=_CHUNK_ROWS) as reader:
         return pd.concat(list(reader), ignore_index=True)
 
 

@@ -61,7 +61,8 @@ ANSWERS_AS_LABELS = ("json_objects", "wide")
 
 
 def endpoint_cases() -> list[Case]:
-    cases = [Case(f"model_{b}", ENDPOINT, 6 if b in ANSWERS_AS_LABELS else 4, frag, config=with_(MODELLED, "predictor", FAST), files=DATA_FILE,
+    cases = [Case(f"model_{b}", ENDPOINT, 6 if b in ANSWERS_AS_LABELS else 4, frag,
+                  config=with_(MODELLED, "predictor", FAST), files=DATA_FILE,
                   model=b) for b, frag in _FAULTS.items()]
     cases += [
         Case("model_words_for_shap", ENDPOINT, 4, "SHAP and PDP explain numeric model outputs",
@@ -76,7 +77,8 @@ def endpoint_cases() -> list[Case]:
              config=with_(MODELLED, "predictor", {**FAST, "endpoint_url": "http://no-such-host.invalid/x"}),
              files=DATA_FILE),
         Case("model_password_in_url", ENDPOINT, 4, "http://***@127.0.0.1:",
-             config=with_(MODELLED, "predictor", {**FAST, "endpoint_url": "http://admin:" + SECRET_PASSWORD + "@" + MODEL_HOST + "/invocations"}), files=DATA_FILE, model="status_403"),
+             config=with_(MODELLED, "predictor", {**FAST, "endpoint_url": f"http://admin:{SECRET_PASSWORD}@{MODEL_HOST}/x"}),
+             files=DATA_FILE, model="status_403"),
         Case("model_custom_attributes", ENDPOINT, 4, "HTTP 500",
              config=with_(MODELLED, "predictor", {**FAST, "custom_attributes": SECRET_ATTRIBUTE}), files=DATA_FILE,
              model="status_500", args=("--verbose",)),
@@ -84,7 +86,7 @@ def endpoint_cases() -> list[Case]:
              config=with_(MODELLED, "predictor", {**FAST, "custom_attributes": SECRET_ATTRIBUTE}), files=DATA_FILE,
              model="ok", args=("--verbose",)),
         Case("model_ok_password_in_url", ENDPOINT, 0, "Completed",
-             config=with_(MODELLED, "predictor", {**FAST, "endpoint_url": "http://user:" + SECRET_PASSWORD + "@" + MODEL_HOST + "/x"}),
+             config=with_(MODELLED, "predictor", {**FAST, "endpoint_url": f"http://user:{SECRET_PASSWORD}@{MODEL_HOST}/x"}),
              files=DATA_FILE, model="ok"),
     ]
     return cases

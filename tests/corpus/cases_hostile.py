@@ -65,7 +65,8 @@ def _wide_csv(columns: int) -> bytes:
 
 
 def hostile_cases() -> list[Case]:
-    report = {**BIAS, "methods": {**BIAS["methods"], "report": {"name": "../../escaped", "title": "<script>x</script>"}}}
+    report = {**BIAS, "methods": {**BIAS["methods"],
+                                  "report": {"name": "../../escaped", "title": "<script>x</script>"}}}
     markup = csv_bytes().replace(b",M,", b",<script>alert(1)</script>,")
     return [
         Case("report_name_dotdot", HOSTILE, 0, "Completed", config=report, files=DATA_FILE),
