@@ -19,6 +19,7 @@ from analyzer.stages import model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
+    from analyzer.capture import CaptureSource
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.stages import ExplanationResult
 
@@ -33,6 +34,7 @@ class JobOptions:
     data_uri: str | None = None
     dataset_type: str | None = None
     methods: Sequence[str] = ()
+    capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
 
@@ -162,8 +164,13 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
 
-    config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
-                         dataset_uri=options.data_uri)
+    if options.capture is not None:
+        from analyzer.capture import load_capture_config
+
+        config = load_capture_config(options.config_path, options.methods)
+    else:
+        config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
+                             dataset_uri=options.data_uri)
     check_runnable(config)   # the refusals `analyzer validate` reports too
     check_options = None
     if options.checks is not None:  # bad rules or baseline fail here, before any data is read
@@ -173,7 +180,12 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
+        if options.capture is not None:
+            from analyzer.capture import load_capture
+
+            dataset = load_capture(config, options.capture)
+        else:
+            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
         analysis = analyse(config, dataset)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)

@@ -102,15 +102,16 @@ def _number(text: str) -> Any:
         return text
 
 
-def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
+def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | np.ndarray | None]:
     text = body.decode("utf-8")
     if codec.label is None and codec.probability is None and '"' not in text and "[" not in text:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
             lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
         try:
-            matrix = np.array([line.split(",") for line in lines], dtype=float)
-            return None, list(matrix)
+            cells: list = lines if "," not in text else [line.split(",") for line in lines]  # 1 score: no split
+            matrix = np.array(cells, dtype=float).reshape(len(lines), -1)
+            return None, matrix  # kept 2-D: large recorded outputs (capture) skip per-row work
         except ValueError:
             pass
     rows = [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(text)) if row]
@@ -196,14 +197,16 @@ def _decode_json(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list
     return labels, scores
 
 
-DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | None]]] = {
+DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | np.ndarray | None]]] = {
     CSV: _decode_csv,
     JSONLINES: _decode_jsonlines,
     JSON: _decode_json,
 }
 
 
-def _scores_array(values: list) -> np.ndarray:
+def _scores_array(values: list | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype.kind == "f":
+        return values
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
@@ -226,14 +229,14 @@ def _labels_array(values: list) -> np.ndarray:
     return np.asarray(values)
 
 
-def _assemble(labels: list | None, scores: list | None, expected: int,
+def _assemble(labels: list | None, scores: list | np.ndarray | None, expected: int,
               headers: tuple[Any, ...] | None, probability_key: str = "probability") -> ModelOutput:
     for found in (labels, scores):
         if found is not None and len(found) != expected:
             raise CountMismatch(len(found), expected)
     if labels is not None and any(v is None for v in labels):
         raise ResponseError("returned no label for some records (predictor.label found nothing)")
-    if scores is not None and any(v is None for v in scores):
+    if scores is not None and not isinstance(scores, np.ndarray) and any(v is None for v in scores):
         raise ResponseError(f"returned no score for some records (predictor.{probability_key} found nothing)")
     score_array = None if scores is None else _scores_array(scores)
     width = 0 if score_array is None else score_array.shape[1]

@@ -13,12 +13,14 @@ from analyzer.monitor.checks import (
     prepare_checks,
     run_checks,
 )
+from analyzer.monitor.execution import find_monitor_execution
 from analyzer.monitor.rules import Rule, parse_rule
 from analyzer.monitor.violations import Outcome, Violation
 
 __all__ = [
     "VIOLATIONS_EXIT_CODE",
     "VIOLATIONS_FILE",
+    "find_monitor_execution",
     "CheckOptions",
     "CheckResult",
     "Outcome",
