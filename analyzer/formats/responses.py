@@ -206,7 +206,7 @@ DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, lis
 
 def _scores_array(values: list | np.ndarray) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype.kind == "f":
-        return values
+        return _finite(values)
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
@@ -215,9 +215,14 @@ def _scores_array(values: list | np.ndarray) -> np.ndarray:
         array = np.array(rows, dtype=float).reshape(len(rows), -1)
     except (TypeError, ValueError, OverflowError):
         raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
+    return _finite(array)
+
+
+def _finite(array: np.ndarray) -> np.ndarray:
+    """NaN or infinite scores are the model's fault (exit 4), not an analysis result."""
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).any(axis=1).sum())
-        raise ResponseError(f"returned NaN or infinite scores for {bad} of {len(rows)} records")
+        raise ResponseError(f"returned NaN or infinite scores for {bad} of {len(array)} records")
     return array
 
 
