@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
+from analyzer.config.loader import shown_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
@@ -87,6 +89,18 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained)
 
 
+def _shown(config: AnalysisConfig) -> AnalysisConfig:
+    """The config as reports may show it: no credentials in the endpoint URL, no custom attributes."""
+    from analyzer.redact import redact
+
+    predictor = config.predictor
+    if predictor is None:
+        return config
+    url = redact(predictor.endpoint_url) if predictor.endpoint_url else None
+    return replace(config, raw=shown_config(config.raw),
+                   predictor=replace(predictor, endpoint_url=url, custom_attributes=None))
+
+
 def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis,
                    checks: CheckResult | None = None) -> str | None:
     """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
@@ -100,7 +114,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
         labels = dataset.frame[dataset.predicted_label] if dataset.predicted_label else None
         explained = analysis.explanations
         context = build_context(
-            config, dataset, predicted_labels=labels,
+            _shown(config), dataset, predicted_labels=labels,
             local_shap=explained.local_values() if explained else None,
             local_features=dataset.feature_frame() if explained else None,
             shap_warnings=explained.explanation.kernel_shap.warnings
@@ -117,7 +131,20 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     return None
 
 
-def run_job(options: JobOptions) -> JobResult:
+def _publish(writer: OutputWriter, final: bool) -> list[Path]:
+    """Move the staged outputs into place, unless a stop was requested; a stop that arrives while
+    they move takes them back out. With ``final`` the job is complete once they are in place."""
+    signals.check()
+    with signals.deferred():
+        outputs = _publish(writer, final)
+        if signals.received() is not None:
+            writer.retract(outputs)
+        elif final:
+            signals.finish()
+    return outputs
+
+
+def run_job(options: JobOptions, final: bool = True) -> JobResult:
     started = time.monotonic()
     runtime = options.runtime
     log.info("Starting SageMaker Clarify Processing job")
@@ -163,7 +190,7 @@ def run_job(options: JobOptions) -> JobResult:
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
-        writer.write_json("analysis_config.json", dict(config.raw))
+        writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)
         report_error = _write_reports(writer, config, analysis, checks)
         outputs = writer.commit()

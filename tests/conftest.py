@@ -9,9 +9,16 @@ from typing import Any, Callable
 
 import pytest
 
+from analyzer import signals
 from analyzer.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signal_state() -> None:
+    """Each in-process job starts with no stop requested (the CLI remembers signals per process)."""
+    signals.reset()
 
 
 @pytest.fixture

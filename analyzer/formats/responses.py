@@ -75,7 +75,12 @@ class ResponseCodec:
     probability_key: str = "probability"
 
     def decode(self, body: bytes, expected: int) -> ModelOutput:
-        labels, scores = DECODERS[self.accept_type](self, body, expected)
+        try:
+            labels, scores = DECODERS[self.accept_type](self, body, expected)
+        except UnicodeDecodeError as exc:
+            raise ResponseError(f"sent a response that is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ResponseError("sent a response nested too deeply to read") from None
         return _assemble(labels, scores, expected, self.label_headers, self.probability_key)
 
 
@@ -163,7 +168,10 @@ def _unaddressed(values: list) -> tuple[list | None, list | None]:
 
 
 def dumps_short(value: Any) -> str:
-    return json.dumps(value)[:200]
+    try:
+        return json.dumps(value)[:200]
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
 
 
 def _per_record(found: Any, expected: int) -> list:
@@ -198,15 +206,24 @@ DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, lis
 
 def _scores_array(values: list | np.ndarray) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype.kind == "f":
-        return values
+        return _finite(values)
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
         if len(widths) > 1:
             raise ResponseError(f"returned score lists of different lengths {sorted(widths)}")
-        return np.array(rows, dtype=float).reshape(len(rows), -1)
-    except (TypeError, ValueError):
+        array = np.array(rows, dtype=float).reshape(len(rows), -1)
+    except (TypeError, ValueError, OverflowError):
         raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
+    return _finite(array)
+
+
+def _finite(array: np.ndarray) -> np.ndarray:
+    """NaN or infinite scores are the model's fault (exit 4), not an analysis result."""
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).any(axis=1).sum())
+        raise ResponseError(f"returned NaN or infinite scores for {bad} of {len(array)} records")
+    return array
 
 
 def _labels_array(values: list) -> np.ndarray:

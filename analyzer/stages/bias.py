@@ -6,7 +6,7 @@ from typing import Any, Sequence
 from analyzer.bias import FacetSpec, Stage, bias_section
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
-from analyzer.errors import ConfigError
+from analyzer.errors import AnalysisError, ConfigError
 
 
 def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> dict[str, Any]:
@@ -15,6 +15,20 @@ def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Se
         raise ConfigError("label: required for bias metrics.")
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet, strict=True)]
+    try:
+        return _section(config, dataset, stage, methods, facets)
+    except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
+        from analyzer.diagnose import bias_failure
+
+        raise AnalysisError(bias_failure(
+            exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
+            [(spec.name, spec.values) for spec in facets],
+            dataset.predicted_label if stage == "post_training" else None)) from None
+
+
+def _section(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str],
+             facets: list[FacetSpec]) -> dict[str, Any]:
+    assert dataset.label is not None
     return bias_section(
         dataset.frame,
         stage=stage,
