@@ -6,7 +6,6 @@ SageMaker reads, and exits with the error's code. Internal bugs exit 70 with the
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
@@ -18,7 +17,7 @@ from analyzer.cluster import leading
 from analyzer.config import read_config_file, validate
 from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
-from analyzer.job import JobOptions, run_job
+from analyzer.job import JobOptions, JobResult, run_job
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 
@@ -105,9 +104,9 @@ def cmd_run(argv: Sequence[str]) -> int:
                 methods=_methods(args.methods),
             )
             result = run_job(options)
-            analysis_at = str(options.output_dir / "analysis.json")
+            written = [str(p) for p in result.outputs]
             if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
-                analysis_at = publish(options.output_dir, output_uri)[-1]
+                written = publish(options.output_dir, output_uri)
     except AnalyzerError as exc:
         message = f"{exc.kind}: {exc.message}"
         log.error(message)
@@ -123,8 +122,18 @@ def cmd_run(argv: Sequence[str]) -> int:
     log.info("exit_message: %s", result.message)
     runtime.write_message(result.message)
     if result.outputs:
-        print(json.dumps({"analysis": analysis_at}))
+        print(_verdict_text(result, written))
     return 0
+
+
+def _verdict_text(result: JobResult, written: Sequence[str]) -> str:
+    """The short verdict and where the results are: what a person reads at the end of a run."""
+    from analyzer.report.verdict import Verdict, render_text
+
+    names = [(w.rsplit("/", 1)[-1], w) for w in written]
+    paths = [("analysis.json", w) for name, w in names if name == "analysis.json"]
+    paths += [("report", w) for name, w in names if name.endswith(".html")]
+    return render_text(result.verdict or Verdict(), paths)
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate}

@@ -17,8 +17,11 @@ from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
+    from analyzer.bias import BiasResult
     from analyzer.explanations import ExplanationResult
     from analyzer.predictor import Predictor
+    from analyzer.report import ReportContext
+    from analyzer.report.verdict import Verdict
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -39,6 +42,7 @@ class JobResult:
     outputs: list[Path] = field(default_factory=list)
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
+    verdict: Verdict | None = None      # the short console summary of the result
 
 
 def _check_supported(config: AnalysisConfig) -> None:
@@ -95,14 +99,14 @@ def _model(config: AnalysisConfig, dataset: Dataset) -> Iterator[Predictor | Non
         yield predictor
 
 
-def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> dict[str, Any]:
-    from analyzer.bias import FacetSpec, bias_section
+def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> BiasResult:
+    from analyzer.bias import FacetSpec, run_bias
 
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet)]
-    return bias_section(
+    return run_bias(
         dataset.frame,
-        stage=stage,
+        stage=stage,  # type: ignore[arg-type]
         label=dataset.label,
         label_values=list(config.label_values_or_threshold or ()),
         facets=facets,
@@ -121,6 +125,7 @@ class Analysis:
     document: dict[str, Any]
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
+    bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
 
 
 def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
@@ -141,39 +146,57 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
         log.info("Calculating pre-training bias metrics")
         pre = _bias(config, dataset, "pre_training", methods.pre_training_bias)
     document: dict[str, Any] = {"version": "1.0"}
-    for key, section in (("post_training_bias_metrics", post), ("pre_training_bias_metrics", pre)):
-        if section is not None:
-            document[key] = section
+    bias = tuple(result for result in (post, pre) if result is not None)
+    for result in bias:
+        document[result.key] = result.section
     if explained is not None:
         document["explanations"] = explained.section()
-    return Analysis(document=document, dataset=dataset, explanations=explained)
+    return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
-def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis) -> str | None:
-    """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
-    people may want the reports, but analysis.json must not be lost for them."""
+def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
+    """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
+    from analyzer.report import build_context, config_summary
+
+    explained = analysis.explanations
+    kernel = explained.explanation.kernel_shap if explained else None
+    return build_context(
+        config_summary(config, analysis.bias), analysis.bias,
+        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        local_shap=explained.local_values() if explained else None,
+        local_features=explained.dataset.feature_frame() if explained else None,
+        shap_warnings=kernel.warnings if kernel else (),
+    )
+
+
+def _write_reports(writer: OutputWriter, config: AnalysisConfig,
+                   analysis: Analysis) -> tuple[str | None, ReportContext | None]:
+    """Stage the notebook/HTML/PDF reports; return (problem, the context they were built from). A
+    report problem is logged and returned, never raised: people may want the reports, but
+    analysis.json must not be lost for them."""
+    context = None
     try:
-        from analyzer.report import build_context, write_reports
+        from analyzer.report import write_reports
 
-        if config.methods.needs_bias:
-            log.info("Calculating bias statistics for report")
-        dataset = analysis.dataset
-        labels = dataset.frame[dataset.predicted_label] if dataset.predicted_label else None
-        explained = analysis.explanations
-        context = build_context(
-            config, dataset, predicted_labels=labels,
-            local_shap=explained.local_values() if explained else None,
-            local_features=dataset.feature_frame() if explained else None,
-            shap_warnings=explained.explanation.kernel_shap.warnings
-            if explained and explained.explanation.kernel_shap else (),
-        )
+        context = _report_context(config, analysis)
         write_reports(writer, analysis.document, context, config.methods.report.name, config.methods.report.title)
     except Interrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
         log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
-        return f"{type(exc).__name__}: {exc}"[:300]
-    return None
+        return f"{type(exc).__name__}: {exc}"[:300], context
+    return None, context
+
+
+def _verdict(analysis: Analysis, context: ReportContext | None) -> Verdict | None:
+    """The console verdict, from the same context as the report; a bug here costs only the verdict."""
+    try:
+        from analyzer.report.verdict import assess
+
+        return assess(analysis.document, context)
+    except Exception as exc:  # noqa: BLE001 - the results are written; a summary problem must not fail the job
+        log.warning("No verdict: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return None
 
 
 def run_job(options: JobOptions) -> JobResult:
@@ -208,14 +231,18 @@ def run_job(options: JobOptions) -> JobResult:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", dict(config.raw))
-        report_error = _write_reports(writer, config, analysis)
+        report_error, context = _write_reports(writer, config, analysis)
         outputs = writer.commit()
     except BaseException:
         writer.discard()
         raise
-    log.info("Collected analyses: \n%s", to_json_text(analysis.document))
+    # Clarify's log readers look for this line; the document itself is the file (and the debug log).
+    log.info("Collected analyses: written to %s", options.output_dir / "analysis.json")
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("Collected analyses: \n%s", to_json_text(analysis.document))
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
+    verdict = _verdict(analysis, context)
     if report_error:
-        return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error,
+        return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error, verdict=verdict,
                          message=f"{SUCCESS_MESSAGE} (report not written: {report_error})")
-    return JobResult(analysis=analysis.document, outputs=outputs)
+    return JobResult(analysis=analysis.document, outputs=outputs, verdict=verdict)

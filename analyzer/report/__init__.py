@@ -1,8 +1,10 @@
 """Reports people read: ``<name>.ipynb``, ``<name>.html`` and ``<name>.pdf`` from the analysis result.
 
 One report model (:func:`build_report`) is built from the analysis.json document and a small
-:class:`ReportContext` (run facts, dataset summary, optional local SHAP values, SHAP warnings);
-three renderers lay it out. Charts are pure functions of the result.
+:class:`ReportContext` (run facts, the bias stages' group statistics, optional local SHAP values,
+warnings), itself built from the job's results only (:func:`build_context`); three renderers lay it
+out. :mod:`analyzer.report.verdict` judges the result once for the report's summary of concern and
+the console. Charts are pure functions of the result.
 """
 from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
 from analyzer.report.document import Report, build_report

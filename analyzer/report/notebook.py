@@ -12,7 +12,7 @@ import re
 import nbformat
 from nbformat import v4
 
-from analyzer.report.document import Chart, Heading, Report, Table, Text
+from analyzer.report.blocks import Chart, Heading, Report, Table, Text
 from analyzer.report.html import render_table
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")

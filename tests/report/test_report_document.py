@@ -27,12 +27,13 @@ def test_format_number(value: object, text: str) -> None:
 
 def test_sections_follow_the_analysis() -> None:
     report = build_report(adult_analysis(), context(local_shap(100)), "T")
-    assert [s.id for s in report.sections] == ["overview", "dataset", "pre-training-bias", "post-training-bias",
-                                               "model-performance", "explanations", "glossary"]
+    assert [s.id for s in report.sections] == ["summary", "overview", "dataset", "pre-training-bias",
+                                               "post-training-bias", "model-performance", "explanations", "glossary"]
     metrics = [t for t in report.blocks(Table) if t.kind == "metrics"]
     assert [t.caption for t in metrics] == ["Sex = Female", "Age = (40, 90]"] * 2
     assert [len(t.rows) for t in metrics] == [len(PRE)] * 2 + [len(POST)] * 2
-    assert [c.kind for c in report.blocks(Chart)] == ["shap-bar", "shap-local", "pdp", "pdp"]
+    per_facet = ["bias-rates", "bias-metrics"]     # Sex and Age, in each bias section
+    assert [c.kind for c in report.blocks(Chart)] == per_facet * 4 + ["shap-bar", "shap-local", "pdp", "pdp"]
 
 
 def test_metric_rows_show_values_readings_and_errors() -> None:
@@ -49,7 +50,7 @@ def test_metric_rows_show_values_readings_and_errors() -> None:
 
 def test_minimal_analysis_still_has_overview_and_glossary() -> None:
     report = build_report({"version": "1.0"}, ReportContext(generated="now"), "Only")
-    assert [s.id for s in report.sections] == ["overview", "glossary"]
+    assert [s.id for s in report.sections] == ["summary", "overview", "glossary"]
 
 
 def test_shap_warnings_from_context_and_diagnostics_once_each() -> None:
@@ -57,7 +58,8 @@ def test_shap_warnings_from_context_and_diagnostics_once_each() -> None:
     analysis["explanations"]["kernel_shap"]["label0"]["analyzer_diagnostics"]["warnings"].append(
         "SHAP values for 12 rows did not converge.")
     report = build_report(analysis, context(), "T")
-    warnings = [b.text for b in report.blocks(Text) if b.kind == "warning"]
+    [section] = [s for s in report.sections if s.id == "explanations"]
+    warnings = [b.text for b in section.blocks if isinstance(b, Text) and b.kind == "warning"]
     assert warnings == ["SHAP values for 12 rows did not converge.", "Estimated SHAP error is large for 3 rows."]
 
 
@@ -69,6 +71,6 @@ def test_local_chart_for_each_output_of_a_two_output_model() -> None:
     local.columns = ["a_yes", "b_yes"]
     local[["a_no", "b_no"]] = local[["a_yes", "b_yes"]].to_numpy()
     charts = build_report(analysis, ReportContext(local_shap=local), "T").blocks(Chart)
-    assert [c.caption for c in charts if c.kind != "pdp"] == [
+    assert [c.caption for c in charts if c.kind.startswith("shap")] == [
         "Global SHAP values, output yes", "Local SHAP values, output yes",
         "Global SHAP values, output no", "Local SHAP values, output no"]

@@ -14,7 +14,7 @@ from report_fixtures import ADULT_FEATURES, adult_analysis, context, local_shap
 from analyzer.output import OutputWriter
 from analyzer.report import ReportContext, ReportError, build_report, report_basename, write_reports
 from analyzer.report import writer as report_writer
-from analyzer.report.document import Table
+from analyzer.report.document import Chart, Table
 from analyzer.report.html import render_html
 from analyzer.report.notebook import render_notebook
 
@@ -34,7 +34,7 @@ def test_notebook_is_valid_v4_with_outputs_in_it(report) -> None:
     html_tables = [o for o in outputs if "text/html" in o.data]
     svgs = [o for o in outputs if "image/svg+xml" in o.data]
     assert len(html_tables) == len(report.blocks(Table))
-    assert len(svgs) == 4 and all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
+    assert len(svgs) == len(report.blocks(Chart)) == 12 and all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
     assert all("text/plain" in o.data for o in outputs)
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# Adult \\<bias\\> & SHAP")
@@ -47,7 +47,7 @@ def test_html_is_self_contained_and_escaped(report) -> None:
     assert not re.search(r"<script|<link|@import|@font-face", html)
     assert not re.search(r'(src|href)="(?!#|data:)', html)
     assert "<title>Adult &lt;bias&gt; &amp; SHAP</title>" in html
-    assert html.count("<svg") == 4 and html.count("<table") == len(report.blocks(Table))
+    assert html.count("<svg") == len(report.blocks(Chart)) and html.count("<table") == len(report.blocks(Table))
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "duplicate ids across inline charts"
 
