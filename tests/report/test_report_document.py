@@ -74,3 +74,63 @@ def test_local_chart_for_each_output_of_a_two_output_model() -> None:
     assert [c.caption for c in charts if c.kind.startswith("shap")] == [
         "Global SHAP values, output yes", "Local SHAP values, output yes",
         "Global SHAP values, output no", "Local SHAP values, output no"]
+
+
+def _only(*keys: str) -> dict:
+    analysis = adult_analysis()
+    return {"version": "1.0", **{k: analysis[k] for k in keys}}
+
+
+@pytest.mark.parametrize("keys", [
+    ("pre_training_bias_metrics",),
+    ("post_training_bias_metrics",),
+    ("explanations",),
+    ("post_training_bias_metrics", "pre_training_bias_metrics", "explanations"),
+])
+def test_every_analysis_section_has_charts(keys: tuple[str, ...]) -> None:
+    report = build_report(_only(*keys), context(local_shap(50)), "T")
+    ids = {"pre_training_bias_metrics": "pre-training-bias", "post_training_bias_metrics": "post-training-bias",
+           "explanations": "explanations"}
+    for key in keys:
+        [section] = [s for s in report.sections if s.id == ids[key]]
+        kinds = [b.kind for b in section.blocks if isinstance(b, Chart)]
+        if key == "explanations":
+            assert kinds[:2] == ["shap-bar", "shap-local"] and kinds.count("pdp") == 2
+        else:   # each facet: rates per group, then the metric chart of its one value
+            assert kinds == ["bias-rates", "bias-metrics"] * 2, kinds
+            assert all(b.svg.startswith("<svg") for b in section.blocks if isinstance(b, Chart))
+    assert report.sections[0].id == "summary"
+
+
+def test_bias_charts_without_group_statistics_still_show_the_metrics() -> None:
+    report = build_report(_only("pre_training_bias_metrics"), ReportContext(), "T")
+    assert [c.kind for c in report.blocks(Chart)] == ["bias-metrics"] * 2
+
+
+def test_many_facet_values_chart_only_the_farthest() -> None:
+    analysis = _only("pre_training_bias_metrics")
+    entries = analysis["pre_training_bias_metrics"]["facets"]["Sex"]
+    template = entries[0]["metrics"]
+    analysis["pre_training_bias_metrics"]["facets"] = {"Country": [
+        {"value_or_threshold": f"c{i}", "metrics": [{**m, "value": (0.5 if i in (7, 30) else 0.0)
+                                                    if m["value"] is not None else None} for m in template]}
+        for i in range(40)]}
+    report = build_report(analysis, ReportContext(), "T")
+    charts = report.blocks(Chart)
+    assert len(charts) == 6   # MAX_METRIC_CHARTS
+    captions = [c.caption.split(":")[0] for c in charts]
+    assert "Country = c7" in captions and "Country = c30" in captions
+    assert any("6 of 40 values of Country" in t.text for t in report.blocks(Text))
+    assert len([t for t in report.blocks(Table) if t.kind == "metrics"]) == 40
+
+
+def test_shap_standard_errors_are_shown() -> None:
+    analysis = _only("explanations")
+    block = analysis["explanations"]["kernel_shap"]["label0"]
+    block["analyzer_diagnostics"]["global_shap_standard_errors"] = {f: 0.001 for f in block["global_shap_values"]}
+    report = build_report(analysis, ReportContext(), "T")
+    [table] = [t for t in report.blocks(Table) if t.caption.startswith("Top global SHAP values with standard errors")]
+    assert table.rows[0][2].text == "0.001" and len(table.rows) == 14
+    top, value = max(block["global_shap_values"].items(), key=lambda kv: abs(kv[1]))
+    assert table.rows[0][0].text == top and table.rows[0][3].text == (
+        f"[{format_number(value - 0.002)}, {format_number(value + 0.002)}]")
