@@ -11,9 +11,9 @@ import numpy as np
 from analyzer.bias.flip import flip_test
 from analyzer.bias.groups import INF, Groups, divide
 from analyzer.bias.pretraining import conditional_demographic_disparity, positive_rate_difference
-from analyzer.bias.registry import MetricUndefined, metric
+from analyzer.bias.registry import MetricUndefined, Stage, metric
 
-POST = "post_training"
+POST: Stage = "post_training"
 
 
 def _difference(first: float, second: float) -> float:

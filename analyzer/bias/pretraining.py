@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from analyzer.bias.groups import Groups, divide
-from analyzer.bias.registry import MetricUndefined, metric
+from analyzer.bias.registry import MetricUndefined, Stage, metric
 
-PRE = "pre_training"
+PRE: Stage = "pre_training"
 NO_COMMON = "No instance of common facet found, dataset may be too small"
 
 

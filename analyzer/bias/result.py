@@ -7,9 +7,9 @@ analysis.json without touching the dataset again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Stage = Literal["pre_training", "post_training"]
+from analyzer.bias.registry import Stage
 
 #: The analysis.json key of each stage's section.
 SECTION_KEYS: dict[str, str] = {"pre_training": "pre_training_bias_metrics",

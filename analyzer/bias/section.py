@@ -36,8 +36,8 @@ def _features(frame: pd.DataFrame, drop: Sequence[str]) -> Features:
     return Features(df.to_numpy())
 
 
-def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict]:
-    out = []
+def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for m in metrics:
         try:
             value = m.function(groups)
@@ -83,7 +83,7 @@ def run_bias(
     need_features = stage == "post_training" and any(m.name == "FT" for m in metrics)
     section: dict[str, Any] = {"label": label, "facets": {}}
     stats = []
-    for spec, kind in zip(facets, kinds):
+    for spec, kind in zip(facets, kinds, strict=True):
         features = None
         if need_features:
             extra = [predicted_label] if predicted_label else []

@@ -174,8 +174,8 @@ def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_se
         if kind == "continuous":
             # Clarify casts the predictions to the label's dtype and takes max over both.
             label_x = label_sel.numeric
-            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]
-            both = pd.Series(np.concatenate([label_x, x]))  # type: ignore[list-item]
+            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]  # continuous: numeric is set
+            both = pd.Series(np.concatenate([label_x, x]))
             mask = threshold_interval(numeric_threshold(values), both.max()).mask(x)
         else:
             mask = _select(series, predicted, values, kind, notes).mask

@@ -29,11 +29,11 @@ def fractions(c: Confusion) -> list[float]:
     return [divide(c.TP, c.n), divide(c.FP, c.n), divide(c.FN, c.n), divide(c.TN, c.n)]
 
 
-def facet_stats(g: Groups) -> list[dict]:
+def facet_stats(g: Groups) -> list[dict[str, Any]]:
     """proportion = n_d / n; observed_label_distribution = [q_d, 1 - q_d];
     confusion_matrix (post-training only) = fractions [TP, FP, FN, TN] within d."""
     q_d = divide(g.label_counts(1)[1], g.n_d)
-    out = [
+    out: list[dict[str, Any]] = [
         {"name": "proportion", "description": PROPORTION, "value": g.n_d / g.n},
         {"name": "observed_label_distribution", "description": LABEL_DISTRIBUTION, "value": [q_d, 1 - q_d]},
     ]
@@ -89,7 +89,7 @@ def bias_basic_stats(
     return {
         spec.name: [{"value_or_threshold": text, "metrics": facet_stats(g)}
                     for text, g in facet_entries(frame, resolved, spec, kind)]
-        for spec, kind in zip(facets, kinds)
+        for spec, kind in zip(facets, kinds, strict=True)
     }
 
 

@@ -117,7 +117,7 @@ def rates_chart(facet: str, groups: Sequence[GroupStats], salt: str, predictions
         figure = new_figure(0.95 + (0.3 if post else 0.2) * max(len(rows), 1))
         ax = figure.add_subplot()
         height = 0.38 if post else 0.6
-        for y, (name, label_rate, pred_rate) in enumerate(rows):
+        for y, (_, label_rate, pred_rate) in enumerate(rows):
             offset = -height / 2 if post else 0.0
             if label_rate is not None:
                 ax.barh(y + offset, label_rate, height=height, color=BLUE, label="observed" if y == 0 else None)

@@ -28,7 +28,7 @@ RASTER_DPI = 110
 BLUE, RED, GREY, ORANGE = "#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e"
 BAND = "#e3f1e3"          # the concern band: values inside it raise no concern
 
-RC = {
+RC: Any = {   # matplotlib types rc keys as literals; these are checked by use
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "font.size": 9,

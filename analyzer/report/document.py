@@ -20,7 +20,8 @@ from analyzer.report.verdict import Verdict, as_number, assess
 
 STAGE_KEYS = {"pre_training": "pre-training-bias", "post_training": "post-training-bias"}   # section ids
 
-MAX_METRIC_CHARTS = 6     # metric charts per facet; a facet with more values is charted where it is farthest from neutral
+#: Metric charts per facet; a facet with more values is charted where it is farthest from neutral.
+MAX_METRIC_CHARTS = 6
 
 
 
@@ -207,7 +208,8 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
         values = block["global_shap_values"]
         salt = f"shap-{_slug(str(label))}"
         blocks.append(Heading(f"SHAP values for output {label}"))
-        blocks.append(Text(f"Expected value (model output on the baseline): {format_number(block.get('expected_value'))}. "
+        expected = format_number(block.get("expected_value"))
+        blocks.append(Text(f"Expected value (model output on the baseline): {expected}. "
                            f"Showing the top {min(charts.TOP_FEATURES, len(values))} of {len(values)} features."))
         diagnostics = block.get(DIAGNOSTICS_KEY) or {}
         errors = diagnostics.get("global_shap_standard_errors") or None

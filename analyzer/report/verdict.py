@@ -130,7 +130,8 @@ def _group_verdicts(document: Mapping[str, Any],
 
 
 def _explanation_facts(document: Mapping[str, Any], top: int) -> tuple[list, list[str]]:
-    features, warnings = [], []
+    features: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    warnings: list[str] = []
     kernel = (document.get("explanations") or {}).get("kernel_shap") or {}
     for label, block in kernel.items():
         if isinstance(block, Mapping) and "global_shap_values" in block:

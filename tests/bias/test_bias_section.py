@@ -16,7 +16,10 @@ FRAME = pd.DataFrame({
 })
 
 
-def _run(stage: str = "post_training", facets=(FacetSpec("Sex", ("F",)),), frame: pd.DataFrame = FRAME,
+SEX_F = (FacetSpec("Sex", ("F",)),)
+
+
+def _run(stage: str = "post_training", facets=SEX_F, frame: pd.DataFrame = FRAME,
          label_data_type: str | None = "categorical", **kwargs):
     # 8 rows of 0/1 would otherwise be "continuous" (smclarify's uniqueness rule).
     predicted = "yhat" if stage == "post_training" else None

@@ -34,7 +34,8 @@ def test_notebook_is_valid_v4_with_outputs_in_it(report) -> None:
     html_tables = [o for o in outputs if "text/html" in o.data]
     svgs = [o for o in outputs if "image/svg+xml" in o.data]
     assert len(html_tables) == len(report.blocks(Table))
-    assert len(svgs) == len(report.blocks(Chart)) == 12 and all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
+    assert len(svgs) == len(report.blocks(Chart)) == 12
+    assert all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
     assert all("text/plain" in o.data for o in outputs)
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# Adult \\<bias\\> & SHAP")

@@ -2,7 +2,6 @@
 and no table cut across pages."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from report_fixtures import adult_analysis, context, local_shap
