@@ -11,7 +11,7 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from analyzer.cluster import leading
 from analyzer.config import read_config_file, validate
@@ -20,6 +20,9 @@ from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError
 from analyzer.job import JobOptions, JobResult, run_job
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
+
+if TYPE_CHECKING:
+    from analyzer.monitor import CheckOptions
 
 log = logging.getLogger("analyzer")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -41,8 +44,32 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
     parser.add_argument("--methods", default="",
                         help="comma-separated sections to add when the config has none: "
                              + ", ".join(DEFAULT_SECTIONS))
+    gates = parser.add_argument_group(
+        "checks", "fail the run (exit 1) when the result breaks a rule or drifts from a baseline; the "
+                  "violations go to constraint_violations.json")
+    gates.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                       help="[FACET[=VALUE]:]METRIC OP NUMBER, violated when it holds, e.g. 'DI<0.8', "
+                            "'abs(DPPL)>0.1', 'Sex=Female:CDDL>0.05' (repeatable)")
+    gates.add_argument("--thresholds", metavar="FILE", help="JSON or YAML list of rules (strings or "
+                                                            "{rule, description}), local or s3://")
+    gates.add_argument("--baseline-constraints", metavar="PATH", help="a previous analysis.json (local or s3://) "
+                                                                      "to check bias and attribution drift against")
+    gates.add_argument("--drift-tolerance", type=float, default=0.0, metavar="X",
+                       help="bias drift is a violation only when the distance from neutral grows by more than X")
+    gates.add_argument("--attribution-threshold", type=float, default=0.9, metavar="X",
+                       help="attribution drift: nDCG below X is a violation (default 0.9)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def _check_options(args: argparse.Namespace) -> CheckOptions | None:
+    """The checks the flags ask for (None when none: no constraint_violations.json is written)."""
+    if not (args.fail_on or args.thresholds or args.baseline_constraints):
+        return None
+    from analyzer.monitor import parse_check_options
+
+    return parse_check_options(args.fail_on, args.thresholds, args.baseline_constraints,
+                               args.drift_tolerance, args.attribution_threshold)
 
 
 def _validate_parser() -> argparse.ArgumentParser:
@@ -102,6 +129,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 data_uri=args.data,
                 dataset_type=args.dataset_type,
                 methods=_methods(args.methods),
+                checks=_check_options(args),
             )
             result = run_job(options)
             written = [str(p) for p in result.outputs]
@@ -123,6 +151,10 @@ def cmd_run(argv: Sequence[str]) -> int:
     runtime.write_message(result.message)
     if result.outputs:
         print(_verdict_text(result, written))
+    if result.checks is not None and result.checks.violations and not options.monitor:
+        from analyzer.monitor import VIOLATIONS_EXIT_CODE
+
+        return VIOLATIONS_EXIT_CODE  # a CI step fails; Model Monitor reads the message instead
     return 0
 
 

@@ -19,6 +19,7 @@ from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.explanations import ExplanationResult
+    from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.predictor import Predictor
     from analyzer.report import ReportContext
     from analyzer.report.verdict import Verdict
@@ -34,6 +35,8 @@ class JobOptions:
     data_uri: str | None = None
     dataset_type: str | None = None
     methods: Sequence[str] = ()
+    checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
+    monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
 
 
 @dataclass
@@ -43,6 +46,7 @@ class JobResult:
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
     verdict: Verdict | None = None      # the short console summary of the result
+    checks: CheckResult | None = None
 
 
 def _check_supported(config: AnalysisConfig) -> None:
@@ -169,8 +173,8 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     )
 
 
-def _write_reports(writer: OutputWriter, config: AnalysisConfig,
-                   analysis: Analysis) -> tuple[str | None, ReportContext | None]:
+def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis,
+                   checks: CheckResult | None = None) -> tuple[str | None, ReportContext | None]:
     """Stage the notebook/HTML/PDF reports; return (problem, the context they were built from). A
     report problem is logged and returned, never raised: people may want the reports, but
     analysis.json must not be lost for them."""
@@ -179,6 +183,8 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig,
         from analyzer.report import write_reports
 
         context = _report_context(config, analysis)
+        if checks is not None:
+            context = replace(context, checks=checks.outcomes)
         write_reports(writer, analysis.document, context, config.methods.report.name, config.methods.report.title)
     except Interrupted:
         raise
@@ -222,6 +228,11 @@ def run_job(options: JobOptions) -> JobResult:
     config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                          dataset_uri=options.data_uri)
     _check_supported(config)
+    check_options = None
+    if options.checks is not None:  # bad rules or baseline fail here, before any data is read
+        from analyzer.monitor import prepare_checks
+
+        check_options = prepare_checks(options.checks, config)
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
@@ -231,7 +242,8 @@ def run_job(options: JobOptions) -> JobResult:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", dict(config.raw))
-        report_error, context = _write_reports(writer, config, analysis)
+        checks = _run_checks(writer, analysis.document, check_options)
+        report_error, context = _write_reports(writer, config, analysis, checks)
         outputs = writer.commit()
     except BaseException:
         writer.discard()
@@ -241,8 +253,20 @@ def run_job(options: JobOptions) -> JobResult:
     if log.isEnabledFor(logging.DEBUG):
         log.debug("Collected analyses: \n%s", to_json_text(analysis.document))
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
-    verdict = _verdict(analysis, context)
+    message = (checks.message() if checks is not None else None) or SUCCESS_MESSAGE
     if report_error:
-        return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error, verdict=verdict,
-                         message=f"{SUCCESS_MESSAGE} (report not written: {report_error})")
-    return JobResult(analysis=analysis.document, outputs=outputs, verdict=verdict)
+        message = f"{message} (report not written: {report_error})"
+    return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error, message=message,
+                     checks=checks, verdict=_verdict(analysis, context))
+
+
+def _run_checks(writer: OutputWriter, document: dict[str, Any], options: CheckOptions | None) -> CheckResult | None:
+    """Check the result; constraint_violations.json is staged with the other outputs whenever checks ran."""
+    if options is None:
+        return None
+    from analyzer.monitor import VIOLATIONS_FILE, log_result, run_checks
+
+    result = run_checks(document, options)
+    log_result(result)
+    writer.write_json(VIOLATIONS_FILE, result.constraint_violations())
+    return result

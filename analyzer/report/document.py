@@ -266,6 +266,10 @@ def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str
             sections.append(performance)
     if "explanations" in analysis:
         sections.append(_explanations(analysis["explanations"], context))
+    if context.checks is not None:
+        from analyzer.report.checks import checks_section  # it builds on this module's blocks
+
+        sections.append(checks_section(context.checks))
     sections.append(_glossary())
     return Report(title=title, generated=context.generated, tool_version=context.tool_version,
                   sections=tuple(sections))
