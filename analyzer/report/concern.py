@@ -69,6 +69,12 @@ def concern_section(verdict: Verdict) -> Section:
     if verdict.groups:
         blocks += _flags(verdict)
     blocks += _accuracy(verdict)
+    if verdict.checks_run:
+        failed = verdict.failed_checks
+        text = f"{len(failed)} of {verdict.checks_run} checks failed (threshold rules and baseline; see Checks)"
+        if failed:
+            text += ": " + "; ".join(failed[:MAX_WARNINGS]) + (" …" if len(failed) > MAX_WARNINGS else "")
+        blocks.append(Text(text + ".", "warning" if failed else "note"))
     for label, features in verdict.top_features:
         blocks.append(Text(f"Top features by global SHAP value, output {label}: {features_text(features)}."))
     for warning in verdict.warnings[:MAX_WARNINGS]:

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from analyzer.bias.bands import DATASET_WIDE, DEFAULT_BANDS, Band, distance_from_neutral, outside_band
 from analyzer.bias.result import SECTION_KEYS
+from analyzer.monitor.violations import FAIL
 from analyzer.report.context import DIAGNOSTICS_KEY, ReportContext
 
 STAGE_TITLES = {"pre_training": "pre-training", "post_training": "post-training"}
@@ -79,6 +80,8 @@ class Verdict:
     overall_accuracy: float | None = None
     top_features: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()   # per model output
     warnings: tuple[str, ...] = ()
+    failed_checks: tuple[str, ...] = ()      # threshold rules and baseline checks that failed (analyzer.monitor)
+    checks_run: int = 0
     bands: Mapping[str, Band] = field(default_factory=lambda: DEFAULT_BANDS)
 
     @property
@@ -157,9 +160,12 @@ def assess(document: Mapping[str, Any], context: ReportContext | None = None,
                         for g in summary.groups if g.confusion is not None]
             overall = summary.performance.value("Accuracy") if summary.performance else None
     groups, dataset_wide = _group_verdicts(document, bands)
+    outcomes = list(context.checks or ()) if context is not None else []
+    failed = tuple(f"{o.subject}: {o.detail}" for o in outcomes if o.status == FAIL)
     return Verdict(groups=tuple(groups), dataset_wide=tuple(dataset_wide), accuracy=tuple(accuracy),
                    overall_accuracy=overall, top_features=tuple(features),
-                   warnings=tuple(dict.fromkeys(warnings + shap_warnings)), bands=bands)
+                   warnings=tuple(dict.fromkeys(warnings + shap_warnings)), failed_checks=failed,
+                   checks_run=len(outcomes), bands=bands)
 
 
 # -- words shared by the report and the console -------------------------------------------------------
@@ -227,6 +233,12 @@ def render_text(verdict: Verdict, paths: Sequence[tuple[str, str]] = (), limit: 
             lines.append(f"  and {len(verdict.accuracy) - limit} more groups (see the report)")
     for label, features in verdict.top_features:
         lines.append(f"Top SHAP features ({label}): {features_text(features)}")
+    if verdict.checks_run:
+        lines.append(f"Checks: {len(verdict.failed_checks)} of {verdict.checks_run} failed"
+                     + (":" if verdict.failed_checks else ""))
+        lines += [f"  {failure}" for failure in verdict.failed_checks[:limit]]
+        if len(verdict.failed_checks) > limit:
+            lines.append(f"  and {len(verdict.failed_checks) - limit} more (constraint_violations.json)")
     for warning in verdict.warnings[:limit]:
         lines.append(f"Warning: {warning if len(warning) <= 300 else warning[:299] + '…'}")
     lines += [f"{what}: {where}" for what, where in paths]

@@ -84,3 +84,21 @@ def test_config_summary_names_what_the_metrics_selected(configured, entries, sho
                                 (result,)))
     assert lines["facet[0]"] == shown
     assert lines["label_values_or_threshold"] == "0.5 → (0.5, 1]"
+
+
+def test_the_report_reads_no_dataset_and_recomputes_nothing() -> None:
+    """Only summary.config_summary reads the config; no report module reads data or selects rows."""
+    import ast
+    from pathlib import Path
+
+    import analyzer.report
+
+    forbidden = ("analyzer.data", "analyzer.bias.selection", "analyzer.bias.section", "analyzer.bias.stats",
+                 "pandas.read_", "analyzer.config")
+    for path in Path(analyzer.report.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+        allowed = ("analyzer.config.model",) if path.name == "summary.py" else ()
+        bad = [m for m in imported if m.startswith(forbidden) and m not in allowed]
+        assert not bad, (path.name, bad)

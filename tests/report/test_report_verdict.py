@@ -136,3 +136,21 @@ def test_real_datasets_flags_match_analysis_json_and_bands(name: str, datasets) 
     for g in verdict.groups:
         if g.flags and verdict.groups.index(g) < 12:
             assert f"{g.name}: far from neutral" in text
+
+
+def test_failed_checks_are_in_the_verdict_and_the_summary(known) -> None:
+    from dataclasses import replace
+
+    from analyzer.monitor.violations import FAIL, PASS, Outcome
+
+    document, _, context = known
+    outcomes = (Outcome("bias_threshold", "sex = F, DI (post-training)", FAIL, "DI 0.2 < 0.8", "DI >= 0.8"),
+                Outcome("bias_threshold", "region = N, DI (post-training)", PASS, "DI 1.0 >= 0.8", "DI >= 0.8"))
+    verdict = assess(document, replace(context, checks=outcomes))
+    assert verdict.failed_checks == ("sex = F, DI (post-training): DI 0.2 < 0.8",) and verdict.checks_run == 2
+    lines = render_text(verdict).splitlines()
+    at = lines.index("Checks: 1 of 2 failed:")
+    assert lines[at + 1] == "  sex = F, DI (post-training): DI 0.2 < 0.8"
+    summary = build_report(document, replace(context, checks=outcomes), "T").sections[0]
+    assert any(getattr(b, "text", "").startswith("1 of 2 checks failed") for b in summary.blocks)
+    assert "Checks:" not in render_text(assess(document, context))
