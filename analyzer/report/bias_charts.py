@@ -13,9 +13,11 @@ from typing import Any, Mapping, Sequence
 import matplotlib
 import matplotlib.ticker
 
-from analyzer.bias.bands import RATIO_METRICS, Band, neutral, outside_band
+from analyzer.bias.bands import RATIO_METRICS, Band, outside_band
 from analyzer.bias.result import GroupStats
-from analyzer.report.charts import BAND, BLUE, GREY, ORANGE, RC, RED, new_figure, shorten, to_svg
+from matplotlib.figure import Figure
+
+from analyzer.report.charts import BAND, BLUE, GREY, ORANGE, RC, RED, WIDTH_IN, shorten, to_svg
 from analyzer.report.verdict import as_number
 
 MAX_GROUPS = 25          # bars per rates chart; more groups are in the tables
@@ -32,23 +34,28 @@ def _limit(values: Sequence[float | None], bands: Sequence[Band | None]) -> floa
     return 1.15 * max([0.15, *finite, *edges])
 
 
+def _value_text(value: float) -> str:
+    return "Infinity" if value == math.inf else "-Infinity" if value == -math.inf else f"{value:.3g}"
+
+
 def _difference_panel(ax: Any, rows: list[tuple[str, float | None]], bands: Mapping[str, Band]) -> None:
+    """One call per layer (bands, bars), not one per row: each artist costs layout and drawing time."""
     names = [name for name, _ in rows]
     limit = _limit([v for _, v in rows], [bands.get(n) for n in names])
-    for y, (name, value) in enumerate(rows):
-        band = bands.get(name)
-        if band is not None:
-            ax.barh(y, band.high - band.low, left=band.low, height=0.86, color=BAND, zorder=0)
-        if value is None:
+    banded = [(y, bands[n]) for y, n in enumerate(names) if n in bands]
+    ax.barh([y for y, _ in banded], [b.high - b.low for _, b in banded], left=[b.low for _, b in banded],
+            height=0.86, color=BAND, zorder=0)
+    drawn: list[tuple[int, str, float]] = [(y, name, value) for y, (name, value) in enumerate(rows)
+                                           if value is not None]
+    shown = [max(-limit, min(limit, value)) for _, _, value in drawn]   # ±Infinity (TE) drawn to the edge
+    colours = [RED if outside_band(name, value, dict(bands)) else BLUE for _, name, value in drawn]
+    ax.barh([y for y, _, _ in drawn], shown, height=0.55, color=colours, zorder=2)
+    for (y, _, number), x in zip(drawn, shown, strict=True):
+        ax.text(x, y, f" {_value_text(number)} ", va="center", fontsize=7, ha="left" if x >= 0 else "right", zorder=3)
+    for y, (_, missing) in enumerate(rows):
+        if missing is None:
             ax.text(0, y, "  not computed", va="center", fontsize=7, color=GREY)
-            continue
-        shown = max(-limit, min(limit, value))      # ±Infinity (TE) is drawn to the edge and labelled
-        colour = RED if outside_band(name, value, dict(bands)) else BLUE
-        ax.barh(y, shown, height=0.55, color=colour, zorder=2)
-        text = "Infinity" if value == math.inf else "-Infinity" if value == -math.inf else f"{value:.3g}"
-        ax.text(shown, y, f" {text} " if shown >= 0 else f" {text} ", va="center", fontsize=7,
-                ha="left" if shown >= 0 else "right", zorder=3)
-    ax.axvline(neutral(names[0]) if names else 0.0, color="#333333", linewidth=0.9, zorder=1)
+    ax.axvline(0.0, color="#333333", linewidth=0.9, zorder=1)
     ax.set_xlim(-limit * 1.25, limit * 1.25)
     ax.set_yticks(range(len(rows)), names)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -67,12 +74,20 @@ def _ratio_panel(ax: Any, name: str, value: float | None, band: Band | None) -> 
         shown = min(high, max(low, value)) if value > 0 else low
         colour = RED if outside_band(name, value, {name: band} if band else {}) else BLUE
         ax.barh(0, shown - 1.0, left=1.0, height=0.55, color=colour, zorder=2)
-        text = "Infinity" if math.isinf(value) else f"{value:.3g}"
-        ax.text(shown, 0, f" {text} ", va="center", fontsize=7, ha="left" if shown >= 1 else "right", zorder=3)
+        ax.text(shown, 0, f" {_value_text(value)} ", va="center", fontsize=7, ha="left" if shown >= 1 else "right",
+                zorder=3)
     ax.set_xlim(low / 1.5, high * 1.5)
     ax.set_yticks([0], [name])
     ax.set_ylim(0.5, -0.5)
     ax.set_xlabel("ratio (neutral 1, log scale)")
+
+
+def _fixed_figure(height_in: float, left_in: float) -> Figure:
+    """A figure with fixed margins in inches: constrained layout would cost more than the drawing."""
+    figure = Figure(figsize=(WIDTH_IN, height_in), layout=None)
+    figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - 0.15 / WIDTH_IN, top=1 - 0.35 / height_in,
+                           bottom=0.5 / height_in)
+    return figure
 
 
 def metric_chart(metrics: Sequence[Mapping[str, Any]], bands: Mapping[str, Band], title: str, salt: str) -> str:
@@ -81,9 +96,10 @@ def metric_chart(metrics: Sequence[Mapping[str, Any]], bands: Mapping[str, Band]
     ratios = [r for r in rows if r[0] in RATIO_METRICS]
     rows = [r for r in rows if r[0] not in RATIO_METRICS]
     with matplotlib.rc_context(RC):
-        figure = new_figure(0.95 + 0.2 * max(len(rows), 1) + (0.55 if ratios else 0))
+        figure = _fixed_figure(0.95 + 0.2 * max(len(rows), 1) + (0.55 if ratios else 0), left_in=0.7)
         if ratios and rows:
-            top, bottom = figure.subplots(2, 1, height_ratios=[max(len(rows), 1), 1.6])
+            top, bottom = figure.subplots(2, 1, height_ratios=[max(len(rows), 1), 1.6],
+                                          gridspec_kw={"hspace": 0.9 / max(len(rows), 1) + 0.25})
         else:
             top, bottom = figure.add_subplot(), None
         if rows:
@@ -113,26 +129,29 @@ def rates_chart(facet: str, groups: Sequence[GroupStats], salt: str, predictions
     treatment on that measure."""
     rows = _rate_rows(groups, predictions)
     post = any(p is not None for _, _, p in rows)
+    longest = max((len(name) for name, _, _ in rows), default=4)
     with matplotlib.rc_context(RC):
-        figure = new_figure(0.95 + (0.3 if post else 0.2) * max(len(rows), 1))
+        height_in = 1.0 + (0.3 if post else 0.2) * max(len(rows), 1)
+        figure = _fixed_figure(height_in, left_in=min(2.4, 0.25 + 0.075 * longest))   # room for the names
         ax = figure.add_subplot()
         height = 0.38 if post else 0.6
-        for y, (_, label_rate, pred_rate) in enumerate(rows):
-            offset = -height / 2 if post else 0.0
-            if label_rate is not None:
-                ax.barh(y + offset, label_rate, height=height, color=BLUE, label="observed" if y == 0 else None)
-                ax.text(label_rate, y + offset, f" {100 * label_rate:.1f}%", va="center", fontsize=7)
-            if post and pred_rate is not None:
-                ax.barh(y + height / 2, pred_rate, height=height, color=ORANGE, label="predicted" if y == 0 else None)
-                ax.text(pred_rate, y + height / 2, f" {100 * pred_rate:.1f}%", va="center", fontsize=7)
+        observed = [(y, label) for y, (_, label, _) in enumerate(rows)]
+        predicted = [(y, pred) for y, (_, _, pred) in enumerate(rows)]
+        layers = [(-height / 2 if post else 0.0, observed, BLUE)]
+        if post:
+            layers.append((height / 2, predicted, ORANGE))
+        for offset, rates, colour in layers:
+            bars = [(y + offset, rate) for y, rate in rates if rate is not None]
+            ax.barh([y for y, _ in bars], [r for _, r in bars], height=height, color=colour)
+            for y, rate in bars:
+                ax.text(rate, y, f" {100 * rate:.1f}%", va="center", fontsize=7)
         ax.set_yticks(range(len(rows)), [name for name, _, _ in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlim(0, 1.12)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        ax.set_xlabel("share of the group's rows with a positive " + ("label / prediction" if post else "label"))
+        ax.set_xlabel("share of the group's rows with a positive "
+                      + ("label (blue) / prediction (orange)" if post else "label"))
         shown = f" ({len(rows)} largest of {len(groups)} groups)" if len(groups) > MAX_GROUPS else ""
         ax.set_title(shorten(f"Positive rates by {facet}{shown}", 90), loc="left")
-        if post:
-            ax.legend(fontsize=7, ncols=2, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
         ax.axvline(0, color=GREY, linewidth=0.6)
         return to_svg(figure, salt)
