@@ -31,8 +31,10 @@ test: venv data
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+## Static checks: ruff (style, bugs) and mypy (types) on analyzer/; CI runs this before the tests.
 lint: venv
-	$(PY) -m compileall -q analyzer
+	$(PY) -m ruff check analyzer
+	$(PY) -m mypy analyzer
 
 ## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed.
 image:

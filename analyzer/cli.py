@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from analyzer.cluster import leading
-from analyzer.config import read_config_file, validate
-from analyzer.config.loader import DEFAULT_SECTIONS, apply_overrides
+from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, JobResult, run_job
 from analyzer.runtime import Runtime
@@ -160,7 +159,7 @@ def cmd_run(argv: Sequence[str]) -> int:
 
 def _verdict_text(result: JobResult, written: Sequence[str]) -> str:
     """The short verdict and where the results are: what a person reads at the end of a run."""
-    from analyzer.report.verdict import Verdict, render_text
+    from analyzer.report import Verdict, render_text
 
     names = [(w.rsplit("/", 1)[-1], w) for w in written]
     paths = [("analysis.json", w) for name, w in names if name == "analysis.json"]

@@ -3,26 +3,23 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, EndpointError, Interrupted
-from analyzer.labels import predicted_labels_from_column
+from analyzer.errors import ConfigError, Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
+from analyzer.stages import model_session, run_bias, with_predicted_labels
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
-    from analyzer.explanations import ExplanationResult
     from analyzer.monitor import CheckOptions, CheckResult
-    from analyzer.predictor import Predictor
-    from analyzer.report import ReportContext
-    from analyzer.report.verdict import Verdict
+    from analyzer.report import ReportContext, Verdict
+    from analyzer.stages import ExplanationResult
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -63,65 +60,6 @@ def _check_supported(config: AnalysisConfig) -> None:
         log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
 
 
-def _with_predictions(dataset: Dataset, column: str, labels: Any) -> Dataset:
-    return replace(dataset, frame=dataset.frame.assign(**{column: labels}), predicted_label=column)
-
-
-def _predicted_labels(config: AnalysisConfig, dataset: Dataset, predictor: Predictor | None) -> Dataset:
-    """Post-training bias needs a predicted label per row: from the data, or from the model."""
-    if dataset.predicted_label is None:
-        if predictor is None:
-            raise EndpointError("Post-training bias needs predictions: give predictor, or put them in the data "
-                                "('predicted_label' or 'predicted_label_dataset_uri').")
-        from analyzer.predictor import predicted_labels
-
-        log.info("Getting predictions from the endpoint")
-        output = predictor.predict(dataset.feature_frame())
-        column = "predicted_label"
-        while column in dataset.frame.columns:  # never overwrite a data column
-            column = f"_{column}"
-        return _with_predictions(dataset, column, predicted_labels(output, config))
-    column = dataset.predicted_label
-    labels = predicted_labels_from_column(dataset.frame[column], config.probability_threshold)
-    return dataset if labels is dataset.frame[column] else _with_predictions(dataset, column, labels)
-
-
-def _needs_model(config: AnalysisConfig, dataset: Dataset) -> bool:
-    methods = config.methods
-    return methods.needs_explanations or (methods.post_training_bias is not None and dataset.predicted_label is None)
-
-
-@contextmanager
-def _model(config: AnalysisConfig, dataset: Dataset) -> Iterator[Predictor | None]:
-    """One predictor session for everything that needs the model; none when nothing does."""
-    if not _needs_model(config, dataset):
-        yield None
-        return
-    from analyzer.predictor import open_predictor
-
-    with open_predictor(config, feature_names=dataset.features) as predictor:
-        yield predictor
-
-
-def _bias(config: AnalysisConfig, dataset: Dataset, stage: str, methods: tuple[str, ...]) -> BiasResult:
-    from analyzer.bias import FacetSpec, run_bias
-
-    facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
-              for name, f in zip(dataset.facets, config.facet)]
-    return run_bias(
-        dataset.frame,
-        stage=stage,  # type: ignore[arg-type]
-        label=dataset.label,
-        label_values=list(config.label_values_or_threshold or ()),
-        facets=facets,
-        predicted_label=dataset.predicted_label if stage == "post_training" else None,
-        group_variable=dataset.group_variable,
-        methods=list(methods),
-        label_data_type=config.label_data_type,
-        ft_exclude=[c for c in (dataset.join_column,) if c],
-    )
-
-
 @dataclass
 class Analysis:
     """The in-memory result every output is written from."""
@@ -137,18 +75,19 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     post-training predictions and explanations, and released before the pre-training metrics."""
     methods = config.methods
     post = pre = explained = None
-    with _model(config, dataset) as predictor:
+    with model_session(config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
-            dataset = _predicted_labels(config, dataset, predictor)
-            post = _bias(config, dataset, "post_training", methods.post_training_bias)
+            dataset = with_predicted_labels(config, dataset, predictor)
+            post = run_bias(config, dataset, "post_training", methods.post_training_bias)
         if methods.needs_explanations:
-            from analyzer.explanations import run_explanations
+            from analyzer.stages import run_explanations
 
+            assert predictor is not None  # model_session opens one whenever explanations are requested
             explained = run_explanations(config, dataset, predictor)
     if methods.pre_training_bias is not None:
         log.info("Calculating pre-training bias metrics")
-        pre = _bias(config, dataset, "pre_training", methods.pre_training_bias)
+        pre = run_bias(config, dataset, "pre_training", methods.pre_training_bias)
     document: dict[str, Any] = {"version": "1.0"}
     bias = tuple(result for result in (post, pre) if result is not None)
     for result in bias:
@@ -197,7 +136,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
 def _verdict(analysis: Analysis, context: ReportContext | None) -> Verdict | None:
     """The console verdict, from the same context as the report; a bug here costs only the verdict."""
     try:
-        from analyzer.report.verdict import assess
+        from analyzer.report import assess
 
         return assess(analysis.document, context)
     except Exception as exc:  # noqa: BLE001 - the results are written; a summary problem must not fail the job

@@ -23,7 +23,7 @@ def holds_scores(values: pd.Series) -> bool:
 def threshold_scores(scores: pd.Series, threshold: float) -> pd.Series:
     """score > threshold → 1, otherwise 0 (NaN stays NaN), as Clarify does."""
     log.info("We assume a prediction above %.3f indicates 1 and below or equal indicates 0.", threshold)
-    out = (scores > threshold).astype("int64")
+    out: pd.Series = (scores > threshold).astype("int64")
     if scores.isna().any():
         out = out.astype("float64").mask(scores.isna())
     return out
@@ -33,5 +33,5 @@ def predicted_labels_from_column(values: pd.Series, threshold: float) -> pd.Seri
     """The predicted labels a dataset column stands for: thresholded scores, or the labels as they are."""
     if holds_scores(values):
         log.info("Predicted label column '%s' holds scores in [0, 1]; applying probability_threshold.", values.name)
-        return threshold_scores(values, threshold).rename(values.name)
+        return threshold_scores(values, threshold).rename(values.name)  # type: ignore[call-overload]
     return values

@@ -22,8 +22,18 @@ from analyzer.errors import StorageError
 log = logging.getLogger("analyzer.output")
 
 
+def json_number(value: float) -> float | str | None:
+    """A float as analysis.json holds it: ±inf → "Infinity"/"-Infinity" (Clarify's inf_as_str), NaN → null.
+    The one place this rule lives: everything written as JSON passes through it."""
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if math.isnan(value):
+        return None
+    return value
+
+
 def _json_safe(value: Any) -> Any:
-    """±inf → "Infinity"/"-Infinity" (Clarify's inf_as_str); NaN → null; numpy scalars → Python."""
+    """Floats as :func:`json_number`; numpy scalars → Python."""
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -31,10 +41,7 @@ def _json_safe(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float):
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if math.isnan(value):
-            return None
+        return json_number(value)
     return value
 
 

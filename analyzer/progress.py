@@ -113,7 +113,8 @@ class Progress:
         return self.done / elapsed if elapsed > 0 else 0.0
 
     def line(self, now: float | None = None) -> str:
-        """The log line for the current state, e.g. ``Explaining rows: 1000/4000 rows (25.0%), 50.0 rows/s, ETA 1m00s``."""
+        """The log line for the current state, e.g.
+        ``Explaining rows: 1000/4000 rows (25.0%), 50.0 rows/s, ETA 1m00s``."""
         now = self._clock() if now is None else now
         elapsed = now - self._started
         percent = 100.0 * self.done / self.total if self.total else 100.0

@@ -7,13 +7,27 @@ masks, metrics are pure functions of a :class:`Groups` listed in :mod:`analyzer.
 :mod:`analyzer.bias.stats` has the report-only statistics and :mod:`analyzer.bias.bands` the
 neutral values and concern bands.
 """
+from analyzer.bias.bands import (
+    DATASET_WIDE,
+    DEFAULT_BANDS,
+    RATIO_METRICS,
+    Band,
+    distance_from_neutral,
+    neutral,
+    outside_band,
+)
 from analyzer.bias.groups import Confusion, Features, Groups, divide
-from analyzer.bias.registry import Metric, MetricUndefined, names, select
-from analyzer.bias.result import BiasResult, GroupStats, ModelPerformance
+from analyzer.bias.registry import Metric, MetricUndefined, Stage, names, select
+from analyzer.bias.result import SECTION_KEYS, BiasResult, GroupStats, ModelPerformance
 from analyzer.bias.section import bias_section, run_bias
 from analyzer.bias.selection import FacetSpec
 
 __all__ = [
+    "DATASET_WIDE",
+    "DEFAULT_BANDS",
+    "RATIO_METRICS",
+    "SECTION_KEYS",
+    "Band",
     "BiasResult",
     "Confusion",
     "FacetSpec",
@@ -23,9 +37,13 @@ __all__ = [
     "Metric",
     "MetricUndefined",
     "ModelPerformance",
+    "Stage",
     "bias_section",
+    "distance_from_neutral",
     "divide",
     "names",
+    "neutral",
+    "outside_band",
     "run_bias",
     "select",
 ]

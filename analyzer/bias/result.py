@@ -6,10 +6,12 @@ analysis.json without touching the dataset again.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.bias.registry import Stage
+from analyzer.output import json_number
 
 #: The analysis.json key of each stage's section.
 SECTION_KEYS: dict[str, str] = {"pre_training": "pre_training_bias_metrics",
@@ -76,11 +78,8 @@ class BiasResult:
         return SECTION_KEYS[self.stage]
 
 
-def json_value(value: float) -> float | str:
-    """A metric value as analysis.json writes it: ±inf as Clarify's "Infinity" strings."""
+def json_value(value: float) -> float | str | None:
+    """A metric value as analysis.json writes it (:func:`analyzer.output.json_number`: ±inf as
+    Clarify's "Infinity" strings); NaN stays a float in memory, as smclarify returns it."""
     value = float(value)
-    if value == float("inf"):
-        return "Infinity"
-    if value == float("-inf"):
-        return "-Infinity"
-    return value
+    return value if math.isnan(value) else json_number(value)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from analyzer.config.model import CSV, IMAGE, JSON, JSONLINES, PARQUET
+from analyzer.config.model import PREDICTOR_SOURCES
+from analyzer.formats import CSV, IMAGE, JSON, PARQUET, find_format
 
 Raw = Mapping[str, Any]
 BIAS = ("pre_training_bias", "post_training_bias")
@@ -40,13 +41,14 @@ def _check_bias(raw: Raw) -> list[str]:
 
 def _check_features_path(raw: Raw) -> list[str]:
     kind = str(raw.get("dataset_type", "")).lower()
-    if kind in (JSONLINES, JSON) and not raw.get("features") and "time_series_data_config" not in raw:
+    readable = find_format(kind)
+    if readable and readable.needs_features and not raw.get("features") and "time_series_data_config" not in raw:
         return [f"$.features: required for dataset_type {kind} (a JMESPath to the feature values)."]
     return []
 
 
 def _predictor_sources(predictor: Raw) -> list[str]:
-    return [k for k in ("endpoint_name", "model_name", "endpoint_url", "image_uri") if predictor.get(k)]
+    return [k for k in PREDICTOR_SOURCES if predictor.get(k)]
 
 
 def _check_predictor(raw: Raw) -> list[str]:
@@ -65,7 +67,7 @@ def _check_predictor(raw: Raw) -> list[str]:
     problems = []
     sources = _predictor_sources(predictor)
     if needs_model and not sources:
-        problems.append("$.predictor: give exactly one of endpoint_name, model_name, endpoint_url, image_uri.")
+        problems.append(f"$.predictor: give exactly one of {', '.join(PREDICTOR_SOURCES)}.")
     if "endpoint_name" in sources and "model_name" in sources:
         problems.append("$.predictor: give either endpoint_name or model_name, not both.")
     if len(set(sources) - {"model_name"}) > 1 or ("model_name" in sources and set(sources) & {"endpoint_url"}):

@@ -8,14 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET  # noqa: F401 - re-exported
+
 NameOrIndex = str | int
 Scalar = int | float | str | bool
 DataType = Literal["categorical", "continuous"]
 
+# Clarify's metric codes (sorted: its output order). The bias registry implements exactly these and the
+# schema accepts exactly these (tests/test_names.py keeps them equal).
 PRE_TRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
 POST_TRAINING_METRICS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE")
-
-from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET  # noqa: F401 - re-exported
+# The predictor keys that name where predictions come from; a config gives one of them.
+PREDICTOR_SOURCES = ("endpoint_name", "model_name", "endpoint_url", "image_uri")
+DEFAULT_REPORT_NAME = "report"
+DEFAULT_REPORT_TITLE = "SageMaker Analysis Report"
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,8 @@ class PdpConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    name: str = "report"
-    title: str = "SageMaker Analysis Report"
+    name: str = DEFAULT_REPORT_NAME
+    title: str = DEFAULT_REPORT_TITLE
 
 
 @dataclass(frozen=True)

@@ -5,30 +5,19 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import pandas as pd
 
-from analyzer.config.model import CSV, JSON, JSONLINES, PARQUET, AnalysisConfig, NameOrIndex
+from analyzer.config import AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
-from analyzer.data.json_reader import read_json, read_jsonlines
-from analyzer.data.parquet_reader import read_parquet
 from analyzer.data.sources import resolve_files
 from analyzer.errors import ConfigError, DataError
+from analyzer.formats import CSV, ReadRequest, dataset_format
 
 log = logging.getLogger("analyzer.data")
 
 DEFAULT_PREDICTED_LABEL = "predicted_label"
-
-
-@dataclass(frozen=True)
-class Table:
-    """What a reader returns: the frame and the columns that a config index counts over."""
-
-    frame: pd.DataFrame
-    index_columns: tuple[str, ...]
-    label: str | None = None            # set by readers that name the label themselves (JSON)
-    predicted_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,28 +51,9 @@ def resolve_column(ref: NameOrIndex, columns: Sequence[str], key: str, where: st
                               f"(0..{len(columns) - 1}).")
         return columns[ref]
     if ref not in columns:
-        raise ConfigError(f"{key}: column '{ref}' not found in {where}. Available columns: {', '.join(map(str, columns))}.")
+        raise ConfigError(f"{key}: column '{ref}' not found in {where}. "
+                          f"Available columns: {', '.join(map(str, columns))}.")
     return ref
-
-
-def _read_table(kind: str, files: list[Path], config: AnalysisConfig, headers: Sequence[str] | None,
-                label: NameOrIndex | None, predicted: NameOrIndex | None) -> Table:
-    if kind == CSV:
-        frame = read_csv(files, headers)
-        return Table(frame, tuple(frame.columns))
-    if kind == PARQUET:
-        frame = read_parquet(files, headers)
-        return Table(frame, tuple(frame.columns))
-    if kind in (JSONLINES, JSON):
-        reader: Callable = read_jsonlines if kind == JSONLINES else read_json
-        frame, feature_names = reader(files, features=config.features, label=label,
-                                      predicted_label=predicted, headers=headers)
-        n = len(feature_names)
-        label_name = frame.columns[n] if isinstance(label, str) else None
-        predicted_name = frame.columns[-1] if isinstance(predicted, str) else None
-        return Table(frame, tuple(feature_names), label_name, predicted_name)
-    raise ConfigError(f"dataset_type: {kind} is not supported by this analyzer yet "
-                      f"(supported: {', '.join((CSV, JSONLINES, JSON, PARQUET))}).")
 
 
 def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what: str, uri: str) -> pd.DataFrame:
@@ -108,8 +78,8 @@ def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what
     if dropped:
         log.warning("Inner join with %s %s on '%s' dropped %d of %d rows without a match.",
                     what, uri, join_column, dropped, len(main))
-    joined = main.loc[kept.to_numpy()].reset_index(drop=True)
-    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)
+    joined = main.loc[kept.to_numpy(dtype=bool)].reset_index(drop=True)
+    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)  # type: ignore[index]  # str labels
     if joined.empty:
         raise DataError(f"{what} {uri}: no row matches the dataset on join column '{join_column}'.")
     return pd.concat([joined, extra], axis=1)
@@ -124,9 +94,11 @@ def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
     log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
     log.info("Loading dataset...")
     in_data_prediction = None if config.predicted_label_dataset_uri else config.predicted_label
-    table = _read_table(config.dataset_type, files, config, config.headers, config.label, in_data_prediction)
+    request = ReadRequest(headers=config.headers, features=config.features, label=config.label,
+                          predicted_label=in_data_prediction)
+    table = dataset_format(config.dataset_type).read(files, request)
     where = f"the dataset ({uri})"
-    cols = table.index_columns if config.dataset_type in (JSONLINES, JSON) else tuple(table.frame.columns)
+    cols = table.index_columns
 
     label = table.label
     if label is None and config.label is not None:
@@ -150,7 +122,8 @@ def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
         uri_p = config.predicted_label_dataset_uri
         pred_frame = _read_side_dataset(uri_p, config.predicted_label_headers, "predicted label dataset")
         name = config.predicted_label if config.predicted_label is not None else DEFAULT_PREDICTED_LABEL
-        predicted = resolve_column(name, pred_frame.columns, "predicted_label", f"the predicted label dataset ({uri_p})")
+        predicted = resolve_column(name, list(pred_frame.columns), "predicted_label",
+                                   f"the predicted label dataset ({uri_p})")
         keep = [c for c in (join, predicted) if c is not None and c in pred_frame.columns]
         frame = _join(frame, pred_frame.loc[:, keep], join, "predicted label dataset", uri_p)
 

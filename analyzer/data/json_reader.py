@@ -121,6 +121,7 @@ def read_json(files: Sequence[Path], *, features: str, label: str | None,
     if not rows:
         raise DataError(f"The dataset has no records: {', '.join(map(str, files))}.")
     labels = [v for _, c in parts for v in c.get("label", [])] if isinstance(label, str) else None
-    predicted = [v for _, c in parts for v in c.get("predicted_label", [])] if isinstance(predicted_label, str) else None
+    predicted = ([v for _, c in parts for v in c.get("predicted_label", [])]
+                 if isinstance(predicted_label, str) else None)
     return _frame(rows, labels, predicted, headers, label if isinstance(label, str) else None,
                   predicted_label if isinstance(predicted_label, str) else None, ", ".join(map(str, files)))

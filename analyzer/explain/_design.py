@@ -120,7 +120,9 @@ def _enumerated(m: int, budget: int) -> tuple[np.ndarray, np.ndarray, int, int]:
 
 
 def coalition_design(m: int, num_samples: int | None, rng: np.random.Generator) -> CoalitionDesign:
-    """Build shap's coalition schedule for ``m >= 2`` players (see the module docstring)."""
+    """Build shap's coalition schedule for ``m >= 2`` players (see the module docstring).
+
+    One function on purpose: its steps follow shap's sampling loop and share its bookkeeping."""
     if m < 2:
         raise ValueError("a coalition design needs at least 2 players")
     budget = effective_num_samples(m, num_samples)

@@ -7,6 +7,7 @@ endpoint receives valid values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,8 @@ class Codec:
     """How each column of a frame maps to a column of float values."""
 
     columns: tuple[str, ...]
-    dtypes: tuple[object, ...]
-    uniques: tuple[object | None, ...]  # per coded column: the values (original dtype); None if numeric
+    dtypes: tuple[Any, ...]             # numpy or pandas extension dtypes
+    uniques: tuple[Any | None, ...]     # per coded column: the values (original dtype); None if numeric
 
     @property
     def all_float(self) -> bool:
@@ -60,12 +61,13 @@ def encode(*frames: pd.DataFrame) -> tuple[Codec, list[np.ndarray]]:
         if tuple(frame.columns) != columns:
             raise ValueError("frames to encode must have the same columns")
     out = [np.empty((len(f), len(columns))) for f in frames]
-    dtypes, uniques = [], []
+    dtypes: list[Any] = []
+    uniques: list[Any] = []
     for j, name in enumerate(columns):
         first = frames[0][name]
         dtypes.append(first.dtype)
         if all(_is_plain_numeric(f[name]) for f in frames):
-            dtypes[-1] = np.result_type(*[f[name].dtype for f in frames])
+            dtypes[-1] = np.result_type(*[f[name].dtype for f in frames])  # type: ignore[arg-type]  # numpy dtypes here
             for k, frame in enumerate(frames):
                 out[k][:, j] = frame[name].to_numpy(dtype=float)
             uniques.append(None)
@@ -76,7 +78,7 @@ def encode(*frames: pd.DataFrame) -> tuple[Codec, list[np.ndarray]]:
         for k, frame in enumerate(frames):
             out[k][:, j] = codes[start:start + len(frame)]
             start += len(frame)
-        uniques.append(pd.array(np.asarray(values, dtype=object), dtype=first.dtype))
+        uniques.append(pd.array(np.asarray(values, dtype=object), dtype=first.dtype))  # type: ignore[arg-type]
     return Codec(columns, tuple(dtypes), tuple(uniques)), out
 
 

@@ -20,18 +20,17 @@ Automatic baseline
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
 from analyzer.errors import ConfigError, DataError
+from analyzer.formats import CSV, FORMATS, find_format
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +207,6 @@ def _snap(frame: pd.DataFrame, prep: _Prepared, num_c: np.ndarray, cat_c: np.nda
 # ---------------------------------------------------------------------------------------------
 # In-place baselines from methods.shap.baseline
 
-MSG_NOT_A_LIST = "methods.shap.baseline must be a list of rows or an S3 URI; got {kind}."
 MSG_ROW_LENGTH = (
     "methods.shap.baseline row {row} has {got} values; expected {expected} (one per feature: "
     "{features}; no label column)."
@@ -219,14 +217,16 @@ def parse_baseline(
     baseline: Any,
     dataset: pd.DataFrame,
     *,
-    dataset_type: str = "text/csv",
+    dataset_type: str = CSV,
     features: str | None = None,
 ) -> pd.DataFrame:
-    """Turn ``methods.shap.baseline`` (in-place form) into a frame shaped like ``dataset``.
+    """Turn ``methods.shap.baseline`` (in-place form, or rows read from a baseline file) into a frame
+    shaped like ``dataset``.
 
     Parameters
     ----------
     baseline : list or dict or str
+        In the dataset's format, as its entry in :data:`analyzer.formats.FORMATS` reads it:
         ``text/csv`` / ``application/x-parquet``: list of rows (lists of feature values).
         ``application/jsonlines``: list of JSON objects (or JSON strings), ``features`` JMESPath
         applied to each. ``application/json``: the document (or its JSON text); ``features``
@@ -236,45 +236,17 @@ def parse_baseline(
     features : str, optional
         The config's ``features`` JMESPath (required for JSON Lines and JSON).
     """
-    kind = dataset_type.lower()
-    if kind in ("application/jsonlines", "application/json") and not features:
-        raise ConfigError(
-            f"The 'features' JMESPath is required to read a SHAP baseline for dataset_type {kind}."
-        )
-    if kind == "application/jsonlines":
-        if not isinstance(baseline, list):
-            raise ConfigError(MSG_NOT_A_LIST.format(kind=type(baseline).__name__))
-        rows = []
-        for i, obj in enumerate(baseline):
-            if isinstance(obj, str):
-                try:
-                    obj = json.loads(obj)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"methods.shap.baseline row {i} is not valid JSON: {exc}.") from exc
-            found = jmespath.search(features, obj)
-            if not isinstance(found, list):
-                raise DataError(
-                    f"methods.shap.baseline row {i}: the features JMESPath {features!r} gave "
-                    f"{found!r}; expected a list of feature values."
-                )
-            rows.append(found)
-    elif kind == "application/json":
-        doc = json.loads(baseline) if isinstance(baseline, str) else baseline
-        rows = jmespath.search(features, doc)
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise DataError(
-                f"methods.shap.baseline: the features JMESPath {features!r} gave {rows!r}; "
-                "expected a list of rows (lists of feature values)."
-            )
-    elif kind in ("text/csv", "application/x-parquet"):
-        if not isinstance(baseline, list):
-            raise ConfigError(MSG_NOT_A_LIST.format(kind=type(baseline).__name__))
-        rows = [r if isinstance(r, list) else [r] for r in baseline]
-    else:
+    found = find_format(dataset_type)
+    if found is None:
         raise ConfigError(
             f"A SHAP baseline cannot be read for dataset_type {dataset_type!r}; supported: "
-            "text/csv, application/x-parquet, application/jsonlines, application/json."
+            f"{', '.join(FORMATS)}."
         )
+    if found.needs_features and not features:
+        raise ConfigError(
+            f"The 'features' JMESPath is required to read a SHAP baseline for dataset_type {found.content_type}."
+        )
+    rows = found.inline_rows(baseline, features)
     if not rows:
         raise DataError("methods.shap.baseline is empty; give at least one row.")
     names = list(dataset.columns)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import DataError
+from analyzer.formats import score_names
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 
@@ -57,8 +58,8 @@ def grid(series: pd.Series, grid_resolution: int, categorical: bool) -> tuple[li
     edges = np.linspace(lo, hi, grid_resolution + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     bucket = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, grid_resolution - 1)
-    counts = np.bincount(bucket, minlength=grid_resolution)
-    return [float(c) for c in centres], [float(c) / n for c in counts]
+    bucket_counts = np.bincount(bucket, minlength=grid_resolution)
+    return [float(c) for c in centres], [float(c) / n for c in bucket_counts]
 
 
 def partial_dependence(
@@ -93,7 +94,7 @@ def partial_dependence(
         preds.append(out[:, None] if out.ndim == 1 else out)
     pred = np.concatenate(preds).reshape(k, n, -1).mean(axis=1)  # (k, D)
     d = pred.shape[1]
-    headers = list(label_headers) if label_headers is not None else [f"label{i}" for i in range(d)]
+    headers = list(label_headers) if label_headers is not None else list(score_names(d, None))
     if len(headers) != d:
         raise DataError(f"PDP: the model returned {d} scores per row but {len(headers)} label "
                         f"headers were given ({headers}).")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.kernel_shap import AGG_METHODS, KernelShapResult
+from analyzer.formats import score_names
 
 DIAGNOSTICS_KEY = "analyzer_diagnostics"
 
@@ -47,7 +48,7 @@ def global_values(local: np.ndarray, agg_method: str = "mean_abs") -> np.ndarray
 def label_names(num_outputs: int, names: Sequence[str] | None = None) -> list[str]:
     """``names`` if given (one per model output), else ``label0``, ``label1``, ..."""
     if names is None:
-        return [f"label{i}" for i in range(num_outputs)]
+        return list(score_names(num_outputs, None))
     names = [str(n) for n in names]
     if len(names) != num_outputs:
         raise ConfigError(

@@ -14,9 +14,12 @@ from analyzer.monitor.checks import (
     run_checks,
 )
 from analyzer.monitor.rules import Rule, parse_rule
-from analyzer.monitor.violations import Outcome, Violation
+from analyzer.monitor.violations import FAIL, NOT_CHECKED, PASS, Outcome, Violation
 
 __all__ = [
+    "FAIL",
+    "NOT_CHECKED",
+    "PASS",
     "VIOLATIONS_EXIT_CODE",
     "VIOLATIONS_FILE",
     "CheckOptions",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from analyzer.errors import ConfigError
+from analyzer.output import json_number
 
 #: analysis.json section key per bias stage, in Clarify's order.
 STAGE_KEYS = {"post_training": "post_training_bias_metrics", "pre_training": "pre_training_bias_metrics"}
@@ -43,7 +44,7 @@ def value_text(value: Any) -> str:
         return value
     if isinstance(value, float):
         if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
+            return str(json_number(value))
         return repr(value)
     return str(value)
 

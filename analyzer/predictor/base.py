@@ -6,9 +6,9 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from analyzer.config.model import AnalysisConfig
+from analyzer.config import AnalysisConfig
 from analyzer.errors import EndpointError
-from analyzer.formats.responses import ModelOutput, labels_from_output, score_names
+from analyzer.formats import ModelOutput, labels_from_output, score_names
 
 __all__ = ["DEFAULT_ROWS_PER_CALL", "InProcessPredictor", "ModelOutput", "Predictor", "as_scores",
            "predicted_labels", "score_names"]

@@ -6,6 +6,7 @@ This is shared by every remote backend; a backend only supplies a ``Transport``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import queue
@@ -19,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import EndpointError
-from analyzer.progress import Progress
+from analyzer.formats import CountMismatch, ResponseCodec, ResponseError
 from analyzer.predictor.base import ModelOutput
-from analyzer.formats.responses import CountMismatch, ResponseCodec, ResponseError
 from analyzer.predictor.codecs import RequestCodec
 from analyzer.predictor.transport import (
     Cancelled,
@@ -31,6 +31,7 @@ from analyzer.predictor.transport import (
     Transport,
     invoke_with_retries,
 )
+from analyzer.progress import Progress
 
 log = logging.getLogger("analyzer.predictor")
 
@@ -137,7 +138,8 @@ class RemotePredictor:
         if len(body) > self.settings.max_payload_bytes:
             if rows == 1:
                 raise self._fail(f"cannot take record {start}: it is {len(body)} bytes encoded, more than the "
-                                 f"payload limit of {self.settings.max_payload_bytes} bytes (predictor.max_payload_mb).")
+                                 f"payload limit of {self.settings.max_payload_bytes} bytes "
+                                 "(predictor.max_payload_mb).")
             self._shrink(rows // 2, "payload")
             return self._split(frame, start, stop_at, stop)
         began = time.monotonic()
@@ -183,7 +185,7 @@ class RemotePredictor:
         ranges = [(s, min(total, s + size)) for s in range(0, total, size)]
         stop = threading.Event()
         workers = _Workers(min(self.settings.max_concurrency, len(ranges)))
-        futures = [workers.submit(lambda s=s, e=e: self._predict_range(features, s, e, stop)) for s, e in ranges]
+        futures = [workers.submit(functools.partial(self._predict_range, features, s, e, stop)) for s, e in ranges]
         pieces: list[tuple[int, ModelOutput]] = []
         try:
             self._wait(futures, total, ranges)
@@ -226,7 +228,7 @@ def _concatenate(pieces: list[tuple[int, ModelOutput]], where: str) -> ModelOutp
         raise EndpointError(f"{where} returned scores or labels for some batches but not for others.")
     scores = labels = None
     if outputs[0].scores is not None:
-        widths = {o.scores.shape[1] for o in outputs}
+        widths = {o.scores.shape[1] for o in outputs if o.scores is not None}
         if len(widths) > 1:
             raise EndpointError(f"{where} returned score vectors of different lengths {sorted(widths)} "
                                 "across batches.")

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 log = logging.getLogger("analyzer.predictor")
 
@@ -30,7 +30,7 @@ def deferred_signals() -> Iterator[None]:
         log.warning("Signal %d received during cleanup; finishing the cleanup first", signum)
         received.append(signum)
 
-    previous = {s: signal.signal(s, note) for s in _SIGNALS}
+    previous: dict[int, Any] = {s: signal.signal(s, note) for s in _SIGNALS}
     try:
         yield
     finally:

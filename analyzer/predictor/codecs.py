@@ -11,10 +11,9 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from analyzer.config.model import AnalysisConfig
+from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.formats import CSV, JSON, JSONLINES
-from analyzer.formats.responses import DECODERS, ResponseCodec
+from analyzer.formats import CSV, DECODERS, JSON, JSONLINES, ResponseCodec
 from analyzer.predictor import templates
 
 

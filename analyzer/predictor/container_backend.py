@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
@@ -31,6 +32,10 @@ log = logging.getLogger("analyzer.predictor.container")
 NETWORK_ENV = "ANALYZER_DOCKER_NETWORK"
 PING_TIMEOUT_SECONDS = 120.0
 CONTAINER_LABEL = "clarify-analyzer.role"
+# Which run started a container: ANALYZER_CONTAINER_OWNER when set (tests give each run its own),
+# else host:pid. Lets a run (or a person) find its own containers among others on a shared engine.
+OWNER_LABEL = "clarify-analyzer.owner"
+OWNER_ENV = "ANALYZER_CONTAINER_OWNER"
 MODEL_DIR = "/opt/ml/model"
 
 
@@ -42,13 +47,17 @@ def _docker() -> Any:
         raise EndpointError(f"predictor.image_uri needs a Docker engine, but none answered: {exc}") from None
 
 
+def _owner() -> str:
+    return os.environ.get(OWNER_ENV) or f"{socket.gethostname()}:{os.getpid()}"
+
+
 @contextmanager
 def _model_files(model_data: str) -> Iterator[Path]:
     """A local directory with the model files: the directory itself, or a tarball extracted."""
     path = Path(model_data[len("file://"):] if model_data.startswith("file://") else model_data)
     if model_data.startswith("s3://"):
-        from analyzer.data.sources import resolve_files  # the storage layer downloads S3 objects
-        files = resolve_files(model_data, what="predictor.model_data")
+        from analyzer.storage import fetch  # an object (model.tar.gz) or a prefix of model files
+        files = fetch(model_data, what="predictor.model_data")
         path = files[0] if len(files) == 1 else Path(os.path.commonpath([str(f.parent) for f in files]))
     if path.is_dir():
         yield path
@@ -133,7 +142,8 @@ def model_container(image: str, model_data: str, *, timeout: float,
             options: dict[str, Any] = {"network": network} if network else {"ports": {"8080/tcp": ("127.0.0.1", None)}}
             container = client.containers.create(image, command=["serve"], name=name, detach=True,
                                                  environment=dict(environment or {}),
-                                                 labels={CONTAINER_LABEL: "model"}, **options)
+                                                 labels={CONTAINER_LABEL: "model", OWNER_LABEL: _owner()},
+                                                 **options)
             container.put_archive("/", _archive(directory))
         container.start()
         container.reload()

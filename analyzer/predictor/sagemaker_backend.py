@@ -17,7 +17,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from analyzer.config.model import PredictorConfig
+from analyzer.config import PredictorConfig
 from analyzer.errors import EndpointError
 from analyzer.predictor.cleanup import deferred_signals
 from analyzer.predictor.transport import ModelFault, PayloadTooLarge, Retryable
@@ -150,7 +150,8 @@ def _delete(what: str, call: Any, name: str) -> str | None:
 
 
 @contextmanager
-def shadow_endpoint(predictor: PredictorConfig, *, timeout: float, concurrency: int) -> Iterator[SageMakerRuntimeTransport]:
+def shadow_endpoint(predictor: PredictorConfig, *, timeout: float,
+                    concurrency: int) -> Iterator[SageMakerRuntimeTransport]:
     """Create an endpoint config and endpoint from ``model_name``, yield its transport, delete both."""
     sm = _client("sagemaker")
     model = predictor.model_name
@@ -195,7 +196,7 @@ def shadow_endpoint(predictor: PredictorConfig, *, timeout: float, concurrency: 
                 problems.append(_delete("endpoint", lambda n: sm.delete_endpoint(EndpointName=n), endpoint_name))
             problems = [p for p in problems if p]
             if problems and sys.exc_info()[1] is None:
-                raise EndpointError("Could not delete the shadow endpoint: " + "; ".join(problems))
+                raise EndpointError("Could not delete the shadow endpoint: " + "; ".join(str(p) for p in problems))
 
 
 def _call(function: Any, what: str, name: str, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ import time
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Sequence
 
-from analyzer.config.model import AnalysisConfig, PredictorConfig
+from analyzer.config import PREDICTOR_SOURCES, AnalysisConfig, PredictorConfig
 from analyzer.errors import ConfigError, EndpointError
 from analyzer.predictor import sagemaker_backend
 from analyzer.predictor.base import Predictor
@@ -21,7 +21,6 @@ from analyzer.predictor.batching import (
 )
 from analyzer.predictor.codecs import request_codec, response_codec
 from analyzer.predictor.transport import RetryPolicy, Transport
-from analyzer.runtime import Runtime
 
 log = logging.getLogger("analyzer.predictor.predictor")
 
@@ -69,12 +68,10 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
         with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
             yield transport, 2 * (predictor.initial_instance_count or 1)
     else:
-        raise ConfigError("predictor: give one of endpoint_name, model_name, endpoint_url or image_uri "
-                          "to get predictions from a model.")
+        raise ConfigError(f"predictor: give one of {', '.join(PREDICTOR_SOURCES)} to get predictions from a model.")
 
 
-def open_predictor(config: AnalysisConfig, runtime: Runtime | None = None, *,
-                   feature_names: Sequence[str]) -> AbstractContextManager[Predictor]:
+def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> AbstractContextManager[Predictor]:
     """A predictor for ``config.predictor``; entering creates/starts the model, exiting always
     deletes/stops it (also on errors and SIGTERM, which the CLI raises as ``Interrupted``).
 

@@ -9,6 +9,7 @@ the console. Charts are pure functions of the result.
 from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
 from analyzer.report.document import Report, build_report
 from analyzer.report.summary import build_context, config_summary, summarize_dataset
+from analyzer.report.verdict import Verdict, assess, render_text
 from analyzer.report.writer import DEFAULT_NAME, DEFAULT_TITLE, ReportError, report_basename, write_reports
 
 __all__ = [
@@ -20,9 +21,12 @@ __all__ = [
     "Report",
     "ReportError",
     "ReportContext",
+    "Verdict",
+    "assess",
     "build_context",
     "build_report",
     "config_summary",
+    "render_text",
     "report_basename",
     "summarize_dataset",
     "write_reports",

@@ -13,12 +13,12 @@ from typing import Any, Mapping, Sequence
 import matplotlib
 import matplotlib.ticker
 
-from analyzer.bias.bands import RATIO_METRICS, Band, outside_band
-from analyzer.bias.result import GroupStats
+from analyzer.bias import RATIO_METRICS, Band, outside_band
+from analyzer.bias import GroupStats
 from matplotlib.figure import Figure
 
 from analyzer.report.charts import BAND, BLUE, GREY, ORANGE, RC, RED, WIDTH_IN, shorten, to_svg
-from analyzer.report.verdict import as_number
+from analyzer.report.verdict import as_number, number
 
 MAX_GROUPS = 25          # bars per rates chart; more groups are in the tables
 
@@ -35,7 +35,7 @@ def _limit(values: Sequence[float | None], bands: Sequence[Band | None]) -> floa
 
 
 def _value_text(value: float) -> str:
-    return "Infinity" if value == math.inf else "-Infinity" if value == -math.inf else f"{value:.3g}"
+    return number(value)
 
 
 def _difference_panel(ax: Any, rows: list[tuple[str, float | None]], bands: Mapping[str, Band]) -> None:
@@ -50,8 +50,8 @@ def _difference_panel(ax: Any, rows: list[tuple[str, float | None]], bands: Mapp
     shown = [max(-limit, min(limit, value)) for _, _, value in drawn]   # ±Infinity (TE) drawn to the edge
     colours = [RED if outside_band(name, value, dict(bands)) else BLUE for _, name, value in drawn]
     ax.barh([y for y, _, _ in drawn], shown, height=0.55, color=colours, zorder=2)
-    for (y, _, number), x in zip(drawn, shown, strict=True):
-        ax.text(x, y, f" {_value_text(number)} ", va="center", fontsize=7, ha="left" if x >= 0 else "right", zorder=3)
+    for (y, _, value), x in zip(drawn, shown, strict=True):
+        ax.text(x, y, f" {_value_text(value)} ", va="center", fontsize=7, ha="left" if x >= 0 else "right", zorder=3)
     for y, (_, missing) in enumerate(rows):
         if missing is None:
             ax.text(0, y, "  not computed", va="center", fontsize=7, color=GREY)

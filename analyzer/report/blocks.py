@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from analyzer.output import json_number
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -75,7 +77,7 @@ def format_number(value: Any) -> str:
         if math.isnan(number):
             return "NaN"
         if math.isinf(number):
-            return "Infinity" if number > 0 else "-Infinity"
+            return str(json_number(number))   # analysis.json's "Infinity" text
         if number == int(number) and abs(number) < 1e15:
             return str(int(number))
         return f"{number:.4g}"

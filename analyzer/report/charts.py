@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from analyzer.formats import score_names
 from analyzer.report.verdict import as_number
 from analyzer.report.verdict import top_features as _ranked
 
@@ -169,12 +170,14 @@ def _as_float_list(values: Sequence[Any]) -> list[float] | None:
 
 def _pdp_series(entry: Mapping[str, Any], size: int) -> list[tuple[str, list[float]]]:
     """(output name, predictions) for each model output whose length matches the grid."""
-    headers = list(entry.get("label_headers") or [])
+    predictions = list(entry.get("model_predictions") or [])
+    headers = tuple(str(h) for h in entry.get("label_headers") or ())
+    names = score_names(len(predictions), headers or None)      # Clarify's label0, label1, ... when absent
     out = []
-    for i, series in enumerate(entry.get("model_predictions") or []):
+    for name, series in zip(names, predictions, strict=True):
         numbers = _as_float_list(list(series)) or []
         if len(numbers) == size:
-            out.append((str(headers[i]) if i < len(headers) else f"label{i}", numbers))
+            out.append((name, numbers))
     return out
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analyzer import __version__
-from analyzer.bias.result import GroupStats, ModelPerformance
+from analyzer.bias import GroupStats, ModelPerformance
 
 __all__ = ["DIAGNOSTICS_KEY", "DatasetSummary", "GroupStats", "ModelPerformance", "ReportContext"]
 

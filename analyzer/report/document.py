@@ -12,7 +12,7 @@ import pandas as pd
 
 from analyzer.report import bias_charts, charts
 from analyzer.report.blocks import Block, Cell, Chart, Heading, Report, Section, Table, Text, format_number
-from analyzer.bias.bands import Band
+from analyzer.bias import Band
 from analyzer.report.concern import concern_section
 from analyzer.report.context import DIAGNOSTICS_KEY, DatasetSummary, GroupStats, ReportContext
 from analyzer.report.readings import GLOSSARY, reading

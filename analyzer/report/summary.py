@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from analyzer.bias.result import BiasResult
-from analyzer.config.model import AnalysisConfig
+from analyzer.bias import BiasResult
+from analyzer.config import AnalysisConfig
 from analyzer.report.context import DatasetSummary, ReportContext
 
 

@@ -11,9 +11,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from analyzer.bias.bands import DATASET_WIDE, DEFAULT_BANDS, Band, distance_from_neutral, outside_band
-from analyzer.bias.result import SECTION_KEYS
-from analyzer.monitor.violations import FAIL
+from analyzer.bias import DATASET_WIDE, DEFAULT_BANDS, Band, distance_from_neutral, outside_band
+from analyzer.bias import SECTION_KEYS
+from analyzer.monitor import FAIL
+from analyzer.output import json_number
 from analyzer.report.context import DIAGNOSTICS_KEY, ReportContext
 
 STAGE_TITLES = {"pre_training": "pre-training", "post_training": "post-training"}
@@ -173,7 +174,7 @@ def number(value: float | None) -> str:
     if value is None:
         return "—"
     if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
+        return str(json_number(value))      # analysis.json's "Infinity" text
     return f"{value:.3g}"
 
 

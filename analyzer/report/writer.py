@@ -13,6 +13,7 @@ import re
 import time
 from typing import Any, Callable, Mapping
 
+from analyzer.config import DEFAULT_REPORT_NAME as DEFAULT_NAME, DEFAULT_REPORT_TITLE as DEFAULT_TITLE
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.report.context import ReportContext
 from analyzer.report.document import build_report
@@ -22,8 +23,6 @@ from analyzer.report.pdf import render_pdf
 
 log = logging.getLogger("analyzer.report")
 
-DEFAULT_NAME = "report"
-DEFAULT_TITLE = "SageMaker Analysis Report"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 

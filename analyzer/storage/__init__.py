@@ -1,8 +1,9 @@
 """Storage: local paths and ``s3://`` URIs behind one API.
 
 Every input the job reads goes through :func:`fetch` (datasets, facet and predicted-label
-datasets: a file, a directory or an S3 object/prefix → local part files) or :func:`fetch_one`
-(one file: SHAP baseline files, ``predictor.model_data``). S3 data is streamed to a scratch
+datasets, SHAP baseline files, ``predictor.model_data``: a file, a directory or an S3
+object/prefix → local part files). :func:`fetch_one` is for callers that need exactly one object
+and must refuse a prefix. S3 data is streamed to a scratch
 area with bounded memory and deleted when the job's :func:`scratch_session` ends. Outputs go to
 S3 with :func:`publish`, which never leaves a partial result set marked complete.
 

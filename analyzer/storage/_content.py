@@ -7,11 +7,10 @@ import zlib
 from pathlib import Path
 
 from analyzer.errors import DataError
+from analyzer.formats import PARQUET, find_format
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
-TEXT_TYPES = ("text/csv", "application/jsonlines", "application/json")
-PARQUET_TYPE = "application/x-parquet"
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -45,19 +44,22 @@ def _head(path: Path) -> bytes:
 
 
 def check_content(path: Path, content_type: str | None, where: str) -> None:
-    """Fail early, naming ``where`` (the URI), when a file cannot be of the declared dataset type."""
+    """Fail early, naming ``where`` (the URI), when a file cannot be of the declared dataset type
+    (how to tell is the format's ``sniff`` in :data:`analyzer.formats.FORMATS`)."""
     kind = (content_type or "").lower()
-    if kind == PARQUET_TYPE:
+    readable = find_format(kind)
+    sniff = readable.sniff if readable else None
+    if sniff == "parquet":
         with open(path, "rb") as f:
             magic = f.read(4)
         if magic != PARQUET_MAGIC:
-            found = "gzip-compressed data" if magic[:2] == GZIP_MAGIC else f"bytes {magic!r}"
-            raise DataError(f"{where}: not an {PARQUET_TYPE} file (it starts with {found}, not the Parquet "
+            start = "gzip-compressed data" if magic[:2] == GZIP_MAGIC else f"bytes {magic!r}"
+            raise DataError(f"{where}: not an {PARQUET} file (it starts with {start}, not the Parquet "
                             "magic 'PAR1'); check dataset_type.")
-    elif kind in TEXT_TYPES:
+    elif sniff == "text":
         head = _head(path)
         if head[:4] == PARQUET_MAGIC:
-            raise DataError(f"{where}: not a {kind} file (it is Parquet); set dataset_type to {PARQUET_TYPE}.")
+            raise DataError(f"{where}: not a {kind} file (it is Parquet); set dataset_type to {PARQUET}.")
         try:
             if b"\x00" in head:
                 raise ValueError("it contains NUL bytes")

@@ -46,7 +46,7 @@ def _head(client: Any, location: S3Location, what: str) -> Object | None:
 def _list(client: Any, location: S3Location, uri: str, what: str) -> list[Object]:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    found = []
+    found: list[Object] = []
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.as_prefix)
         for page in pages:

@@ -96,6 +96,7 @@ def test_full_enumeration_matches_exact_shapley_multi_output(b):
     np.testing.assert_allclose(res.global_std_errors["mean_abs"], 0.0)
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_full_enumeration_ten_features():
     predict, x, base = _numeric_case(m=10, n=2, b=1, seed=3)
     res = kernel_shap(predict, x, base, num_samples=5000)

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from analyzer.explain import kernel_shap
+from components import require_module
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]  # trains an XGBoost model on all of Adult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +32,7 @@ def _adult() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def adult_model():
-    xgb = pytest.importorskip("xgboost")
+    xgb = require_module("xgboost")
     x, y = _adult()
     params = {"objective": "binary:logistic", "max_depth": 5, "eta": 0.2, "gamma": 4,
               "min_child_weight": 6, "subsample": 0.8, "nthread": 2, "seed": 0}
@@ -42,7 +43,7 @@ def adult_model():
 
 def treeshap_errors(booster, x, rows=200, budgets=(50, 200, 1000)):
     """Mean absolute error (log-odds) of Kernel SHAP vs exact interventional TreeSHAP, per budget."""
-    shap = pytest.importorskip("shap")
+    shap = require_module("shap")
     base = x.median().to_frame().T
     records = x.iloc[:rows]
     with warnings.catch_warnings():
@@ -50,6 +51,7 @@ def treeshap_errors(booster, x, rows=200, budgets=(50, 200, 1000)):
         explainer = shap.TreeExplainer(booster, data=base, feature_perturbation="interventional",
                                        model_output="raw")
         exact = explainer.shap_values(records)
+    assert exact.shape == (rows, x.shape[1]) == (rows, 14)  # every record and feature is compared
     predict = lambda f: booster.inplace_predict(f.to_numpy())  # noqa: E731
     out = {}
     for ns in budgets:
@@ -70,7 +72,7 @@ def test_error_vs_exact_treeshap_falls_with_num_samples(adult_model):
 
 
 def test_agrees_with_shap_kernel_explainer_within_sampling_error(adult_model):
-    shap = pytest.importorskip("shap")
+    shap = require_module("shap")
     booster, x = adult_model
     base = x.iloc[[3, 10]]
     records = x.iloc[20:30]
@@ -81,6 +83,7 @@ def test_agrees_with_shap_kernel_explainer_within_sampling_error(adult_model):
         theirs = shap.KernelExplainer(prob, base.to_numpy()).shap_values(
             records.to_numpy(), nsamples=2000, l1_reg=False, silent=True)
     np.testing.assert_allclose(res.expected_value[0], np.mean(prob(base.to_numpy())), rtol=1e-6)
+    assert theirs.shape == res.local_values[:, :, 0].shape == (10, 14)  # 140 values compared
     diff = np.abs(res.local_values[:, :, 0] - theirs)
     bound = 5 * np.sqrt(2) * res.local_std_errors[:, :, 0] + 1e-6
     assert np.mean(diff <= bound) > 0.97

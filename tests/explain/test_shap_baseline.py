@@ -53,6 +53,7 @@ def test_kprototypes_uses_modes_and_keeps_dtypes():
         assert set(base.rows[col]) <= set(frame[col])
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_auto_choice_is_in_range_and_deterministic():
     frame = _numeric()
     a = auto_baseline(frame, seed=5)
@@ -114,6 +115,7 @@ def test_parse_errors_say_what_is_wrong():
         parse_baseline([], frame)
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_adult_auto_baseline_is_fast_and_valid():
     from pathlib import Path
     path = Path(__file__).resolve().parents[2] / "data" / "adult" / "adult_train.csv"

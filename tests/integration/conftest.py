@@ -36,6 +36,8 @@ from typing import Any, NoReturn, Sequence
 
 import pytest
 
+from components import in_ci, require_component
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = ROOT / "scripts" / "bootstrap-docker.sh"
 BUILD = ROOT / "scripts" / "build-image.sh"
@@ -46,15 +48,10 @@ ENGINE_TIMEOUT_S = 30
 CONTAINER_TIMEOUT_S = 180
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def require(reason: str) -> NoReturn:
     """A missing component: a failure in CI (where it must exist), a skip on a developer's machine."""
-    if in_ci():
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
+    require_component(False, reason)
+    raise AssertionError("unreachable")  # require_component fails or skips
 
 
 def _bootstrap() -> str:

@@ -19,15 +19,27 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "predictor"))
 
 from analyzer.predictor import open_predictor  # noqa: E402
-from analyzer.predictor.container_backend import CONTAINER_LABEL  # noqa: E402
+from analyzer.predictor.container_backend import CONTAINER_LABEL, OWNER_ENV, OWNER_LABEL  # noqa: E402
 from predictor_servers import adult_frame, analysis_config, running, serve, small_model  # noqa: E402
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 IMAGE = "clarify-model-server:test"
 DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
 
 
+# This run's containers only: other test runs (or jobs) may share the engine.
+RUN_OWNER = f"tests-{os.getpid()}-{time.time_ns()}"
+
+
+@pytest.fixture(autouse=True)
+def _own_containers(monkeypatch) -> None:
+    monkeypatch.setenv(OWNER_ENV, RUN_OWNER)   # inherited by the analyzer subprocess of the SIGTERM test
+
+
 def _model_containers(client) -> list:
-    return client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}=model"})
+    return client.containers.list(all=True, filters={"label": [f"{CONTAINER_LABEL}=model",
+                                                               f"{OWNER_LABEL}={RUN_OWNER}"]})
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from analyzer.predictor import open_predictor, predicted_labels  # noqa: E402
 from predictor_servers import adult_frame, analysis_config, require_component, small_model  # noqa: E402
 
 # MLflow warns about its own internal type hints while importing its pyfunc signatures.
-pytestmark = pytest.mark.filterwarnings("ignore:.*type hint is inferred as AnyType:UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*type hint is inferred as AnyType:UserWarning"),
+              pytest.mark.slow]  # starts an MLflow model server: minutes on a loaded machine
 
 
 def _mlflow():

@@ -43,7 +43,7 @@ def _fast_reports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     if request.node.name != "test_csv_prefix_of_20_parts":
         import analyzer.job
 
-        monkeypatch.setattr(analyzer.job, "_write_reports", lambda *args, **kwargs: None, raising=False)
+        monkeypatch.setattr(analyzer.job, "_write_reports", lambda *args, **kwargs: (None, None), raising=False)
 
 
 @pytest.fixture
@@ -89,6 +89,7 @@ def _compare(tmp_path: Path, s3: Any, bucket: str, config_local: dict, config_s3
     return json.loads(got)
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_csv_prefix_of_20_parts(tmp_path: Path, s3: Any, bucket: str, adult: pd.DataFrame, base_dir: Path,
                                 scratch: Path) -> None:
     parts = {f"part-{i:05d}.csv": body for i, body in enumerate(_csv_parts(adult, PARTS))}
@@ -156,6 +157,7 @@ def test_single_gzip_object_without_suffix(tmp_path: Path, s3: Any, bucket: str,
     _compare(tmp_path, s3, bucket, ADULT, ADULT, str(tmp_path / "train.csv"), f"s3://{bucket}/one/train")
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_joined_facet_and_prediction_datasets(tmp_path: Path, s3: Any, bucket: str, adult: pd.DataFrame,
                                               base_dir: Path) -> None:
     frame = adult.head(6000).reset_index(drop=True)

@@ -24,6 +24,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from components import require_component
+
 pytestmark = [pytest.mark.docker, pytest.mark.s3, pytest.mark.slow]
 
 REGION = "us-west-2"
@@ -35,10 +37,7 @@ LOCAL_CONFIG = {"local": {"local_code": True, "container_config": {"user": "0"}}
 
 
 def _require(reason: str) -> None:
-    """A missing component fails under CI=true and skips elsewhere (as conftest's require)."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
+    require_component(False, reason)
 
 
 @pytest.fixture(scope="module")

@@ -69,9 +69,14 @@ def compare(frame, facets, **kw):
         ours = bias_section(frame, facets=[FacetSpec(name, tuple(v) if v else None) for name, v in facets], **k)
         theirs = smclarify_section(frame, facets=facets, **k)
         n += assert_same(ours, theirs)
+    # At least one facet entry per facet, with every metric of each stage run: a comparison that
+    # silently compared nothing (or dropped a stage) fails here.
+    per_entry = 8 + (13 if "predicted_label" in kw else 0)
+    assert n >= len(facets) * per_entry, (n, len(facets), per_entry)
     return n
 
 
+@pytest.mark.slow  # tens of seconds on a loaded 2-core machine
 def test_adult_categorical_facets(adult):
     # Education (a string column) stays among the features -> FT reports the non-numeric error.
     frame = adult[["Age", "fnlwgt", "Education-Num", "Capital Gain", "Hours per week", "Sex",

@@ -75,4 +75,5 @@ def test_random_frames(seed):
         if isinstance(ours, tuple) or isinstance(theirs, tuple):
             assert ours == theirs
         else:
-            assert_same(ours, theirs)
+            # every metric of the stage, for at least one facet entry, was compared
+            assert assert_same(ours, theirs) >= (8 if stage == "pre_training" else 13)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -14,7 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
-import pytest
+
+from components import require_component  # the one fail-in-CI / skip-locally rule; re-exported
 
 ROOT = Path(__file__).resolve().parents[2]
 ADULT_TRAIN = ROOT / "data" / "adult" / "adult_train.csv"
@@ -33,13 +33,6 @@ serve = load_script(ROOT / "scripts" / "model_server" / "serve.py", "clarify_mod
 train_model = load_script(ROOT / "examples" / "train_model.py", "clarify_train_model")
 
 
-def require_component(available: bool, why: str) -> None:
-    """Missing infrastructure fails in CI and skips (with the reason) on a developer machine."""
-    if available:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {why}")
-    pytest.skip(why)
 
 
 def adult_frame(rows: int, path: Path = ADULT_TEST) -> pd.DataFrame:

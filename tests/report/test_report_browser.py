@@ -19,6 +19,8 @@ from report_tools import chromium, colour, ink, pixels, require_binary
 from analyzer.output import OutputWriter
 from analyzer.report import write_reports
 
+pytestmark = pytest.mark.slow  # headless Chromium / pdftoppm: tens of seconds per module
+
 WIDTH = 1100
 CONSOLE_TO_STDERR = ("--enable-logging=stderr", "--v=0")
 PROBE = """<script>

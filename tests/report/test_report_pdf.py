@@ -11,6 +11,8 @@ from analyzer.output import OutputWriter
 from analyzer.report import write_reports
 from analyzer.report.document import format_number
 
+pytestmark = pytest.mark.slow  # headless Chromium / pdftoppm: tens of seconds per module
+
 DPI = 40
 
 

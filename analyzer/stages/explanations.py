@@ -5,20 +5,17 @@ configs, files or endpoints.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analyzer.config import JSON, JSONLINES, PARQUET, AnalysisConfig
+from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
-from analyzer.data.csv_reader import read_csv
-from analyzer.data.json_reader import read_text
-from analyzer.data.parquet_reader import read_parquet
 from analyzer.errors import EndpointError
 from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
+from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
 
@@ -29,19 +26,14 @@ BASELINE_FILE = "explanations_shap/baseline.csv"
 
 
 def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> pd.DataFrame:
-    """A baseline given as a file (local path or S3 URI), in the dataset's format, features only."""
+    """A baseline given as a file (local path or S3 URI), in the dataset's format, features only. It is
+    read like the dataset, with the feature names as headers (a CSV header row equal to them is skipped)."""
     from analyzer.storage import fetch
 
     files = fetch(uri, what="SHAP baseline")
-    kind = config.dataset_type
-    if kind == PARQUET:
-        return parse_baseline(read_parquet(files, None).values.tolist(), features, dataset_type=kind)
-    if kind in (JSONLINES, JSON):
-        text = "".join(read_text(path) for path in files)
-        document = [line for line in text.splitlines() if line.strip()] if kind == JSONLINES else json.loads(text)
-        return parse_baseline(document, features, dataset_type=kind, features=config.features)
-    rows = read_csv(files, list(features.columns))  # a header row equal to the feature names is skipped
-    return parse_baseline(rows.values.tolist(), features, dataset_type=kind)
+    request = ReadRequest(headers=list(features.columns), features=config.features)
+    table = dataset_format(config.dataset_type).read(files, request)
+    return parse_baseline(table.frame.values.tolist(), features)
 
 
 def _model_scores(predictor: Predictor):
@@ -52,11 +44,12 @@ def _model_scores(predictor: Predictor):
         output = predictor.predict(frame)
         if output.scores is not None:
             return output.scores
+        labels = output.labels if output.labels is not None else np.array([])
         try:
-            return np.asarray(output.labels, dtype=float).reshape(len(frame), -1)
+            return np.asarray(labels, dtype=float).reshape(len(frame), -1)
         except (TypeError, ValueError):
             raise EndpointError("SHAP and PDP explain numeric model outputs, but the model returned labels "
-                                f"such as {output.labels[:3].tolist()}; set predictor.probability to the "
+                                f"such as {labels[:3].tolist()}; set predictor.probability to the "
                                 "scores.") from None
 
     return predict

@@ -1,0 +1,23 @@
+"""Stage glue: the one place that turns the config and the dataset into calls of the numeric layers
+(:mod:`analyzer.bias`, :mod:`analyzer.explain`) and of the model (:mod:`analyzer.predictor`).
+
+The numeric layers know nothing of configs, files or endpoints; :mod:`analyzer.job` orders the stages.
+The explanation stage is loaded on first use (it pulls in scikit-learn): the first log line comes fast.
+"""
+from typing import Any
+
+from analyzer.stages.bias import run_bias
+from analyzer.stages.model import model_session, needs_model, with_predicted_labels
+
+_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from analyzer.stages import explanations
+
+        return getattr(explanations, name)
+    raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
+
+
+__all__ = ["run_bias", "model_session", "needs_model", "with_predicted_labels", *sorted(_LAZY)]

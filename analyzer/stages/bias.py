@@ -1,0 +1,31 @@
+"""The bias stage: config + dataset → one ``*_bias_metrics`` section of analysis.json, with the
+statistics of the same groups (:class:`~analyzer.bias.BiasResult`) for the report and the verdict."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from analyzer.bias import BiasResult, FacetSpec, Stage
+from analyzer.bias import run_bias as compute_bias
+from analyzer.config import AnalysisConfig
+from analyzer.data import Dataset
+from analyzer.errors import ConfigError
+
+
+def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> BiasResult:
+    """The result for ``stage``; post-training reads the predicted labels the dataset carries."""
+    if dataset.label is None:  # the config checks require it for bias; this keeps the types honest
+        raise ConfigError("label: required for bias metrics.")
+    facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
+              for name, f in zip(dataset.facets, config.facet, strict=True)]
+    return compute_bias(
+        dataset.frame,
+        stage=stage,
+        label=dataset.label,
+        label_values=list(config.label_values_or_threshold or ()),
+        facets=facets,
+        predicted_label=dataset.predicted_label if stage == "post_training" else None,
+        group_variable=dataset.group_variable,
+        methods=list(methods),
+        label_data_type=config.label_data_type,
+        ft_exclude=[c for c in (dataset.join_column,) if c],
+    )
