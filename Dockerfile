@@ -29,6 +29,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY --from=requirements /requirements.txt /tmp/requirements.txt
 RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
+# Tree-model libraries for predictor.in_process (pyproject's `models` extra; xgboost-cpu is XGBoost
+# without its CUDA libraries: a few MB instead of hundreds). --build-arg MODEL_PACKAGES= leaves them out.
+ARG MODEL_PACKAGES="xgboost-cpu lightgbm"
+RUN if [ -n "${MODEL_PACKAGES}" ]; then pip install ${MODEL_PACKAGES}; fi
 
 # ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
 FROM deps AS wheel
@@ -41,7 +45,8 @@ RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels /src
 FROM ${BASE_IMAGE}
 # System packages needed at run time. EXTEND HERE (e.g. the PDF report tools): add them to the
 # default of RUNTIME_APT_PACKAGES, space-separated.
-ARG RUNTIME_APT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+# libgomp1: the OpenMP runtime LightGBM (MODEL_PACKAGES) loads.
+ARG RUNTIME_APT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libgomp1"
 RUN if [ -n "${RUNTIME_APT_PACKAGES}" ]; then \
         apt-get update \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_APT_PACKAGES} \

@@ -7,21 +7,26 @@ PYTEST_ARGS ?=
 
 .PHONY: venv data demo test test-fast lint image bench clean
 
-$(VENV)/.installed: pyproject.toml requirements-ref.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]' -r requirements-ref.txt
+# Two layers in one venv: the runtime (what `analyzer` and `make demo` need), then the test extra.
+$(VENV)/.runtime: pyproject.toml scripts/install_venv.py
+	$(PYTHON) scripts/install_venv.py --venv $(VENV)
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-ref.txt
+	$(PYTHON) scripts/install_venv.py --venv $(VENV) --extra test
+	$(PY) -m pip install -q -r requirements-ref.txt
 	# smclarify is a test oracle only; its declared deps never resolve (see requirements-ref.txt).
 	$(PY) -m pip install -q --no-deps smclarify==0.5
 	touch $@
 
 venv: $(VENV)/.installed
 
-data: venv
+data: $(VENV)/.runtime
 	$(PY) scripts/fetch_datasets.py
 
 ## Run the bundled example: Adult, pre- and post-training bias, no AWS account needed.
-demo: venv data
+## Installs only the runtime dependencies (no test tools).
+demo: $(VENV)/.runtime data
 	$(PY) examples/run_demo.py
 
 ## Run the whole test suite (CI runs exactly this).
@@ -36,7 +41,8 @@ lint: venv
 	$(PY) -m ruff check analyzer
 	$(PY) -m mypy analyzer
 
-## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed.
+## Build the image (IMAGE=clarify-analyzer:latest); starts Docker and an offline base image when needed
+## (that part needs root or sudo: it installs docker.io / mmdebstrap with apt-get).
 image:
 	IMAGE=$(IMAGE) scripts/build-image.sh
 

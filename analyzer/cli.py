@@ -13,10 +13,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from analyzer.capture import CaptureSource, TimeWindow
 from analyzer.cluster import leading
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, JobResult, run_job
+from analyzer.monitor.execution import find_monitor_execution
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 
@@ -43,6 +45,18 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
     parser.add_argument("--methods", default="",
                         help="comma-separated sections to add when the config has none: "
                              + ", ".join(DEFAULT_SECTIONS))
+    capture = parser.add_argument_group("captured traffic (SageMaker Model Monitor data capture)")
+    capture.add_argument("--capture", help="capture files (directory or s3:// prefix, yyyy/mm/dd/hh layout) to "
+                                           "analyse instead of a dataset")
+    capture.add_argument("--ground-truth", help="ground-truth files joined to the capture on inferenceId/eventId")
+    capture.add_argument("--start-time", help="ISO 8601 start of the window on inferenceTime (inclusive)")
+    capture.add_argument("--end-time", help="ISO 8601 end of the window on inferenceTime (exclusive)")
+    capture.add_argument("--inference-attribute", help="the predicted label in the captured output: a CSV column "
+                                                       "index or a JMESPath (default: predictor.label)")
+    capture.add_argument("--probability-attribute", help="the score in the captured output (default: "
+                                                         "predictor.probability)")
+    capture.add_argument("--probability-threshold-attribute", type=float,
+                         help="score threshold for the predicted label (default: probability_threshold)")
     gates = parser.add_argument_group(
         "checks", "fail the run (exit 1) when the result breaks a rule or drifts from a baseline; the "
                   "violations go to constraint_violations.json")
@@ -59,6 +73,21 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                        help="attribution drift: nDCG below X is a violation (default 0.9)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def _capture_source(args: argparse.Namespace) -> CaptureSource | None:
+    if not args.capture:
+        if args.ground_truth or args.start_time or args.end_time:
+            raise ConfigError("--ground-truth, --start-time and --end-time need --capture.")
+        return None
+    return CaptureSource(args.capture, args.ground_truth, TimeWindow.parse(args.start_time, args.end_time),
+                         args.inference_attribute, args.probability_attribute, args.probability_threshold_attribute)
+
+
+def _has_job_flags(args: argparse.Namespace) -> bool:
+    """Flags that describe the job themselves; without any, Model Monitor's environment may."""
+    return any((args.config, args.data, args.output, args.capture, args.dataset_type, args.methods,
+                args.fail_on, args.thresholds, args.baseline_constraints))
 
 
 def _check_options(args: argparse.Namespace) -> CheckOptions | None:
@@ -103,6 +132,14 @@ def cmd_validate(argv: Sequence[str]) -> int:
         print(exc.message, file=sys.stderr)
         return exc.exit_code
     problems = validate(raw)
+    if not problems:  # valid for Clarify; now what `run` would refuse from the config alone
+        from analyzer.config import parse_config
+        from analyzer.support import refusals
+
+        try:
+            problems = refusals(parse_config(raw))
+        except ConfigError as exc:
+            problems = [exc.message]
     if problems:
         print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:
@@ -121,16 +158,20 @@ def cmd_run(argv: Sequence[str]) -> int:
     try:
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
         with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
-            options = JobOptions(
+            monitor = None if _has_job_flags(args) else find_monitor_execution(runtime)
+            options = monitor.job_options() if monitor else JobOptions(
                 runtime=runtime,
                 config_path=args.config or runtime.config_path,
                 output_dir=scratch / "output" if output_uri else Path(args.output or runtime.output_dir),
                 data_uri=args.data,
                 dataset_type=args.dataset_type,
                 methods=_methods(args.methods),
+                capture=_capture_source(args),
                 checks=_check_options(args),
             )
             result = run_job(options)
+            if monitor:
+                monitor.finish(result)  # CloudWatch metric files
             written = [str(p) for p in result.outputs]
             if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
                 written = publish(options.output_dir, output_uri)

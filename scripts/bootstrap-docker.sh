@@ -24,7 +24,8 @@ DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKER_WAIT_SECONDS=60
 
 say() { printf '[bootstrap-docker] %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=as_root.sh
+. "$(dirname "${BASH_SOURCE[0]}")/as_root.sh"      # as_root: root or sudo, or a clear error
 
 # Several engineers and CI may run this at once: one at a time, so only one dockerd starts and
 # only one stand-in base is built.
@@ -40,7 +41,10 @@ apt_install() {
         as_root apt-get update -qq
         apt_updated=1
     fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
+        say "apt-get could not install $* (needs root and a package mirror)"
+        exit 1
+    fi
 }
 
 # 1. The engine (Debian's, matching its client) and compose v1 for the SageMaker SDK's local mode.

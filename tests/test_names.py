@@ -143,5 +143,5 @@ def test_the_scan_finds_a_second_declaration(tmp_path: Path) -> None:
                       'NAMES = [f"label{i}" for i in range(3)]\n')
     assert {"text/csv", "label{}"} <= set(_strings(module))
     assert "text/csv in a docstring is fine." not in _strings(module)
-    module.write_text('SOURCES = ("model_name", "endpoint_name", "image_uri", "endpoint_url")\n')
+    module.write_text('SOURCES = ("model_name", "endpoint_name", "image_uri", "endpoint_url", "in_process")\n')
     assert frozenset(PREDICTOR_SOURCES) in _string_tuples(module)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 
 from analyzer.bias.groups import divide
 
@@ -34,6 +35,10 @@ SKLEARN_ONLY_BELOW = 20_000
 MAX_TREE_FEATURES = 8
 #: Relative gap between the k-th and (k+1)-th squared distance that makes the set unique.
 TIE_MARGIN = 1e-9
+#: Values of the extension key ``methods.post_training_bias.ft_encoding``.
+FT_ENCODINGS = ("one_hot", "ordinal")
+#: Largest encoded matrix FT builds (float64 bytes): one-hot on an ID-like column would not fit.
+MAX_ENCODED_BYTES = 2 * 1024**3
 
 
 def _sklearn_classifier(x_a: np.ndarray, y_a: np.ndarray, k: int):
@@ -100,7 +105,53 @@ def flip_test(features: np.ndarray, facet: np.ndarray, pred: np.ndarray) -> floa
     x_a, x_d = features[~facet], features[facet]
     y_a, y_d = pred[~facet], pred[facet]
     k = 5 if x_a.shape[0] > 9 else 1
+    logger.info("FlipTest: %d-NN of %d rows among %d, %d features", k, x_d.shape[0], x_a.shape[0], x_a.shape[1])
     knn = knn_predict(x_a, y_a, x_d, k)
     flips_pos = int(np.count_nonzero(y_d & ~knn))
     flips_neg = int(np.count_nonzero(~y_d & knn))
     return float(divide(flips_pos - flips_neg, x_d.shape[0]))
+
+
+def encoded_features(frame: pd.DataFrame, encoding: str) -> np.ndarray:
+    """FlipTest's feature matrix with non-numeric columns encoded (extension ``ft_encoding``).
+
+    Clarify refuses non-numeric columns ("FlipTest does not support non-numeric columns"); with
+    the extension they are encoded, in place (frame order kept), over the distinct values of the
+    whole frame (``a`` and ``d`` alike), sorted as text:
+
+    * ``one_hot``: one 0/1 column per distinct value; a missing value is all zeros;
+    * ``ordinal``: the value's position among the sorted distinct values; missing is -1.
+
+    Numeric and bool columns are used as they are (as float64; NaN there still fails in the
+    k-NN, as in Clarify). The k-NN itself is unchanged: unscaled Euclidean distances.
+    """
+    if encoding not in FT_ENCODINGS:
+        raise ValueError(f"unknown ft_encoding {encoding!r}; expected one of {list(FT_ENCODINGS)}")
+    numeric = set(frame.select_dtypes([np.number, bool]).columns)
+    factorised = {}
+    for position, name in enumerate(frame.columns):
+        if name not in numeric:   # as text, so mixed types sort; NaN stays missing (code -1)
+            series = frame.iloc[:, position]
+            factorised[position] = pd.factorize(series.astype(object).map(str, na_action="ignore"), sort=True)
+    width = len(frame.columns) - len(factorised)
+    width += sum(len(u) if encoding == "one_hot" else 1 for _, u in factorised.values())
+    if len(frame) * width * 8 > MAX_ENCODED_BYTES:
+        raise ValueError(f"ft_encoding {encoding}: the encoded features would be {len(frame)} rows x {width} "
+                         f"columns (over {MAX_ENCODED_BYTES // 1024**3} GiB); use ordinal or exclude "
+                         "high-cardinality columns")
+    blocks = []
+    for position in range(len(frame.columns)):
+        if position not in factorised:
+            blocks.append(frame.iloc[:, position].to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+            continue
+        codes, uniques = factorised[position]
+        if encoding == "ordinal":
+            blocks.append(codes.astype(np.float64)[:, None])
+            continue
+        onehot = np.zeros((len(codes), len(uniques)), dtype=np.float64)
+        present = codes >= 0
+        onehot[np.flatnonzero(present), codes[present]] = 1.0
+        blocks.append(onehot)
+    if not blocks:
+        return np.empty((len(frame), 0), dtype=np.float64)
+    return np.hstack(blocks)

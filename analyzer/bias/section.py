@@ -17,6 +17,7 @@ import pandas as pd
 from analyzer.bias import posttraining as _post  # noqa: F401
 from analyzer.bias import pretraining as _pre  # noqa: F401
 from analyzer.bias import registry
+from analyzer.bias.flip import encoded_features
 from analyzer.bias.groups import Features, Groups
 from analyzer.bias.result import BiasResult, Stage, json_value
 from analyzer.bias.selection import FacetSpec, Notes, facet_entries, resolve
@@ -28,11 +29,19 @@ NON_NUMERIC_FEATURES = "FlipTest does not support non-numeric columns"
 MAX_LABEL_VALUES = 10   # rows of the label distribution a report shows
 
 
-def _features(frame: pd.DataFrame, drop: Sequence[str]) -> Features:
-    """FlipTest features: every column but the facet, label, prediction and exclusions."""
+def _features(frame: pd.DataFrame, drop: Sequence[str], encoding: str | None = None) -> Features:
+    """FlipTest features: every column but the facet, label, prediction and exclusions.
+
+    Non-numeric columns are Clarify's error unless ``encoding`` (extension ``ft_encoding``) is set.
+    """
     df = frame.drop(columns=[c for c in dict.fromkeys(drop) if c in frame.columns])
     if len(df.columns) != len(df.select_dtypes([np.number, bool]).columns):
-        return Features(None, NON_NUMERIC_FEATURES)
+        if encoding is None:
+            return Features(None, NON_NUMERIC_FEATURES)
+        try:
+            return Features(encoded_features(df, encoding))
+        except ValueError as exc:    # too large to encode: FT reports it, the other metrics go on
+            return Features(None, str(exc))
     return Features(df.to_numpy())
 
 
@@ -66,6 +75,7 @@ def run_bias(
     methods: str | Sequence[str] = "all",
     label_data_type: Literal["categorical", "continuous"] | None = None,
     ft_exclude: Sequence[str] = (),
+    ft_encoding: str | None = None,
 ) -> BiasResult:
     """One bias stage on ``frame``; see :func:`bias_section` for the parameters and errors.
 
@@ -87,7 +97,7 @@ def run_bias(
         features = None
         if need_features:
             extra = [predicted_label] if predicted_label else []
-            features = _features(frame, [spec.name, label, *extra, *ft_exclude])
+            features = _features(frame, [spec.name, label, *extra, *ft_exclude], ft_encoding)
         entries = []
         for text, groups in facet_entries(frame, resolved, spec, kind, features, notes):
             entries.append({"value_or_threshold": text, "metrics": _run(metrics, groups)})
@@ -119,6 +129,7 @@ def bias_section(frame: pd.DataFrame, *, warnings: list[str] | None = None, **kw
     methods : "all" or metric names of ``stage``; unknown names raise ConfigError.
     label_data_type : force the label (and prediction) kind instead of Clarify's inference.
     ft_exclude : further columns FlipTest must not use as features.
+    ft_encoding : extension: "one_hot" or "ordinal" lets FT encode non-numeric columns.
     warnings : if given, user-facing warnings (also logged) are appended to it.
 
     Raises

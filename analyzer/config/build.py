@@ -59,6 +59,7 @@ def _methods(raw: Mapping[str, Any]) -> MethodsConfig:
     return MethodsConfig(
         pre_training_bias=_metric_names(raw.get("pre_training_bias"), PRE_TRAINING_METRICS),
         post_training_bias=_metric_names(raw.get("post_training_bias"), POST_TRAINING_METRICS),
+        ft_encoding=(raw.get("post_training_bias") or {}).get("ft_encoding"),
         shap=_shap(raw.get("shap")),
         pdp=_pdp(raw.get("pdp")),
         report=ReportConfig(**report) if report else ReportConfig(),

@@ -1,29 +1,33 @@
 """Cross-field checks that a JSON Schema cannot express. Each returns problems with JSON paths."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from analyzer.config.model import PREDICTOR_SOURCES
 from analyzer.formats import CSV, IMAGE, JSON, PARQUET, find_format
 
 Raw = Mapping[str, Any]
 BIAS = ("pre_training_bias", "post_training_bias")
+JsonPath = tuple[str | int, ...]
 
 
 def _methods(raw: Raw) -> Raw:
     return raw.get("methods") or {}
 
 
-def _check_required_after_flags(raw: Raw) -> list[str]:
-    problems = []
+def _check_dataset_type_given(raw: Raw) -> list[str]:
     if "dataset_type" not in raw:
-        problems.append("$: 'dataset_type' is required (give it in the config or with --dataset-type).")
+        return ["$: 'dataset_type' is required (give it in the config or with --dataset-type)."]
+    return []
+
+
+def _check_methods_given(raw: Raw) -> list[str]:
     if not _methods(raw):
-        problems.append(
+        return [
             "$.methods: no analysis requested; add at least one of pre_training_bias, post_training_bias, "
             "shap, pdp (or pass --methods)."
-        )
-    return problems
+        ]
+    return []
 
 
 def _check_bias(raw: Raw) -> list[str]:
@@ -80,6 +84,8 @@ def _check_predictor(raw: Raw) -> list[str]:
                 problems.append(f"$.predictor.{key}: required with model_name.")
     if predictor.get("image_uri") and not predictor.get("model_data"):
         problems.append("$.predictor.model_data: required with image_uri (a directory or .tar.gz of model files).")
+    if predictor.get("in_process") and not predictor.get("model_data"):
+        problems.append("$.predictor.model_data: required with in_process (a model file, a directory or a .tar.gz).")
     kind = str(raw.get("dataset_type", "")).lower()
     if kind == PARQUET and sources and not predictor.get("content_type"):
         problems.append("$.predictor.content_type: required when dataset_type is application/x-parquet.")
@@ -141,21 +147,46 @@ def _check_excluded_columns(raw: Raw) -> list[str]:
     return []
 
 
-CHECKS: tuple[Callable[[Raw], list[str]], ...] = (
-    _check_required_after_flags,
-    _check_bias,
-    _check_features_path,
-    _check_predictor,
-    _check_shap,
-    _check_pdp,
-    _check_joins,
-    _check_time_series,
-    _check_excluded_columns,
+#: Each check with the paths it reads. A check runs only when the schema accepted every one of
+#: them (and every container above them), so `validate` can report schema and cross-field
+#: problems at once without a check tripping over, or repeating, a value the schema rejected.
+CHECKS: tuple[tuple[Callable[[Raw], list[str]], tuple[str, ...]], ...] = (
+    (_check_dataset_type_given, ("dataset_type",)),
+    (_check_methods_given, ("methods",)),
+    (_check_bias, ("methods", "label_values_or_threshold", "facet", "label")),
+    (_check_features_path, ("dataset_type", "features", "time_series_data_config")),
+    (_check_predictor, ("predictor", "methods", "predicted_label", "predicted_label_dataset_uri", "dataset_type")),
+    (_check_shap, ("methods.shap",)),
+    (_check_pdp, ("methods.pdp", "methods.pdp.features", "methods.shap")),
+    (_check_joins, ("dataset_type", "facet_dataset_uri", "predicted_label_dataset_uri", "facet_headers",
+                    "predicted_label_headers")),
+    (_check_time_series, ("time_series_data_config", "dataset_type", "methods.asymmetric_shapley_value",
+                          "time_series_data_config.target_time_series", "time_series_data_config.item_id",
+                          "time_series_data_config.timestamp", "time_series_data_config.dataset_format")),
+    (_check_excluded_columns, ("excluded_columns", "dataset_type")),
 )
 
 
-def cross_field_problems(raw: Raw) -> list[str]:
+def _blocked(reads: tuple[str, ...], invalid: Sequence[JsonPath]) -> bool:
+    """True when a rejected value is one of ``reads`` or a container of one."""
+    for dotted in reads:
+        read = tuple(dotted.split("."))
+        if any(len(bad) <= len(read) and tuple(map(str, bad)) == read[:len(bad)] for bad in invalid):
+            return True
+    return False
+
+
+def cross_field_problems(raw: Raw, invalid: Sequence[JsonPath] = ()) -> list[str]:
+    """Problems of the checks whose inputs the schema accepted (``invalid``: paths it rejected)."""
     problems: list[str] = []
-    for check in CHECKS:
-        problems.extend(check(raw))
+    for check, reads in CHECKS:
+        if _blocked(reads, invalid):
+            continue
+        try:
+            problems.extend(check(raw))
+        except (AttributeError, TypeError, KeyError, ValueError):
+            # Only possible on schema-invalid input the declared reads did not cover: the schema
+            # problems already describe it.
+            if not invalid:
+                raise
     return problems

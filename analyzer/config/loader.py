@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from analyzer.config.build import build_config
 from analyzer.config.checks import cross_field_problems
 from analyzer.config.model import AnalysisConfig
-from analyzer.config.schema import schema_problems
+from analyzer.config.schema import invalid_paths, schema_problems
 from analyzer.errors import ConfigError
 
 log = logging.getLogger("analyzer.config")
@@ -65,11 +65,9 @@ def apply_overrides(raw: Mapping[str, Any], *, dataset_type: str | None = None,
 
 
 def validate(raw: Mapping[str, Any]) -> list[str]:
-    """All problems of a raw config: schema first; cross-field checks only when the schema passes."""
-    problems = schema_problems(raw)
-    if problems:
-        return problems
-    return cross_field_problems(raw)
+    """All problems of a raw config at once: the schema's, then those of every cross-field check
+    whose inputs the schema accepted."""
+    return schema_problems(raw) + cross_field_problems(raw, invalid_paths(raw))
 
 
 def parse_config(raw: Mapping[str, Any], *, source: str = "analysis config") -> AnalysisConfig:

@@ -19,7 +19,7 @@ DataType = Literal["categorical", "continuous"]
 PRE_TRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
 POST_TRAINING_METRICS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE")
 # The predictor keys that name where predictions come from; a config gives one of them.
-PREDICTOR_SOURCES = ("endpoint_name", "model_name", "endpoint_url", "image_uri")
+PREDICTOR_SOURCES = ("endpoint_name", "model_name", "endpoint_url", "image_uri", "in_process")
 DEFAULT_REPORT_NAME = "report"
 DEFAULT_REPORT_TITLE = "SageMaker Analysis Report"
 
@@ -38,6 +38,7 @@ class ShapConfig:
     num_samples: int | None = None
     agg_method: Literal["mean_abs", "median", "mean_sq"] = "mean_abs"
     use_logit: bool = False
+    algorithm: Literal["kernel", "tree_exact"] = "kernel"  # extension
     # Clarify's docs: false when absent (the SDK always writes it, as true by default).
     save_local_shap_values: bool = False
     seed: int | None = None
@@ -63,6 +64,7 @@ class ReportConfig:
 class MethodsConfig:
     pre_training_bias: tuple[str, ...] | None = None   # metric names, resolved from "all"
     post_training_bias: tuple[str, ...] | None = None
+    ft_encoding: Literal["one_hot", "ordinal"] | None = None  # extension: FT on encoded non-numeric columns
     shap: ShapConfig | None = None
     pdp: PdpConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -99,6 +101,9 @@ class PredictorConfig:
     endpoint_url: str | None = None
     image_uri: str | None = None
     model_data: str | None = None
+    in_process: bool = False
+    model_format: str | None = None
+    allow_pickle: bool = False
     max_payload_mb: float | None = None
     max_concurrency: int | None = None
     request_timeout_seconds: float | None = None

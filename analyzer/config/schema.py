@@ -58,12 +58,31 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any]) -> list
     return [f"{where}: {error.message}."]
 
 
+def _errors(raw: Any) -> list[jsonschema.ValidationError]:
+    validator = jsonschema.Draft202012Validator(load_schema())
+    return sorted(validator.iter_errors(raw), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+
+
 def schema_problems(raw: Any) -> list[str]:
     """Every schema violation of ``raw``, each prefixed by its JSON path, in document order."""
     schema = load_schema()
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(raw), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     problems: list[str] = []
-    for error in errors:
+    for error in _errors(raw):
         problems.extend(_describe(error, schema))
     return problems
+
+
+def invalid_paths(raw: Any) -> list[tuple[str | int, ...]]:
+    """The paths of the values the schema rejects: an unknown key, a missing required key, or a
+    value of the wrong type/shape. Cross-field checks that read these paths are skipped."""
+    paths: list[tuple[str | int, ...]] = []
+    for error in _errors(raw):
+        where = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = _subschema(load_schema(), error.absolute_path).get("properties", {})
+            paths.extend(where + (key,) for key in error.instance if key not in known)
+        elif error.validator == "required" and isinstance(error.instance, dict):
+            paths.extend(where + (key,) for key in error.validator_value if key not in error.instance)
+        else:
+            paths.append(where)
+    return paths

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -37,6 +38,43 @@ def _peek_rows(path: Path, count: int = _SAMPLE_ROWS) -> list[list[str]]:
             return rows
     except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
         raise DataError(f"Cannot read {path} as text/csv: {exc}") from None
+
+
+def _json_object_line(path: Path) -> dict | None:
+    """The first non-blank line parsed as a JSON object, or None when it is not one."""
+    try:
+        with _open_text(path) as f:
+            for line in f:
+                if line.strip():
+                    text = line.strip()
+                    break
+            else:
+                return None
+    except (UnicodeDecodeError, OSError, EOFError):
+        return None
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _refuse_json_rows(path: Path) -> None:
+    """A "CSV" whose rows are JSON objects would split into garbage columns at every comma: say
+    which format it probably is instead."""
+    document = _json_object_line(path)
+    if document is None:
+        return
+    if "captureData" in document:
+        likely = ("SageMaker data capture (Model Monitor's capture JSON Lines, "
+                  "dataset_type application/sagemakercapturejson)")
+    else:
+        likely = "JSON Lines (dataset_type application/jsonlines, with 'features' and 'label' as JMESPath)"
+    keys = ", ".join(list(map(str, document))[:5])
+    raise DataError(f"{path}: dataset_type is text/csv but its rows are JSON objects (keys: {keys}); "
+                    f"it looks like {likely}.")
 
 
 def _is_number(text: str) -> bool:
@@ -106,6 +144,7 @@ def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFra
     columns: list[str] | None = list(headers) if headers is not None else None
     detected: list[str] | None = None
     for path in files:
+        _refuse_json_rows(path)
         skip, found = _header_rows(path, headers, detected)
         if found is not None:
             detected = found

@@ -13,7 +13,7 @@ from analyzer.config import AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.sources import resolve_files
 from analyzer.errors import ConfigError, DataError
-from analyzer.formats import CSV, ReadRequest, dataset_format
+from analyzer.formats import CAPTURE_JSON, CSV, ReadRequest, dataset_format
 
 log = logging.getLogger("analyzer.data")
 
@@ -90,6 +90,9 @@ def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd
 
 
 def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
+    if config.dataset_type == CAPTURE_JSON:  # Model Monitor capture / merged files (analyzer.capture)
+        from analyzer.capture import CaptureSource, load_capture
+        return load_capture(config, CaptureSource(str(uri)))
     files = resolve_files(uri, content_type=config.dataset_type)
     log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
     log.info("Loading dataset...")

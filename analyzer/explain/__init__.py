@@ -7,12 +7,13 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 """
 from analyzer.explain.baseline import Baseline, auto_baseline, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
-from analyzer.explain.kernel_shap import KernelShapResult, kernel_shap
+from analyzer.explain.kernel_shap import EMPTY_SELECTION, KernelShapResult, kernel_shap
 from analyzer.explain.pdp import partial_dependence
 from analyzer.explain.report import DIAGNOSTICS_KEY, global_values, kernel_shap_section, local_values_frame
 
 __all__ = [
     "DIAGNOSTICS_KEY",
+    "EMPTY_SELECTION",
     "Baseline",
     "Explanation",
     "KernelShapResult",

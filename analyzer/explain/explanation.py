@@ -10,6 +10,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError
 from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to
+from analyzer.explain.exact import TreeSources, try_exact
 from analyzer.explain.kernel_shap import (
     DEFAULT_MAX_ROWS_PER_CALL,
     KernelShapResult,
@@ -43,6 +44,7 @@ class ShapSettings:
     features_to_explain: Sequence[str | int] | None = None
     label_names: Sequence[str] | None = None
     max_rows_per_call: int = DEFAULT_MAX_ROWS_PER_CALL
+    algorithm: str = "kernel"  # or "tree_exact" (analyzer.explain.exact)
 
 
 @dataclass(frozen=True)
@@ -99,20 +101,23 @@ def explain(
     shap: ShapSettings | None = None,
     pdp: PdpSettings | None = None,
     feature_names: Sequence[str] | None = None,
+    tree_sources: TreeSources | None = None,
 ) -> Explanation:
-    """Run Kernel SHAP and/or PDP for ``records`` (feature columns; ``feature_names`` selects them)."""
+    """Run Kernel SHAP and/or PDP for ``records`` (feature columns; ``feature_names`` selects them).
+    ``tree_sources`` (an in-process tree model's) enables ``algorithm="tree_exact"``."""
     if shap is None and pdp is None:
         raise ConfigError("Nothing to explain: neither methods.shap nor methods.pdp is set.")
     frame = records if feature_names is None else records[list(feature_names)]
     result = Explanation(shap_settings=shap)
     if shap is not None:
-        _run_shap(result, predict, frame, shap)
+        _run_shap(result, predict, frame, shap, tree_sources)
     if pdp is not None:
         _run_pdp(result, predict, frame, pdp)
     return result
 
 
-def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: ShapSettings) -> None:
+def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: ShapSettings,
+              tree_sources: TreeSources | None = None) -> None:
     if shap.baseline is not None and shap.num_clusters is not None:
         raise ConfigError("methods.shap: give either baseline or num_clusters, not both.")
     if shap.baseline is None:
@@ -123,16 +128,21 @@ def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: 
                    else np.asarray(shap.baseline_weights, dtype=float))
         base = Baseline(rows, weights)
     result.baseline = base
-    result.kernel_shap = kernel_shap(
-        predict, frame, base.rows,
-        baseline_weights=base.weights,
-        features_to_explain=shap.features_to_explain,
-        num_samples=shap.num_samples,
-        seed=shap.seed,
-        use_logit=shap.use_logit,
-        max_rows_per_call=shap.max_rows_per_call,
-        agg_method=shap.agg_method,
-    )
+    if shap.algorithm == "tree_exact":
+        players = np.asarray(resolve_features([str(c) for c in frame.columns], shap.features_to_explain))
+        result.kernel_shap = try_exact(predict, tree_sources, frame, base.rows, base.weights, players,
+                                       shap.use_logit)
+    if result.kernel_shap is None:
+        result.kernel_shap = kernel_shap(
+            predict, frame, base.rows,
+            baseline_weights=base.weights,
+            features_to_explain=shap.features_to_explain,
+            num_samples=shap.num_samples,
+            seed=shap.seed,
+            use_logit=shap.use_logit,
+            max_rows_per_call=shap.max_rows_per_call,
+            agg_method=shap.agg_method,
+        )
     result.labels = label_names(len(result.kernel_shap.expected_value), shap.label_names)
 
 

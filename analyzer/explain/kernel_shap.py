@@ -99,6 +99,8 @@ class KernelShapResult:
         Conditions the user should know about (e.g. fewer samples than varying features).
     model_calls, model_rows : int
         How many predict calls and rows were spent.
+    algorithm : str
+        ``"kernel"``, or ``"tree_exact"`` for exact values (then standard errors are 0).
     """
 
     feature_names: list[str]
@@ -111,6 +113,11 @@ class KernelShapResult:
     warnings: list[str] = field(default_factory=list)
     model_calls: int = 0
     model_rows: int = 0
+    algorithm: str = "kernel"  # "tree_exact" when analyzer.explain.exact computed the values
+
+
+#: The SDK's schema allows an empty list; nothing can be explained with it (analyzer.support refuses it up front).
+EMPTY_SELECTION = "methods.shap.features_to_explain is empty; list at least one feature."
 
 
 def resolve_features(names: Sequence[str], selection: Sequence[str | int] | None) -> list[int]:
@@ -135,7 +142,7 @@ def resolve_features(names: Sequence[str], selection: Sequence[str | int] | None
                 f"features are {list(names)}."
             )
     if not chosen:
-        raise ConfigError("methods.shap.features_to_explain is empty; list at least one feature.")
+        raise ConfigError(EMPTY_SELECTION)
     return sorted(chosen)
 
 

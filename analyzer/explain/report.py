@@ -50,6 +50,8 @@ def label_names(num_outputs: int, names: Sequence[str] | None = None) -> list[st
     if names is None:
         return list(score_names(num_outputs, None))
     names = [str(n) for n in names]
+    if num_outputs == 1 and len(names) == 2:  # the SDK's one-score idiom: the positive class's score
+        return list(score_names(1, tuple(names)))
     if len(names) != num_outputs:
         raise ConfigError(
             f"{len(names)} label names were given ({names}) but the model returns "
@@ -88,6 +90,8 @@ def kernel_shap_section(
         }
         if include_diagnostics:
             diag: dict = {"agg_method": agg_method}
+            if result.algorithm != "kernel":
+                diag["algorithm"] = result.algorithm  # exact values: standard errors are 0
             if se is not None:
                 diag["global_shap_standard_errors"] = {
                     f: _number(se[j, k]) for j, f in enumerate(result.feature_names)

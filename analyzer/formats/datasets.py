@@ -19,7 +19,7 @@ import jmespath
 import pandas as pd
 
 from analyzer.errors import ConfigError, DataError
-from analyzer.formats import CSV, JSON, JSONLINES, PARQUET
+from analyzer.formats import CAPTURE_JSON, CSV, JSON, JSONLINES, PARQUET
 
 NameOrIndex = str | int
 Sniff = Literal["text", "parquet"]
@@ -97,6 +97,12 @@ def _read_json(files: Sequence[Path], request: ReadRequest) -> Table:
     return _json_table(frame, names, request)
 
 
+def _read_capture(files: Sequence[Path], request: ReadRequest) -> Table:
+    from analyzer.capture.reader import read_capture_table
+
+    return read_capture_table(files, request)
+
+
 def _path(ref: NameOrIndex | None) -> str | None:
     """JSON records locate the label by JMESPath; an index refers to a column after reading."""
     return ref if isinstance(ref, str) else None
@@ -155,6 +161,9 @@ FORMATS: dict[str, Format] = {f.content_type: f for f in (
     Format(JSONLINES, _read_jsonlines, _jsonlines_rows, sniff="text", needs_features=True),
     Format(JSON, _read_json, _json_rows, sniff="text", needs_features=True),
     Format(PARQUET, _read_parquet, _plain_rows, sniff="parquet"),
+    # Model Monitor capture files: load_dataset hands datasets to analyzer.capture (ground truth, model
+    # output); this reader gives the captured features (SHAP baseline files); in-place baselines are rows.
+    Format(CAPTURE_JSON, _read_capture, _plain_rows, sniff="text"),
 )}
 
 

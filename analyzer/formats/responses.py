@@ -18,7 +18,7 @@ import pandas as pd
 
 from analyzer.errors import ConfigError, EndpointError
 from analyzer.formats import CSV, JSON, JSONLINES
-from analyzer.labels import threshold_scores
+from analyzer.labels import holds_scores, threshold_scores
 
 NameOrIndex = str | int
 
@@ -41,10 +41,16 @@ class ModelOutput:
         return 0 if present is None else len(present)
 
 
-def score_names(width: int, label_headers: tuple[str, ...] | None) -> tuple[str, ...]:
-    """``label_headers`` when they fit the score width, else Clarify's placeholders label0, label1, ..."""
+def score_names(width: int, label_headers: tuple[Any, ...] | None) -> tuple[str, ...]:
+    """``label_headers`` when they fit the score width, else Clarify's placeholders label0, label1, ...
+
+    The SDK's one-score idiom: a single score with two headers ``[negative, positive]`` is the
+    score of the positive class, so it is named after the second header.
+    """
     if label_headers and len(label_headers) == width:
-        return tuple(label_headers)
+        return tuple(map(str, label_headers))
+    if label_headers and width == 1 and len(label_headers) == 2:
+        return (str(label_headers[1]),)
     return tuple(f"label{i}" for i in range(width))
 
 
@@ -63,11 +69,14 @@ class ResponseCodec:
     accept_type: str
     label: NameOrIndex | None = None
     probability: NameOrIndex | None = None
-    label_headers: tuple[str, ...] | None = None
+    label_headers: tuple[Any, ...] | None = None
+    #: The config key that ``probability`` came from, for messages: in an explainability-only job
+    #: ``predictor.label`` locates the scores (``analyzer.predictor.codecs.response_codec``).
+    probability_key: str = "probability"
 
     def decode(self, body: bytes, expected: int) -> ModelOutput:
         labels, scores = DECODERS[self.accept_type](self, body, expected)
-        return _assemble(labels, scores, expected, self.label_headers)
+        return _assemble(labels, scores, expected, self.label_headers, self.probability_key)
 
 
 def _number(text: str) -> Any:
@@ -88,15 +97,16 @@ def _number(text: str) -> Any:
         return text
 
 
-def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
+def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | np.ndarray | None]:
     text = body.decode("utf-8")
     if codec.label is None and codec.probability is None and '"' not in text and "[" not in text:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
             lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
         try:
-            matrix = np.array([line.split(",") for line in lines], dtype=float)
-            return None, list(matrix)
+            cells: list = lines if "," not in text else [line.split(",") for line in lines]  # 1 score: no split
+            matrix = np.array(cells, dtype=float).reshape(len(lines), -1)
+            return None, matrix  # kept 2-D: large recorded outputs (capture) skip per-row work
         except ValueError:
             pass
     rows = [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(text)) if row]
@@ -111,7 +121,7 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list 
         except IndexError:
             raise ResponseError(f"has no column {index} (predictor.{key}); a response row: {rows[0]}") from None
 
-    labels, scores = column(codec.label, "label"), column(codec.probability, "probability")
+    labels, scores = column(codec.label, "label"), column(codec.probability, codec.probability_key)
     if labels is None and scores is None:
         if all(isinstance(v, (int, float)) for row in rows for v in row):
             scores = rows
@@ -137,7 +147,8 @@ def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple
     if codec.label is None and codec.probability is None:
         return _unaddressed(documents)
     labels = None if codec.label is None else [_search(codec.label, d, "label") for d in documents]
-    scores = None if codec.probability is None else [_search(codec.probability, d, "probability") for d in documents]
+    scores = None if codec.probability is None else [_search(codec.probability, d, codec.probability_key)
+                                                     for d in documents]
     return labels, scores
 
 
@@ -174,18 +185,20 @@ def _decode_json(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list
         return _unaddressed(_per_record(document, expected))
     labels = None if codec.label is None else _per_record(_search(codec.label, document, "label"), expected)
     scores = None if codec.probability is None else _per_record(
-        _search(codec.probability, document, "probability"), expected)
+        _search(codec.probability, document, codec.probability_key), expected)
     return labels, scores
 
 
-DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | None]]] = {
+DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[list | None, list | np.ndarray | None]]] = {
     CSV: _decode_csv,
     JSONLINES: _decode_jsonlines,
     JSON: _decode_json,
 }
 
 
-def _scores_array(values: list) -> np.ndarray:
+def _scores_array(values: list | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.ndim == 2 and values.dtype.kind == "f":
+        return values
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
@@ -204,21 +217,19 @@ def _labels_array(values: list) -> np.ndarray:
     return np.asarray(values)
 
 
-def _assemble(labels: list | None, scores: list | None, expected: int,
-              headers: tuple[str, ...] | None) -> ModelOutput:
+def _assemble(labels: list | None, scores: list | np.ndarray | None, expected: int,
+              headers: tuple[Any, ...] | None, probability_key: str = "probability") -> ModelOutput:
     for found in (labels, scores):
         if found is not None and len(found) != expected:
             raise CountMismatch(len(found), expected)
     if labels is not None and any(v is None for v in labels):
         raise ResponseError("returned no label for some records (predictor.label found nothing)")
-    if scores is not None and any(v is None for v in scores):
-        raise ResponseError("returned no score for some records (predictor.probability found nothing)")
+    if scores is not None and not isinstance(scores, np.ndarray) and any(v is None for v in scores):
+        raise ResponseError(f"returned no score for some records (predictor.{probability_key} found nothing)")
     score_array = None if scores is None else _scores_array(scores)
     width = 0 if score_array is None else score_array.shape[1]
     return ModelOutput(scores=score_array, labels=None if labels is None else _labels_array(labels),
                        score_names=score_names(width, headers) if width else ())
-
-
 
 
 def _argmax_labels(scores: np.ndarray, choices: list[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -226,14 +237,30 @@ def _argmax_labels(scores: np.ndarray, choices: list[np.ndarray] | np.ndarray) -
     return np.array([row[i] for row, i in zip(choices, picks)], dtype=object)
 
 
+def _thresholded(scores: pd.Series, threshold: float, label_headers: tuple[Any, ...] | None) -> np.ndarray:
+    """One score per record → 0/1 by ``probability_threshold``; with the SDK's one-score idiom
+    (``label_headers`` naming the classes) → the header: ``[negative, positive]``, or ``[positive]``
+    alone, whose negative is then ``"not <positive>"`` (any value but the positive one means "not
+    positive" to the bias metrics)."""
+    flags = threshold_scores(scores, threshold)
+    if not label_headers or len(label_headers) > 2 or flags.isna().any():
+        return flags.to_numpy()
+    positive = label_headers[-1]
+    negative = label_headers[0] if len(label_headers) == 2 else (
+        f"not {positive}" if isinstance(positive, str) else int(not positive))
+    return np.where(flags.to_numpy() == 1, positive, negative)
+
+
 def labels_from_output(output: ModelOutput, threshold: float,
-                       label_headers: tuple[str, ...] | None = None) -> np.ndarray:
+                       label_headers: tuple[Any, ...] | None = None) -> np.ndarray:
     """One predicted label per record from the model output, by Clarify's rules:
 
     * a label list per record (multiclass) + scores → the label with the highest score;
-    * a label per record → as returned;
+    * a label per record → as returned, unless ``predictor.label`` located scores (floats in
+      [0, 1], not all 0/1: the SDK's ``ModelPredictedLabelConfig(label=<score>)`` and a plain
+      ``model_predicted_label_config`` int), which are thresholded like a single score;
     * ``label_headers`` + a score vector → the header with the highest score;
-    * a single score → ``score > threshold`` → 1, else 0;
+    * a single score → ``score > threshold`` → 1, else 0 (or the class named by ``label_headers``);
     * a score vector without headers → the index of the highest score.
     """
     labels, scores = output.labels, output.scores
@@ -247,12 +274,20 @@ def labels_from_output(output: ModelOutput, threshold: float,
                                 f"({sorted(widths)}); they must pair up one to one.")
         return _argmax_labels(scores, labels)
     if labels is not None:
+        located = pd.Series(labels)
+        if located.dtype == object:  # e.g. JSON numbers decoded one by one, or a CSV column
+            try:
+                located = pd.to_numeric(located)
+            except (TypeError, ValueError):
+                pass
+        if holds_scores(located):
+            return _thresholded(located.astype(float), threshold, label_headers)
         return np.asarray(labels)
     if scores is None:
         raise EndpointError("The model output holds neither labels nor scores; check predictor.label and "
                             "predictor.probability.")
     if scores.shape[1] == 1:
-        return threshold_scores(pd.Series(scores[:, 0]), threshold).to_numpy()
+        return _thresholded(pd.Series(scores[:, 0]), threshold, label_headers)
     if label_headers and len(label_headers) == scores.shape[1]:
         return _argmax_labels(scores, np.tile(np.asarray(label_headers, dtype=object), (len(scores), 1)))
     return np.nanargmax(scores, axis=1)

@@ -68,6 +68,9 @@ def request_codec(config: AnalysisConfig, feature_names: Sequence[str]) -> Reque
         raise ConfigError(f"predictor.content_type: {content_type} is not supported for tabular requests "
                           f"(supported: {', '.join(ENCODERS)}).")
     names = tuple(map(str, feature_names))
+    if predictor.content_template is not None and not isinstance(predictor.content_template, str):
+        raise ConfigError("predictor.content_template: an object template (allowed by the SDK's schema) is not "
+                          "supported by this analyzer; give a string template such as '{\"instances\":$records}'.")
     if content_type == JSONLINES:
         if predictor.content_template:
             templates.check_jsonlines_template(predictor.content_template)
@@ -108,5 +111,5 @@ def response_codec(config: AnalysisConfig) -> ResponseCodec:
     label, probability = predictor.label, predictor.probability
     if probability is None and label is not None and config.methods.post_training_bias is None \
             and config.methods.needs_explanations:
-        label, probability = None, label
+        return ResponseCodec(accept, None, label, predictor.label_headers, probability_key="label")
     return ResponseCodec(accept, label, probability, predictor.label_headers)

@@ -52,13 +52,15 @@ def _owner() -> str:
 
 
 @contextmanager
-def _model_files(model_data: str) -> Iterator[Path]:
+def model_files(model_data: str) -> Iterator[Path]:
     """A local directory with the model files: the directory itself, or a tarball extracted."""
     path = Path(model_data[len("file://"):] if model_data.startswith("file://") else model_data)
     if model_data.startswith("s3://"):
         from analyzer.storage import fetch  # an object (model.tar.gz) or a prefix of model files
         files = fetch(model_data, what="predictor.model_data")
         path = files[0] if len(files) == 1 else Path(os.path.commonpath([str(f.parent) for f in files]))
+        if path.is_file() and not tarfile.is_tarfile(path):  # an S3 prefix holding one model file
+            path = path.parent
     if path.is_dir():
         yield path
         return
@@ -126,7 +128,8 @@ def _ensure_image(client: Any, image: str) -> None:
 
 @contextmanager
 def model_container(image: str, model_data: str, *, timeout: float,
-                    environment: dict[str, str] | None = None) -> Iterator[HttpTransport]:
+                    environment: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None) -> Iterator[HttpTransport]:
     """Start ``image serve`` with ``model_data`` at /opt/ml/model; yield a transport; remove it."""
     import docker.errors
 
@@ -137,7 +140,7 @@ def model_container(image: str, model_data: str, *, timeout: float,
     container = None
     transport = None
     try:
-        with _model_files(model_data) as directory:
+        with model_files(model_data) as directory:
             log.info("Starting model container %s from %s with model data %s", name, image, model_data)
             options: dict[str, Any] = {"network": network} if network else {"ports": {"8080/tcp": ("127.0.0.1", None)}}
             container = client.containers.create(image, command=["serve"], name=name, detach=True,
@@ -155,7 +158,7 @@ def model_container(image: str, model_data: str, *, timeout: float,
                 raise EndpointError(f"The model container exited at once. Its last log lines:\n{_logs(container)}")
             base = f"http://127.0.0.1:{binding['HostPort']}"
         _wait_for_ping(container, f"{base}/ping", PING_TIMEOUT_SECONDS)
-        transport = HttpTransport(f"{base}/invocations", timeout=timeout)
+        transport = HttpTransport(f"{base}/invocations", timeout=timeout, extra_headers=headers)
         transport.description = f"model container {name} ({image})"
         yield transport
     except docker.errors.DockerException as exc:

@@ -13,10 +13,22 @@ from contextlib import contextmanager
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from analyzer.config import PredictorConfig
 from analyzer.errors import ConfigError
 from analyzer.predictor.transport import Retryable, error_for_status
 
 log = logging.getLogger("analyzer.predictor")
+
+#: The headers SageMaker's runtime puts on /invocations for InvokeEndpoint's CustomAttributes and
+#: TargetModel (the model-container contract), so a model server sees what an endpoint would.
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
+TARGET_MODEL_HEADER = "X-Amzn-SageMaker-Target-Model"
+
+
+def sagemaker_headers(predictor: PredictorConfig) -> dict[str, str]:
+    """``predictor.custom_attributes`` / ``target_model`` as the HTTP headers SageMaker sends."""
+    pairs = ((CUSTOM_ATTRIBUTES_HEADER, predictor.custom_attributes), (TARGET_MODEL_HEADER, predictor.target_model))
+    return {name: value for name, value in pairs if value}
 
 
 class HttpTransport:
@@ -87,9 +99,9 @@ class HttpTransport:
 
 
 @contextmanager
-def http_endpoint(url: str, *, timeout: float) -> Iterator[HttpTransport]:
+def http_endpoint(url: str, *, timeout: float, headers: dict[str, str] | None = None) -> Iterator[HttpTransport]:
     log.info("Using model server at %s", url)
-    transport = HttpTransport(url, timeout=timeout)
+    transport = HttpTransport(url, timeout=timeout, extra_headers=headers)
     try:
         yield transport
     finally:

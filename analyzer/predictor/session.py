@@ -46,15 +46,19 @@ def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:
 @contextmanager
 def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> Iterator[tuple[Transport, int]]:
     """(transport, suggested concurrency) for the predictor keys given."""
+    from analyzer.predictor.http_backend import sagemaker_headers
+
+    headers = sagemaker_headers(predictor)  # custom_attributes / target_model, for every HTTP backend
     if predictor.endpoint_url:
         from analyzer.predictor.http_backend import http_endpoint
-        with http_endpoint(predictor.endpoint_url, timeout=timeout) as transport:
+        with http_endpoint(predictor.endpoint_url, timeout=timeout, headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.image_uri:
         from analyzer.predictor.container_backend import model_container
         if not predictor.model_data:
             raise ConfigError("predictor.model_data: required with predictor.image_uri.")
-        with model_container(predictor.image_uri, predictor.model_data, timeout=timeout) as transport:
+        with model_container(predictor.image_uri, predictor.model_data, timeout=timeout,
+                             headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.endpoint_name:
         with sagemaker_backend.existing_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
@@ -62,7 +66,8 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
     elif predictor.model_name and (predictor.instance_type or "").lower() == "local":
         from analyzer.predictor.container_backend import model_container
         image, data, environment = _local_model(predictor)
-        with model_container(image, data, timeout=timeout, environment=environment) as transport:
+        with model_container(image, data, timeout=timeout, environment=environment,
+                             headers=headers) as transport:
             yield transport, LOCAL_CONCURRENCY
     elif predictor.model_name:
         with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
@@ -79,9 +84,25 @@ def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> A
     """
     if config.predictor is None:
         raise ConfigError("predictor: required to get predictions from a model.")
-    request = request_codec(config, feature_names)     # template errors before anything starts
     response = response_codec(config)
+    if config.predictor.in_process:
+        return _in_process(config.predictor, response)
+    request = request_codec(config, feature_names)     # template errors before anything starts
     return _session(config.predictor, request, response)
+
+
+@contextmanager
+def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
+    from analyzer.models import load_model
+    from analyzer.predictor.inprocess_backend import ModelFilePredictor
+
+    if not predictor.model_data:
+        raise ConfigError("predictor.model_data: required with predictor.in_process.")
+    began = time.monotonic()
+    model = load_model(predictor.model_data, model_format=predictor.model_format,
+                       allow_pickle=predictor.allow_pickle)
+    log.info("Loaded %s model %s in process in %.1f s", model.kind, model.name, time.monotonic() - began)
+    yield ModelFilePredictor(model, response)
 
 
 @contextmanager

@@ -266,6 +266,9 @@ def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str
             sections.append(performance)
     if "explanations" in analysis:
         sections.append(_explanations(analysis["explanations"], context))
+    from analyzer.report.segments import segment_sections  # segment_config results (analyzer.segments)
+
+    sections.extend(segment_sections(analysis))
     if context.checks is not None:
         from analyzer.report.checks import checks_section  # it builds on this module's blocks
 

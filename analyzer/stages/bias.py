@@ -28,4 +28,5 @@ def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Se
         methods=list(methods),
         label_data_type=config.label_data_type,
         ft_exclude=[c for c in (dataset.join_column,) if c],
+        ft_encoding=config.methods.ft_encoding if stage == "post_training" else None,
     )

@@ -97,11 +97,13 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
                             save_local_shap_values=s.save_local_shap_values,
-                            features_to_explain=s.features_to_explain, label_names=labels, max_rows_per_call=rows)
+                            features_to_explain=s.features_to_explain, label_names=labels, max_rows_per_call=rows,
+                            algorithm=s.algorithm)
     if config.methods.pdp is not None:
         p = config.methods.pdp
         log.info("Calculating partial dependence plots")
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
-    explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp)
+    explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp,
+                          tree_sources=getattr(predictor, "tree_sources", None))
     return ExplanationResult(explanation=explanation, dataset=dataset)

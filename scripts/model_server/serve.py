@@ -14,7 +14,8 @@ picks the answer's format (default: the request's):
     application/json       {"predictions": [{"predicted_label": 1, "score": 0.98}, ...]}
 
 The model directory holds ``model.joblib`` (any estimator or Pipeline with predict_proba or
-predict) or an XGBoost booster (``xgboost-model``, ``model.json``, ``model.ubj``), and optionally
+predict), an XGBoost booster (``xgboost-model``, ``model.json``, ``model.ubj``) or a LightGBM text
+model (``model.txt``), and optionally
 ``model_meta.json``: {"feature_names": [...], "categorical": [...], "csv_output": "score"}.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger("model_server")
 
 CSV, JSONLINES, JSON = "text/csv", "application/jsonlines", "application/json"
 XGBOOST_FILES = ("xgboost-model", "model.json", "model.ubj", "model.bst")
+LIGHTGBM_FILES = ("model.txt",)
 
 
 class BadInput(ValueError):
@@ -53,15 +55,21 @@ class Model:
         self.estimator = None
         joblib_file = next((model_dir / n for n in ("model.joblib", "model.pkl") if (model_dir / n).exists()), None)
         xgb_file = next((model_dir / n for n in XGBOOST_FILES if (model_dir / n).exists()), None)
+        lgb_file = next((model_dir / n for n in LIGHTGBM_FILES if (model_dir / n).exists()), None)
+        self.lightgbm = None
         if joblib_file is not None:
             import joblib
             self.estimator = joblib.load(joblib_file)
         elif xgb_file is not None:
             import xgboost
             self.booster = xgboost.Booster()
-            self.booster.load_model(str(xgb_file))
+            self.booster.load_model(bytearray(xgb_file.read_bytes()))  # format from the bytes, not the name
+        elif lgb_file is not None:
+            import lightgbm
+            self.lightgbm = lightgbm.Booster(model_file=str(lgb_file))
         else:
-            raise FileNotFoundError(f"no model.joblib, model.pkl or {', '.join(XGBOOST_FILES)} in {model_dir}")
+            raise FileNotFoundError(f"no model.joblib, model.pkl, {', '.join(XGBOOST_FILES + LIGHTGBM_FILES)} "
+                                    f"in {model_dir}")
         self.classes = list(getattr(self.estimator, "classes_", [])) or None
 
     # ---------------------------------------------------------------- input
@@ -104,9 +112,12 @@ class Model:
     # ---------------------------------------------------------------- predict
     def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         """(labels, probabilities (n, C) or None)."""
-        if self.booster is not None:
-            import xgboost
-            scores = self.booster.predict(xgboost.DMatrix(frame.to_numpy(dtype=float)))
+        if self.booster is not None or self.lightgbm is not None:
+            if self.booster is not None:
+                import xgboost
+                scores = self.booster.predict(xgboost.DMatrix(frame.to_numpy(dtype=float)))
+            else:
+                scores = np.asarray(self.lightgbm.predict(frame.to_numpy(dtype=float)))
             if scores.ndim == 2:
                 return scores.argmax(axis=1), scores
             return (scores > 0.5).astype(int), np.column_stack([1 - scores, scores])
@@ -218,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=Path("/opt/ml/model"))
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--csv-output", choices=("score", "label,score"), default=None)
+    parser.add_argument("--csv-output", choices=("score", "label,score"), default=None, metavar="FORMAT",
+                        help="text/csv answers: 'score' or 'label,score' "
+                             "(default: model_meta.json's csv_output, else score)")
     parser.add_argument("--max-payload-mb", type=float, default=None, help="answer 413 above this size")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

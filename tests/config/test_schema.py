@@ -134,7 +134,8 @@ def test_every_contract_key_is_in_the_schema() -> None:
             "asymmetric_shapley_value"} == set(props["methods"]["properties"])
     shap = set(props["methods"]["properties"]["shap"]["properties"])
     assert shap == {"baseline", "num_clusters", "num_samples", "agg_method", "use_logit", "save_local_shap_values",
-                    "seed", "features_to_explain", "text_config", "image_config"}
+                    "seed", "features_to_explain", "text_config", "image_config",
+                    "algorithm"}  # algorithm: our extension (tree_exact)
     predictor = set(props["predictor"]["properties"])
     assert {"model_name", "endpoint_name", "endpoint_name_prefix", "instance_type", "initial_instance_count",
             "accelerator_type", "target_model", "custom_attributes", "content_type", "accept_type",
@@ -165,11 +166,15 @@ def test_all_problems_reported_at_once_with_paths_and_did_you_mean() -> None:
         "$.methods.pre_training_bias.methods[1]: 'XYZ' is not valid; expected one of (case-insensitive): "
         "CI, DPL, KL, JS, LP, TVD, KS, CDDL.",
         "$.probability_threshold: 'high' is not of type 'number'.",
+        # the cross-field checks of the parts the schema accepted, in the same answer
+        "$.label_values_or_threshold: required (non-empty) for bias metrics.",
+        "$.label: required for bias metrics (the label column name, index or JMESPath).",
     ]
 
 
 def test_parse_raises_config_error_listing_problems() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config({"dataset_type": "text/csv", "methods": {}, "foo": 1})
-    assert info.value.message.startswith("Analysis configuration schema validation error. 1 problem(s)")
+    assert info.value.message.startswith("Analysis configuration schema validation error. 2 problem(s)")
     assert "unknown key 'foo'" in info.value.message
+    assert "$.methods: no analysis requested" in info.value.message

@@ -13,7 +13,8 @@ from analyzer.config import parse_config, validate
 from analyzer.data import load_dataset
 from analyzer.errors import ConfigError
 from analyzer.explain import parse_baseline
-from analyzer.formats import CSV, FORMATS, JSON, JSONLINES, PARQUET, Format, ReadRequest, Table, dataset_format
+from analyzer.formats import (CAPTURE_JSON, CSV, FORMATS, JSON, JSONLINES, PARQUET, Format, ReadRequest, Table,
+                              dataset_format)
 from analyzer.storage._content import check_content
 
 ROWS = [[30, "cook", 1.5], [45, "pilot", 2.0]]
@@ -28,6 +29,11 @@ def _write(kind: str, path: Path) -> ReadRequest:
     if kind == PARQUET:
         pd.DataFrame(ROWS, columns=NAMES).to_parquet(path)
         return ReadRequest()
+    if kind == CAPTURE_JSON:   # Model Monitor capture records: the features of the captured requests
+        path.write_text("".join(json.dumps({"captureData": {"endpointInput": {
+            "observedContentType": "application/jsonlines", "data": json.dumps({"f": r}), "encoding": "JSON"}},
+            "eventMetadata": {"eventId": str(i)}}) + "\n" for i, r in enumerate(ROWS)))
+        return ReadRequest(headers=NAMES, features="f")
     if kind == JSONLINES:
         path.write_text("".join(json.dumps({"f": r}) + "\n" for r in ROWS))
     else:

@@ -127,12 +127,23 @@ def analyzer_image(docker_client: Any) -> str:
         return prebuilt
     env = {**os.environ, "IMAGE": TEST_IMAGE_TAG}
     try:
+        previous = docker_client.images.get(TEST_IMAGE_TAG).id
+    except docker.errors.ImageNotFound:
+        previous = None
+    try:
         done = subprocess.run(["bash", str(BUILD)], capture_output=True, text=True, env=env,
                               timeout=BOOTSTRAP_TIMEOUT_S + BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         pytest.fail(f"building the image took more than {BOOTSTRAP_TIMEOUT_S + BUILD_TIMEOUT_S}s", pytrace=False)
     if done.returncode != 0:
         pytest.fail(f"{BUILD.name} exited {done.returncode}:\n{done.stderr[-4000:]}", pytrace=False)
+    # The tag moved to the new build: drop the old image, or every code change leaves one behind.
+    # (The tag itself stays: its layers are the cache that makes the next build take seconds.)
+    if previous is not None and docker_client.images.get(TEST_IMAGE_TAG).id != previous:
+        try:
+            docker_client.images.remove(previous)
+        except docker.errors.APIError:
+            pass  # still used by a container or another tag
     return TEST_IMAGE_TAG
 
 

@@ -143,6 +143,7 @@ def test_docker_stop_while_a_model_container_starts_removes_it(
         for container in docker_client.containers.list(all=True, filters={"label": MODEL_LABEL, "network": network}):
             container.remove(force=True)
         docker_client.networks.get(network).remove()
+        docker_client.images.remove(model_image, force=True)
 
     assert exit_code == "143", logs[-3000:]
     assert "Signal 15 received, cleaning up" in logs

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def _model_containers(client) -> list:
 
 
 @pytest.fixture(scope="module")
-def model_image(docker_client, base_image) -> str:
+def model_image(docker_client, base_image) -> Iterator[str]:
     import joblib
     import numpy
     import pandas
@@ -55,7 +56,8 @@ def model_image(docker_client, base_image) -> str:
                             "--build-arg", f"PIP_PACKAGES={pins}", "-t", IMAGE, str(ROOT / "scripts" / "model_server")],
                            capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stderr[-3000:]
-    return IMAGE
+    yield IMAGE
+    docker_client.images.remove(IMAGE, force=True)
 
 
 @pytest.fixture(scope="module")

@@ -93,6 +93,8 @@ def clarify_image(docker_client: Any, analyzer_image: str) -> Iterator[str]:
     for container in docker_client.containers.list(all=True, filters={"ancestor": CLARIFY_IMAGE,
                                                                        "status": "exited"}):
         container.remove()
+    # The tag only (noprune): the analyzer image itself stays for the other tests.
+    docker_client.images.remove(CLARIFY_IMAGE, noprune=True)
 
 
 @pytest.fixture
@@ -220,10 +222,11 @@ def model_server(docker_client: Any, analyzer_image: str, job_factory: Any, tmp_
     model_dir.mkdir()
     joblib.dump(model, model_dir / "model.joblib")
     (model_dir / "model_meta.json").write_text(json.dumps({"feature_names": FEATURES, "categorical": ["Sex", "Group"]}))
+    created_network = None
     try:
         docker_client.networks.get(MODEL_NETWORK)
     except docker.errors.NotFound:
-        docker_client.networks.create(MODEL_NETWORK, driver="bridge")
+        created_network = docker_client.networks.create(MODEL_NETWORK, driver="bridge")
     name = f"clarify-model-{uuid.uuid4().hex[:8]}"
     server_dir = Path(__file__).resolve().parents[2] / "scripts" / "model_server"
     container = docker_client.containers.run(
@@ -241,6 +244,11 @@ def model_server(docker_client: Any, analyzer_image: str, job_factory: Any, tmp_
         yield {"in_network": f"http://{name}:8080/invocations", "local": f"http://127.0.0.1:{port}/invocations"}
     finally:
         container.remove(force=True)
+        if created_network is not None:     # leave no network behind that this test created
+            try:
+                created_network.remove()
+            except docker.errors.APIError:
+                pass  # still in use by a job container the SDK left; the next run reuses it
 
 
 def _run_with_model_server(processor_factory: Any, data_config: Any, config: dict[str, Any],

@@ -155,5 +155,6 @@ def test_explainability_only_label_locates_the_scores():
                               "label": "score"}, methods={"shap": {"baseline": [[1, 2, 3]]}})
     codec = response_codec(config)
     assert (codec.label, codec.probability) == (None, "score")
+    assert codec.probability_key == "label"      # errors name the key the user wrote
     bias = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", "label": 0})
     assert (response_codec(bias).label, response_codec(bias).probability) == (0, None)
