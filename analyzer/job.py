@@ -127,6 +127,13 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     return None, context
 
 
+def _log_collected(output_dir: Path, document: dict[str, Any]) -> None:
+    """Clarify's log readers look for this line; the document itself is the file (and the debug log)."""
+    log.info("Collected analyses: written to %s", output_dir / "analysis.json")
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("Collected analyses: \n%s", to_json_text(document))
+
+
 def _verdict(analysis: Analysis, context: ReportContext | None) -> Verdict | None:
     """The console verdict, from the same context as the report; a bug here costs only the verdict."""
     try:
@@ -191,10 +198,7 @@ def run_job(options: JobOptions) -> JobResult:
     except BaseException:
         writer.discard()
         raise
-    # Clarify's log readers look for this line; the document itself is the file (and the debug log).
-    log.info("Collected analyses: written to %s", options.output_dir / "analysis.json")
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("Collected analyses: \n%s", to_json_text(analysis.document))
+    _log_collected(options.output_dir, analysis.document)
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
     message = (checks.message() if checks is not None else None) or SUCCESS_MESSAGE
     if report_error:
