@@ -18,7 +18,7 @@ from analyzer.cluster import leading
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
 from analyzer.job import JobOptions, JobResult, run_job
-from analyzer.monitor.execution import find_monitor_execution
+from analyzer.monitor import find_monitor_execution
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 

@@ -166,7 +166,7 @@ def run_job(options: JobOptions) -> JobResult:
     log.info("Number of hosts in the cluster is %d.", len(hosts))
 
     if options.capture is not None:
-        from analyzer.capture.config import load_capture_config
+        from analyzer.capture import load_capture_config
 
         config = load_capture_config(options.config_path, options.methods)
     else:

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from analyzer.capture.reader import DEFAULT_LABEL, DEFAULT_PREDICTED_LABEL
 from analyzer.config import AnalysisConfig
-from analyzer.config.loader import apply_overrides, parse_config, read_config_file
+from analyzer.config import apply_overrides, parse_config, read_config_file
 from analyzer.formats import CAPTURE_JSON
 
 log = logging.getLogger("analyzer.capture")

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 
 from analyzer.capture.fast import capture_columns
 from analyzer.capture.window import TimeWindow, event_time
-from analyzer.data.json_reader import read_text
+from analyzer.data import read_text
 from analyzer.errors import DataError
 from analyzer.formats import CSV, JSON, JSONLINES
 

@@ -19,11 +19,11 @@ from analyzer.capture.events import Events, read_events
 from analyzer.capture.ground_truth import labels_per_record, match, read_ground_truth, where
 from analyzer.capture.records import feature_rows, model_outputs, parse_csv_labels
 from analyzer.capture.window import TimeWindow
-from analyzer.config.model import AnalysisConfig
-from analyzer.data.dataset import Dataset, resolve_column
+from analyzer.config import AnalysisConfig
+from analyzer.data import Dataset, resolve_column
 from analyzer.errors import DataError, EndpointError
 from analyzer.formats import ReadRequest, Table
-from analyzer.formats.responses import labels_from_output
+from analyzer.formats import labels_from_output
 from analyzer.storage import fetch
 
 log = logging.getLogger("analyzer.capture")

@@ -20,7 +20,7 @@ import pandas as pd
 from analyzer.capture.events import Events
 from analyzer.errors import DataError
 from analyzer.formats import CSV, JSON, JSONLINES
-from analyzer.formats.responses import ModelOutput, ResponseCodec, ResponseError
+from analyzer.formats import ModelOutput, ResponseCodec, ResponseError
 
 
 def _lines(text: str) -> list[str]:

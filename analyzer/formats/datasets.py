@@ -98,7 +98,7 @@ def _read_json(files: Sequence[Path], request: ReadRequest) -> Table:
 
 
 def _read_capture(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.capture.reader import read_capture_table
+    from analyzer.capture import read_capture_table
 
     return read_capture_table(files, request)
 

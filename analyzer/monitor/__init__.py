@@ -13,6 +13,7 @@ from analyzer.monitor.checks import (
     prepare_checks,
     run_checks,
 )
+from analyzer.monitor.execution import find_monitor_execution
 from analyzer.monitor.rules import Rule, parse_rule
 from analyzer.monitor.violations import FAIL, NOT_CHECKED, PASS, Outcome, Violation
 
@@ -22,6 +23,7 @@ __all__ = [
     "PASS",
     "VIOLATIONS_EXIT_CODE",
     "VIOLATIONS_FILE",
+    "find_monitor_execution",
     "CheckOptions",
     "CheckResult",
     "Outcome",

@@ -137,7 +137,7 @@ class MonitorExecution:
         if not self.publish_metrics:
             log.info("publish_cloudwatch_metrics is not Enabled: no CloudWatch metrics written.")
             return
-        from analyzer.capture.window import parse_instant
+        from analyzer.capture import parse_instant
         from analyzer.monitor.cloudwatch import cloudwatch_metrics, write_metrics
 
         end = self.variables.get("end_time")

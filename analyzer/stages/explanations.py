@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, pa
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
+
+if TYPE_CHECKING:
+    from analyzer.stages.text_explanations import TextExplanationResult
 
 log = logging.getLogger("analyzer.explain")
 
@@ -79,7 +83,8 @@ class ExplanationResult:
             log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
 
 
-def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predictor) -> ExplanationResult:
+def run_explanations(config: AnalysisConfig, dataset: Dataset,
+                     predictor: Predictor) -> ExplanationResult | TextExplanationResult:
     features = dataset.feature_frame()
     labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
     rows = predictor.max_rows_per_call
@@ -93,6 +98,10 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
             baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
                                       features=config.features)
         log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
+        if s.text_config is not None:  # units of text are the players: a separate stage
+            from analyzer.stages.text_explanations import run_text_explanations
+
+            return run_text_explanations(config, dataset, _model_scores(predictor), baseline, labels, rows)
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
