@@ -6,7 +6,6 @@ SageMaker reads, and exits with the error's code. Internal bugs exit 70 with the
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import traceback
@@ -18,7 +17,7 @@ from analyzer.cluster import leading
 from analyzer import signals
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
 from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError
-from analyzer.job import JobOptions, run_job
+from analyzer.job import JobOptions, JobResult, run_job
 from analyzer.monitor import find_monitor_execution
 from analyzer.redact import RedactingFilter, redact
 from analyzer.runtime import Runtime
@@ -192,10 +191,10 @@ def cmd_run(argv: Sequence[str]) -> int:
             result = run_job(options, final=output_uri is None)
             if monitor:
                 monitor.finish(result)  # CloudWatch metric files
-            analysis_at = str(options.output_dir / "analysis.json")
+            written = [str(p) for p in result.outputs]
             if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
                 signals.check()
-                analysis_at = publish(options.output_dir, output_uri)[-1]
+                written = publish(options.output_dir, output_uri)
                 signals.finish()
     except AnalyzerError as exc:
         _fail(runtime, exc.kind, exc.message)
@@ -215,12 +214,22 @@ def cmd_run(argv: Sequence[str]) -> int:
     log.info("exit_message: %s", result.message)
     runtime.write_message(result.message)
     if result.outputs:
-        print(json.dumps({"analysis": analysis_at}))
+        print(_verdict_text(result, written))
     if result.checks is not None and result.checks.violations and not options.monitor:
         from analyzer.monitor import VIOLATIONS_EXIT_CODE
 
         return VIOLATIONS_EXIT_CODE  # a CI step fails; Model Monitor reads the message instead
     return 0
+
+
+def _verdict_text(result: JobResult, written: Sequence[str]) -> str:
+    """The short verdict and where the results are: what a person reads at the end of a run."""
+    from analyzer.report import Verdict, render_text
+
+    names = [(w.rsplit("/", 1)[-1], w) for w in written]
+    paths = [("analysis.json", w) for name, w in names if name == "analysis.json"]
+    paths += [("report", w) for name, w in names if name.endswith(".html")]
+    return render_text(result.verdict or Verdict(), paths)
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate}
