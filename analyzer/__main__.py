@@ -1,6 +1,35 @@
-"""``python -m analyzer``: the container entry point."""
+"""``python -m analyzer``: the container entry point.
+
+The SIGTERM/SIGINT handlers go in before the heavy imports (pandas, the CLI): a stop that arrives
+while they load still ends with exit 143 and the message file, never with a bare kill.
+"""
 import sys
 
-from analyzer.cli import main
+from analyzer import signals
+from analyzer.errors import Interrupted
 
-sys.exit(main())
+signals.install()
+
+
+def _stopped_early(exc: Interrupted) -> int:
+    from analyzer.runtime import Runtime
+
+    base = None
+    for i, arg in enumerate(sys.argv):
+        if arg == "--base-dir" and i + 1 < len(sys.argv):
+            base = sys.argv[i + 1]
+        elif arg.startswith("--base-dir="):
+            base = arg.split("=", 1)[1]
+    with signals.deferred():
+        print(f"Stopped: {exc.message}", file=sys.stderr)
+        Runtime.from_env(base).write_message(f"Stopped: {exc.message}")
+    return exc.exit_code
+
+
+try:
+    from analyzer.cli import main
+
+    code = main()
+except Interrupted as exc:  # a signal before the CLI's own handling started (imports, argument parsing)
+    code = _stopped_early(exc)
+sys.exit(code)

@@ -6,22 +6,23 @@ SageMaker reads, and exits with the error's code. Internal bugs exit 70 with the
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from analyzer.cluster import leading
+from analyzer import signals
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
-from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalyzerError, ConfigError, Interrupted
+from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError
+from analyzer.redact import RedactingFilter, redact
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
 
 if TYPE_CHECKING:
     from analyzer.capture import CaptureSource
+    from analyzer.job import JobResult
     from analyzer.monitor import CheckOptions
 
 log = logging.getLogger("analyzer")
@@ -114,14 +115,31 @@ def _methods(text: str) -> tuple[str, ...]:
     return tuple(m.strip() for m in text.split(",") if m.strip())
 
 
-def _on_signal(signum: int, _frame: object) -> None:
-    log.warning("Signal %d received, cleaning up", signum)
-    raise Interrupted(f"Stopped: signal {signum} received; the job was stopped and wrote no results.")
+#: Third-party loggers stay at INFO with -v: their debug output (request headers, bodies) is noise
+#: at best and carries credentials at worst (every line is redacted anyway).
+QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3", "docker", "matplotlib", "fontTools",
+                   "weasyprint", "PIL")
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT, stream=sys.stderr,
-                        force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def failure_message(kind: str, message: str) -> str:
+    """The message file's text: ``<kind>: <reason>``, redacted. The first line names what and where
+    on its own (SageMaker shows it as FailureReason); details may follow on later lines."""
+    return redact(f"{kind}: {message.strip()}")
+
+
+def _fail(runtime: Runtime, kind: str, message: str) -> None:
+    text = failure_message(kind, message)
+    log.error("%s", text)
+    runtime.write_message(text)
 
 
 def cmd_validate(argv: Sequence[str]) -> int:
@@ -130,7 +148,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
         raw = apply_overrides(read_config_file(args.config), dataset_type=args.dataset_type,
                               methods=_methods(args.methods))
     except ConfigError as exc:
-        print(exc.message, file=sys.stderr)
+        print(redact(exc.message), file=sys.stderr)
         return exc.exit_code
     problems = validate(raw)
     if not problems:  # valid for Clarify; now what `run` would refuse from the config alone
@@ -142,9 +160,9 @@ def cmd_validate(argv: Sequence[str]) -> int:
         except ConfigError as exc:
             problems = [exc.message]
     if problems:
-        print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
+        print(redact(f"{args.config}: {len(problems)} problem(s)"), file=sys.stderr)
         for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(redact(f"  - {problem}"), file=sys.stderr)
         return ConfigError.exit_code
     print(f"{args.config}: valid")
     return 0
@@ -158,8 +176,9 @@ def cmd_run(argv: Sequence[str]) -> int:
     _configure_logging(args.verbose)
     runtime = Runtime.from_env(args.base_dir)
     output_uri = args.output if is_s3_uri(args.output) else None
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = signals.install()
     try:
+        signals.check()  # a stop that arrived while the modules loaded, and was swallowed there
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
         with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
             monitor = None if _has_job_flags(args) else find_monitor_execution(runtime)
@@ -173,33 +192,48 @@ def cmd_run(argv: Sequence[str]) -> int:
                 capture=_capture_source(args),
                 checks=_check_options(args),
             )
-            result = run_job(options)
+            result = run_job(options, final=output_uri is None)
             if monitor:
                 monitor.finish(result)  # CloudWatch metric files
-            analysis_at = str(options.output_dir / "analysis.json")
+            written = [str(p) for p in result.outputs]
             if output_uri and result.outputs:  # upload only a finished result (see analyzer.storage.publish)
-                analysis_at = publish(options.output_dir, output_uri)[-1]
+                signals.check()
+                written = publish(options.output_dir, output_uri)
+                signals.finish()
     except AnalyzerError as exc:
-        message = f"{exc.kind}: {exc.message}"
-        log.error(message)
-        runtime.write_message(message)
+        _fail(runtime, exc.kind, exc.message)
         return exc.exit_code
+    except MemoryError:
+        _fail(runtime, "ClientError", "out of memory: the job needs more memory than this machine has; use a "
+                                      "larger instance, fewer rows, or smaller methods.shap.num_samples / "
+                                      "methods.pdp.grid_resolution.")
+        return AnalysisError.exit_code
     except Exception as exc:  # a bug: keep the traceback for us, a one-line reason for the user
         log.error("Internal error (please report it): %s\n%s", exc, traceback.format_exc())
-        runtime.write_message(f"AlgorithmError: internal error: {type(exc).__name__}: {exc}")
+        reason = str(exc).splitlines()[0][:300] if str(exc).strip() else ""
+        _fail(runtime, "AlgorithmError", f"internal error: {type(exc).__name__}: {reason}")
         return INTERNAL_ERROR_EXIT_CODE
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signals.restore(previous)
     log.info("exit_message: %s", result.message)
     runtime.write_message(result.message)
     if result.outputs:
-        print(json.dumps({"analysis": analysis_at}))
+        print(_verdict_text(result, written))
     if result.checks is not None and result.checks.violations and not options.monitor:
         from analyzer.monitor import VIOLATIONS_EXIT_CODE
 
         return VIOLATIONS_EXIT_CODE  # a CI step fails; Model Monitor reads the message instead
     return 0
+
+
+def _verdict_text(result: JobResult, written: Sequence[str]) -> str:
+    """The short verdict and where the results are: what a person reads at the end of a run."""
+    from analyzer.report import Verdict, render_text
+
+    names = [(w.rsplit("/", 1)[-1], w) for w in written]
+    paths = [("analysis.json", w) for name, w in names if name == "analysis.json"]
+    paths += [("report", w) for name, w in names if name.endswith(".html")]
+    return render_text(result.verdict or Verdict(), paths)
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate}

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from analyzer import signals
 from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config
+from analyzer.config.loader import shown_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
@@ -17,8 +19,10 @@ from analyzer.stages import model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
+    from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
     from analyzer.monitor import CheckOptions, CheckResult
+    from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -43,6 +47,7 @@ class JobResult:
     outputs: list[Path] = field(default_factory=list)
     message: str = SUCCESS_MESSAGE
     report_error: str | None = None     # why the human-readable reports were not (all) written
+    verdict: Verdict | None = None      # the short console summary of the result
     checks: CheckResult | None = None
 
 
@@ -53,6 +58,7 @@ class Analysis:
     document: dict[str, Any]
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
+    bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
 
 
 def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
@@ -74,38 +80,56 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
         log.info("Calculating pre-training bias metrics")
         pre = run_bias(config, dataset, "pre_training", methods.pre_training_bias)
     document: dict[str, Any] = {"version": "1.0"}
-    for key, section in (("post_training_bias_metrics", post), ("pre_training_bias_metrics", pre)):
-        if section is not None:
-            document[key] = section
+    bias = tuple(result for result in (post, pre) if result is not None)
+    for result in bias:
+        document[result.key] = result.section
     if explained is not None:
         document["explanations"] = explained.section()
     if config.segment_config:
         from analyzer.segments import SECTION_KEY, segment_section
 
         document[SECTION_KEY] = segment_section(
-            config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names), explained)
-    return Analysis(document=document, dataset=dataset, explanations=explained)
+            config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names).section, explained)
+    return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
+
+
+def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
+    """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
+    from analyzer.report import build_context, config_summary
+
+    explained = analysis.explanations
+    kernel = explained.explanation.kernel_shap if explained else None
+    return build_context(
+        config_summary(_shown(config), analysis.bias), analysis.bias,
+        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        local_shap=explained.local_values() if explained else None,
+        local_features=explained.dataset.feature_frame() if explained else None,
+        shap_warnings=kernel.warnings if kernel else (),
+    )
+
+
+def _shown(config: AnalysisConfig) -> AnalysisConfig:
+    """The config as reports may show it: no credentials in the endpoint URL, no custom attributes."""
+    from analyzer.redact import redact
+
+    predictor = config.predictor
+    if predictor is None:
+        return config
+    url = redact(predictor.endpoint_url) if predictor.endpoint_url else None
+    return replace(config, raw=shown_config(config.raw),
+                   predictor=replace(predictor, endpoint_url=url, custom_attributes=None))
 
 
 def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis,
-                   checks: CheckResult | None = None) -> str | None:
-    """Stage the notebook/HTML/PDF reports. A report problem is logged and returned, never raised:
-    people may want the reports, but analysis.json must not be lost for them."""
+                   checks: CheckResult | None = None) -> tuple[str | None, ReportContext | None]:
+    """Stage the notebook/HTML/PDF reports; return (problem, the context they were built from). A
+    report problem is logged and returned, never raised: people may want the reports, but
+    analysis.json must not be lost for them."""
+    context = None
     try:
-        from analyzer.report import build_context, write_reports
+        from analyzer.report import write_reports
 
-        if config.methods.needs_bias:
-            log.info("Calculating bias statistics for report")
-        dataset = analysis.dataset
-        labels = dataset.frame[dataset.predicted_label] if dataset.predicted_label else None
-        explained = analysis.explanations
-        context = build_context(
-            config, dataset, predicted_labels=labels,
-            local_shap=explained.local_values() if explained else None,
-            local_features=dataset.feature_frame() if explained else None,
-            shap_warnings=explained.explanation.kernel_shap.warnings
-            if explained and explained.explanation.kernel_shap else (),
-        )
+        context = _report_context(config, analysis)
         if checks is not None:
             context = replace(context, checks=checks.outcomes)
         write_reports(writer, analysis.document, context, config.methods.report.name, config.methods.report.title)
@@ -113,11 +137,42 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
         log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
-        return f"{type(exc).__name__}: {exc}"[:300]
-    return None
+        return f"{type(exc).__name__}: {exc}"[:300], context
+    return None, context
 
 
-def run_job(options: JobOptions) -> JobResult:
+def _log_collected(output_dir: Path, document: dict[str, Any]) -> None:
+    """Clarify's log readers look for this line; the document itself is the file (and the debug log)."""
+    log.info("Collected analyses: written to %s", output_dir / "analysis.json")
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("Collected analyses: \n%s", to_json_text(document))
+
+
+def _verdict(analysis: Analysis, context: ReportContext | None) -> Verdict | None:
+    """The console verdict, from the same context as the report; a bug here costs only the verdict."""
+    try:
+        from analyzer.report import assess
+
+        return assess(analysis.document, context)
+    except Exception as exc:  # noqa: BLE001 - the results are written; a summary problem must not fail the job
+        log.warning("No verdict: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return None
+
+
+def _publish(writer: OutputWriter, final: bool) -> list[Path]:
+    """Move the staged outputs into place, unless a stop was requested; a stop that arrives while
+    they move takes them back out. With ``final`` the job is complete once they are in place."""
+    signals.check()
+    with signals.deferred():
+        outputs = _publish(writer, final)
+        if signals.received() is not None:
+            writer.retract(outputs)
+        elif final:
+            signals.finish()
+    return outputs
+
+
+def run_job(options: JobOptions, final: bool = True) -> JobResult:
     started = time.monotonic()
     runtime = options.runtime
     log.info("Starting SageMaker Clarify Processing job")
@@ -163,20 +218,20 @@ def run_job(options: JobOptions) -> JobResult:
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
-        writer.write_json("analysis_config.json", dict(config.raw))
+        writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)
-        report_error = _write_reports(writer, config, analysis, checks)
+        report_error, context = _write_reports(writer, config, analysis, checks)
         outputs = writer.commit()
     except BaseException:
         writer.discard()
         raise
-    log.info("Collected analyses: \n%s", to_json_text(analysis.document))
+    _log_collected(options.output_dir, analysis.document)
     log.info("Analysis finished in %.1f s", time.monotonic() - started)
     message = (checks.message() if checks is not None else None) or SUCCESS_MESSAGE
     if report_error:
         message = f"{message} (report not written: {report_error})"
     return JobResult(analysis=analysis.document, outputs=outputs, report_error=report_error, message=message,
-                     checks=checks)
+                     checks=checks, verdict=_verdict(analysis, context))
 
 
 def _run_checks(writer: OutputWriter, document: dict[str, Any], options: CheckOptions | None) -> CheckResult | None:

@@ -103,5 +103,18 @@ class OutputWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
         return published
 
+    def retract(self, published: list[Path]) -> None:
+        """Remove files that ``commit`` published (a stop arrived while they moved into place)."""
+        for target in sorted(published, key=lambda p: p.name != "analysis.json"):  # analysis.json first
+            target.unlink(missing_ok=True)
+        for relative in self._written:
+            parent = (self.output_dir / relative).parent
+            while parent != self.output_dir and parent.is_relative_to(self.output_dir):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)

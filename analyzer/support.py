@@ -2,7 +2,7 @@
 that ``analyzer validate`` reports exactly what ``analyzer run`` would refuse, with the same words.
 
 A config can be valid for Clarify (schema and cross-field checks in :mod:`analyzer.config`) and
-still be refused here: a dataset type without a reader, time series / text / image explanations,
+still be refused here: a dataset type without a reader, time series / image explanations,
 or model request and response settings that cannot work (templates, content and accept types).
 """
 from __future__ import annotations
@@ -34,8 +34,8 @@ def _explanation_kinds(config: AnalysisConfig) -> list[str]:
     if config.time_series_data_config or config.methods.asymmetric_shapley_value:
         unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
     shap = config.methods.shap
-    if shap and (shap.text_config or shap.image_config):
-        unsupported.append("text and image explanations (methods.shap.text_config / image_config)")
+    if shap and shap.image_config:
+        unsupported.append("image explanations (methods.shap.image_config)")
     return ["Not supported by this analyzer yet: " + "; ".join(unsupported) + "."] if unsupported else []
 
 

@@ -9,9 +9,16 @@ from typing import Any, Callable
 
 import pytest
 
+from analyzer import signals
 from analyzer.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signal_state() -> None:
+    """Each in-process job starts with no stop requested (the CLI remembers signals per process)."""
+    signals.reset()
 
 
 @pytest.fixture
@@ -29,6 +36,7 @@ class CliRun:
     code: int
     base: Path
     stderr: str
+    stdout: str = ""
 
     @property
     def output(self) -> Path:
@@ -53,7 +61,8 @@ def run_job(base_dir: Path, capsys: pytest.CaptureFixture) -> Callable[..., CliR
         if data is not None:
             (base_dir / "processing" / "input" / "data" / "data.csv").write_text(data)
         code = main(list(args))
-        return CliRun(code=code, base=base_dir, stderr=capsys.readouterr().err)
+        captured = capsys.readouterr()
+        return CliRun(code=code, base=base_dir, stderr=captured.err, stdout=captured.out)
 
     return _run
 

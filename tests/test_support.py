@@ -22,14 +22,11 @@ REFUSED = {
                     "methods": {"asymmetric_shapley_value": {"direction": "chronological"}},
                     "predictor": {"endpoint_url": URL, "content_template": "{\"instances\": $record}",
                                   "time_series_predictor_config": {"forecast": "predictions.mean"}}},
-    "text": {"dataset_type": "text/csv", "label": "y",
-             "methods": {"shap": {"text_config": {"granularity": "token", "language": "english"}}},
-             "predictor": {"endpoint_url": URL}},
     "image": {"dataset_type": "application/x-image",
               "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
               "predictor": {"endpoint_url": URL, "label_headers": ["cat", "dog"]}},
-    "capture json": {"dataset_type": "application/sagemakercapturejson", **BIAS,
-                     "methods": {"pre_training_bias": {"methods": "all"}}},
+    "image dataset": {"dataset_type": "application/x-image", **BIAS,
+                      "methods": {"pre_training_bias": {"methods": "all"}}},
     "unknown placeholder": {"dataset_type": "text/csv", **BIAS, "headers": ["y", "x", "z", "s"],
                             "methods": {"post_training_bias": {"methods": ["DPPL"]}},
                             "predictor": {"endpoint_url": URL, "content_type": "application/json",
@@ -96,9 +93,15 @@ def test_placeholder_message_is_the_one_run_gives_after_loading_the_data(tmp_pat
     assert problems == ["predictor.record_template: placeholder(s) ${w} name no feature; features are: x, z, s."]
 
 
-def test_capture_json_refusal_names_the_supported_types():
-    (problem,) = refusals(parse_config(REFUSED["capture json"]))
-    assert problem.startswith("dataset_type: application/sagemakercapturejson is not supported by this analyzer")
+def test_unreadable_dataset_type_refusal_names_it():
+    problems = refusals(parse_config(REFUSED["image dataset"]))
+    assert problems[0].startswith("dataset_type: application/x-image is not supported by this analyzer")
+
+
+def test_capture_json_is_read_now_and_not_refused():
+    config = {"dataset_type": "application/sagemakercapturejson", **BIAS,
+              "methods": {"pre_training_bias": {"methods": "all"}}}
+    assert refusals(parse_config(config)) == []
 
 
 @pytest.mark.parametrize("config", [

@@ -1,23 +1,49 @@
 """Bias metrics: Clarify's pre- and post-training metrics, computed with numpy.
 
-Public entry point: :func:`bias_section` builds one ``*_bias_metrics`` section of
-``analysis.json``. Metrics are pure functions of a :class:`Groups` and are listed in
-:mod:`analyzer.bias.registry`; :mod:`analyzer.bias.stats` has the report-only statistics.
+Public entry points: :func:`run_bias` runs one stage and returns a :class:`BiasResult` (the
+``*_bias_metrics`` section of ``analysis.json`` plus the statistics of the same groups);
+:func:`bias_section` returns the section alone. :mod:`analyzer.bias.selection` turns columns into
+masks, metrics are pure functions of a :class:`Groups` listed in :mod:`analyzer.bias.registry`,
+:mod:`analyzer.bias.stats` has the report-only statistics and :mod:`analyzer.bias.bands` the
+neutral values and concern bands.
 """
+from analyzer.bias.bands import (
+    DATASET_WIDE,
+    DEFAULT_BANDS,
+    RATIO_METRICS,
+    Band,
+    distance_from_neutral,
+    neutral,
+    outside_band,
+)
 from analyzer.bias.groups import Confusion, Features, Groups, divide
 from analyzer.bias.registry import Metric, MetricUndefined, Stage, names, select
-from analyzer.bias.report import FacetSpec, bias_section
+from analyzer.bias.result import SECTION_KEYS, BiasResult, GroupStats, ModelPerformance
+from analyzer.bias.section import bias_section, run_bias
+from analyzer.bias.selection import FacetSpec
 
 __all__ = [
+    "DATASET_WIDE",
+    "DEFAULT_BANDS",
+    "RATIO_METRICS",
+    "SECTION_KEYS",
+    "Band",
+    "BiasResult",
     "Confusion",
     "FacetSpec",
     "Features",
+    "GroupStats",
     "Groups",
     "Metric",
     "MetricUndefined",
+    "ModelPerformance",
     "Stage",
     "bias_section",
+    "distance_from_neutral",
     "divide",
     "names",
+    "neutral",
+    "outside_band",
+    "run_bias",
     "select",
 ]

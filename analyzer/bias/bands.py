@@ -26,6 +26,10 @@ class Band:
         return self.low <= value <= self.high
 
 
+#: Metrics computed over every row whatever the facet value (the same number in every entry): a
+#: verdict names them once for the dataset, not once per group.
+DATASET_WIDE = frozenset({"GE"})
+
 #: The four-fifths rule for DI; |value| ≤ 0.1 for signed differences; ≤ 0.1 for divergences
 #: and generalized entropy (which are never negative).
 DEFAULT_BANDS: dict[str, Band] = {

@@ -198,7 +198,7 @@ class CategoricalColumn:
             converted = convert_values(values, self.first_value())
             if converted is not values:
                 if on_convert is not None:
-                    on_convert(list(values), converted)
+                    on_convert(list(values), list(converted))
                 hit = self._match(converted)
         return hit[self.codes]
 

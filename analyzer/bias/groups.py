@@ -71,7 +71,7 @@ class Groups:
     group: np.ndarray | None = None
     n_group_codes: int = 0
     features: Features | None = None
-    cells: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    cells: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]  # set by build()
 
     @classmethod
     def build(

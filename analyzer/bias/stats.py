@@ -1,7 +1,8 @@
 """Report-only statistics: basic stats per facet value and the model performance report.
 
-They feed the human-readable report, not ``analysis.json``. Names, descriptions and
-formulas are smclarify 0.5's (``bias_basic_stats`` and ``model_performance_report``).
+They feed the human-readable report and the verdict, not ``analysis.json``. Names, descriptions
+and formulas are smclarify 0.5's (``bias_basic_stats`` and ``model_performance_report``).
+:func:`group_stats` and :func:`performance` read the same :class:`Groups` as the metrics.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from analyzer.bias.groups import Confusion, Groups, divide
-from analyzer.bias.report import FacetSpec, _json_value, facet_entries, resolve
+from analyzer.bias.result import GroupStats, ModelPerformance, json_value
+from analyzer.bias.selection import FacetSpec, Resolved, facet_entries, resolve
 
 logger = logging.getLogger("analyzer.bias")
 
@@ -27,17 +29,48 @@ def fractions(c: Confusion) -> list[float]:
     return [divide(c.TP, c.n), divide(c.FP, c.n), divide(c.FN, c.n), divide(c.TN, c.n)]
 
 
-def facet_stats(g: Groups) -> list[dict]:
+def facet_stats(g: Groups) -> list[dict[str, Any]]:
     """proportion = n_d / n; observed_label_distribution = [q_d, 1 - q_d];
     confusion_matrix (post-training only) = fractions [TP, FP, FN, TN] within d."""
     q_d = divide(g.label_counts(1)[1], g.n_d)
-    out = [
+    out: list[dict[str, Any]] = [
         {"name": "proportion", "description": PROPORTION, "value": g.n_d / g.n},
         {"name": "observed_label_distribution", "description": LABEL_DISTRIBUTION, "value": [q_d, 1 - q_d]},
     ]
     if g.pred is not None:
         out.append({"name": "confusion_matrix", "description": CONFUSION, "value": fractions(g.confusion(1))})
     return out
+
+
+def _rate(count: int, rows: int) -> float | None:
+    return count / rows if rows else None
+
+
+def group_stats(facet: str, text: str, g: Groups) -> GroupStats:
+    """Rows, positive-label and positive-prediction rates of d and a, and their confusion fractions."""
+    post = g.pred is not None
+    return GroupStats(
+        facet=facet, group=text, rows=g.n_d, proportion=g.n_d / g.n if g.n else 0.0,
+        positive_label_rate=divide(g.label_counts(1)[1], g.n_d),
+        confusion=tuple(fractions(g.confusion(1))) if post else None,  # type: ignore[arg-type]
+        rest_rows=g.n_a,
+        rest_positive_label_rate=_rate(g.label_counts(0)[1], g.n_a),
+        positive_prediction_rate=_rate(g.pred_counts(1)[1], g.n_d) if post else None,
+        rest_positive_prediction_rate=_rate(g.pred_counts(0)[1], g.n_a) if post else None,
+        rest_confusion=tuple(fractions(g.confusion(0))) if post else None,  # type: ignore[arg-type]
+    )
+
+
+def performance(resolved: Resolved) -> ModelPerformance:
+    """The binary model performance over all rows, from the stage's own label and prediction masks."""
+    c = _overall_confusion(resolved)
+    return ModelPerformance(metrics=tuple((name, fn(c)) for name, _, fn in PERFORMANCE),
+                            confusion=tuple(fractions(c)))  # type: ignore[arg-type]
+
+
+def _overall_confusion(resolved: Resolved) -> Confusion:
+    mask = resolved.label.mask
+    return Groups.build(np.zeros(len(mask), dtype=bool), mask, resolved.pred).confusion(0)
 
 
 def bias_basic_stats(
@@ -56,7 +89,7 @@ def bias_basic_stats(
     return {
         spec.name: [{"value_or_threshold": text, "metrics": facet_stats(g)}
                     for text, g in facet_entries(frame, resolved, spec, kind)]
-        for spec, kind in zip(facets, kinds)
+        for spec, kind in zip(facets, kinds, strict=True)
     }
 
 
@@ -130,12 +163,11 @@ def model_performance_report(
     [TP, FP, FN, TN] / n, "confusion_matrix" (categorical labels only)}."""
     resolved, _ = resolve(frame, stage="post_training", label=label, label_values=label_values, facets=[],
                           predicted_label=predicted_label, label_data_type=label_data_type)
-    g = Groups.build(np.zeros(len(frame), dtype=bool), resolved.label.mask, resolved.pred)
-    c = g.confusion(0)
+    c = _overall_confusion(resolved)
     report: dict[str, Any] = {
         "label": label,
         "model_performance_metrics": [
-            {"name": name, "description": description, "value": _json_value(fn(c))}
+            {"name": name, "description": description, "value": json_value(fn(c))}
             for name, description, fn in PERFORMANCE
         ],
         "binary_confusion_matrix": fractions(c),

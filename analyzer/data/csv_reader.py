@@ -6,24 +6,34 @@ import gzip
 import io
 import json
 import logging
+import zlib
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from analyzer.errors import DataError
+from analyzer.errors import ConfigError, DataError
 
 log = logging.getLogger("analyzer.data")
 
 _SAMPLE_ROWS = 50
+# The csv module refuses fields over 128 KiB by default; a long text field is data, not an error.
+FIELD_LIMIT = 64 * 2**20
+csv.field_size_limit(FIELD_LIMIT)
 _CHUNKED_ABOVE_BYTES = 64 * 2**20
 _CHUNK_ROWS = 250_000
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    """Text of a data file; a UTF-8 byte order mark is not part of the first column's name."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+#: What a damaged file raises while it is read: truncated gzip (EOFError), bad deflate data
+#: (zlib.error), bad bytes (UnicodeDecodeError), and the parsers' own errors.
+READ_ERRORS = (UnicodeDecodeError, csv.Error, OSError, EOFError, zlib.error, ValueError)
 
 
 def _peek_rows(path: Path, count: int = _SAMPLE_ROWS) -> list[list[str]]:
@@ -36,8 +46,20 @@ def _peek_rows(path: Path, count: int = _SAMPLE_ROWS) -> list[list[str]]:
                 if len(rows) >= count:
                     break
             return rows
-    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
-        raise DataError(f"Cannot read {path} as text/csv: {exc}") from None
+    except READ_ERRORS as exc:
+        raise DataError(f"Cannot read {path} as text/csv: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    """A read error on one line, without echoing file content."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start} of a chunk: {exc.reason})"
+    if isinstance(exc, EOFError):
+        return "the compressed file ends early (truncated)"
+    if isinstance(exc, zlib.error):
+        return "the compressed data is damaged"
+    text = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
 
 
 def _json_object_line(path: Path) -> dict | None:
@@ -133,8 +155,9 @@ def _read_part(path: Path, skip: int) -> pd.DataFrame:
     """One CSV file. Large files are parsed in row chunks: pandas' parser otherwise holds its token
     buffers for the whole file next to the result, peaking at over twice the file size."""
     if path.stat().st_size <= _CHUNKED_ABOVE_BYTES:
-        return pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True)
-    with pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, chunksize=_CHUNK_ROWS) as reader:
+        return pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig")
+    with pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig",
+                     chunksize=_CHUNK_ROWS) as reader:
         return pd.concat(list(reader), ignore_index=True)
 
 
@@ -153,16 +176,17 @@ def read_csv(files: Sequence[Path], headers: Sequence[str] | None) -> pd.DataFra
             frame = _read_part(path, skip)
         except pd.errors.EmptyDataError:
             continue
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-            raise DataError(f"Cannot parse {path} as text/csv: {exc}") from None
+        except (pd.errors.ParserError, *READ_ERRORS) as exc:
+            raise DataError(f"Cannot parse {path} as text/csv: {_reason(exc)}") from None
         if columns is None:
             columns = [f"column_{i}" for i in range(frame.shape[1])]
             log.info("%s: no header row found and no 'headers' configured; naming columns column_0..column_%d.",
                      path, frame.shape[1] - 1)
         if frame.shape[1] != len(columns):
             source = "'headers' in the config" if headers is not None else "the header row"
-            raise DataError(f"{path}: rows have {frame.shape[1]} columns but {source} names {len(columns)} "
-                            f"({', '.join(columns)}).")
+            error = ConfigError if headers is not None else DataError  # fixed where the wrong count is
+            raise error(f"{path}: rows have {frame.shape[1]} columns but {source} names {len(columns)} "
+                        f"({', '.join(columns)[:300]}).")
         frame.columns = columns
         frames.append(frame)
     if not frames:

@@ -51,9 +51,20 @@ def resolve_column(ref: NameOrIndex, columns: Sequence[str], key: str, where: st
                               f"(0..{len(columns) - 1}).")
         return columns[ref]
     if ref not in columns:
-        raise ConfigError(f"{key}: column '{ref}' not found in {where}. "
-                          f"Available columns: {', '.join(map(str, columns))}.")
+        raise ConfigError(f"{key}: column {ref[:80]!r} not found in {where}. {available_columns(columns)}")
     return ref
+
+
+def available_columns(columns: Sequence[object], shown: int = 40) -> str:
+    """The column names for a message, unless they do not look like names: a file that is not the
+    dataset (say a .env file read as CSV) would otherwise have its first line printed."""
+    names = [str(c) for c in columns]
+    plausible = all(len(n) <= 64 and n.isprintable() and not set(n) & set("=:$") for n in names)
+    if not plausible:
+        return (f"It has {len(names)} column(s) whose names do not look like column names (not shown); "
+                "check the dataset file and 'headers'.")
+    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
+    return f"Available columns: {', '.join(names[:shown])}{more}."
 
 
 def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what: str, uri: str) -> pd.DataFrame:

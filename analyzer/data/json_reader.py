@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,18 +20,50 @@ def compile_path(expression: str, key: str) -> Any:
     try:
         return jmespath.compile(expression)
     except JMESPathError as exc:
-        raise ConfigError(f"{key}: '{expression}' is not a valid JMESPath expression: {exc}") from None
+        raise ConfigError(f"{key}: {expression!r} is not a valid JMESPath expression ({jmespath_problem(exc)}).") \
+            from None
+    except (RecursionError, ValueError, TypeError):  # the parser's own limits on absurd expressions
+        raise ConfigError(f"{key}: {expression[:60]!r} is not a valid JMESPath expression.") from None
+
+
+def jmespath_problem(exc: Exception) -> str:
+    """jmespath's message on one line: the problem and its position (it adds the expression and a
+    caret on lines of their own)."""
+    problem = getattr(exc, "msg", None) or str(exc).splitlines()[0]
+    if problem == "Invalid jmespath expression":  # the class says more: IncompleteExpressionError, LexerError
+        problem = re.sub(r"(?<!^)(?=[A-Z])", " ", type(exc).__name__).lower().removesuffix(" error")
+    position = getattr(exc, "lex_position", None)
+    return f"{problem} at position {position}" if isinstance(position, int) else str(problem)
+
+
+def search(compiled: Any, document: Any, key: str, where: str) -> Any:
+    """Apply a compiled JMESPath; a runtime type error (e.g. length() of a number) names the key."""
+    try:
+        return compiled.search(document)
+    except JMESPathError as exc:
+        raise DataError(f"{where}: '{key}' ({compiled.expression}) cannot be applied: "
+                        f"{str(exc).splitlines()[0][:200]}.") from None
+
+
+def loads(text: str, where: str) -> Any:
+    """json.loads with one-line DataErrors, deep nesting included."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}).") from None
+    except RecursionError:
+        raise DataError(f"{where}: not valid JSON (nested too deeply).") from None
 
 
 def read_text(path: Path) -> str:
     """The text of a data file (gzip-compressed when it ends in .gz), or a DataError naming it."""
-    from analyzer.data.csv_reader import _open_text  # one place knows about .gz
+    from analyzer.data.csv_reader import READ_ERRORS, _open_text, _reason  # one place knows about .gz
 
     try:
         with _open_text(path) as f:
             return f.read()
-    except (UnicodeDecodeError, OSError, EOFError) as exc:
-        raise DataError(f"Cannot read {path}: {exc}") from None
+    except READ_ERRORS as exc:
+        raise DataError(f"Cannot read {path}: {_reason(exc)}") from None
 
 
 def _names(headers: Sequence[str] | None, n_features: int, label_expr: str | None,
@@ -75,19 +108,17 @@ def read_jsonlines(files: Sequence[Path], *, features: str, label: str | None,
         for lineno, line in enumerate(read_text(path).splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path} line {lineno}: not valid JSON ({exc.msg}).") from None
-            values = feature_path.search(record)
+            where = f"{path} line {lineno}"
+            record = loads(line, where)
+            values = search(feature_path, record, "features", where)
             if not isinstance(values, list):
                 raise DataError(f"{path} line {lineno}: 'features' ({features}) should give a list of values, "
                                 f"got {type(values).__name__}.")
             rows.append(values)
             if label_path is not None:
-                labels.append(label_path.search(record))
+                labels.append(search(label_path, record, "label", where))
             if predicted_path is not None:
-                predictions.append(predicted_path.search(record))
+                predictions.append(search(predicted_path, record, "predicted_label", where))
     if not rows:
         raise DataError(f"The dataset has no records: {', '.join(map(str, files))}.")
     return _frame(rows, labels if label_path else None, predictions if predicted_path else None, headers,
@@ -100,17 +131,14 @@ def read_json(files: Sequence[Path], *, features: str, label: str | None,
     feature_path = compile_path(features, "features")
     parts = []
     for path in files:
-        try:
-            document = json.loads(read_text(path))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
-        matrix = feature_path.search(document)
+        document = loads(read_text(path), str(path))
+        matrix = search(feature_path, document, "features", str(path))
         if not isinstance(matrix, list) or not all(isinstance(r, list) for r in matrix):
             raise DataError(f"{path}: 'features' ({features}) should give a list of records (a 2-D list).")
         columns = {}
         for key, expr in (("label", label), ("predicted_label", predicted_label)):
             if isinstance(expr, str):
-                values = compile_path(expr, key).search(document)
+                values = search(compile_path(expr, key), document, key, str(path))
                 if not isinstance(values, list) or len(values) != len(matrix):
                     got = len(values) if isinstance(values, list) else type(values).__name__
                     raise DataError(f"{path}: '{key}' ({expr}) should give a list with one value per record "

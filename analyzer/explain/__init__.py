@@ -5,11 +5,14 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 ``explain`` runs everything and returns one result that feeds ``analysis.json``
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``.
 """
-from analyzer.explain.baseline import Baseline, auto_baseline, parse_baseline
+from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
 from analyzer.explain.kernel_shap import EMPTY_SELECTION, KernelShapResult, kernel_shap
 from analyzer.explain.pdp import partial_dependence
 from analyzer.explain.report import DIAGNOSTICS_KEY, global_values, kernel_shap_section, local_values_frame
+from analyzer.explain.text_report import local_lines, text_kernel_shap_section
+from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
+from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
     "DIAGNOSTICS_KEY",
@@ -19,12 +22,19 @@ __all__ = [
     "KernelShapResult",
     "PdpSettings",
     "ShapSettings",
+    "TextSettings",
+    "TextShapResult",
     "auto_baseline",
+    "coerce_to",
     "explain",
     "global_values",
     "kernel_shap",
     "kernel_shap_section",
+    "local_lines",
     "local_values_frame",
     "parse_baseline",
     "partial_dependence",
+    "text_kernel_shap",
+    "text_kernel_shap_section",
+    "text_settings",
 ]

@@ -12,14 +12,12 @@ from typing import Any, Callable
 
 import jmespath
 import numpy as np
-import pandas as pd
 
-from analyzer.errors import ConfigError, EndpointError
+from analyzer.errors import ConfigError
 from analyzer.formats import CSV, JSON, JSONLINES
 from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
 from analyzer.formats.json_lines import json_lines
 from analyzer.formats.paths import compile_path
-from analyzer.labels import holds_scores, threshold_scores
 
 NameOrIndex = str | int
 
@@ -76,7 +74,12 @@ class ResponseCodec:
     probability_key: str = "probability"
 
     def decode(self, body: bytes, expected: int) -> ModelOutput:
-        labels, scores = DECODERS[self.accept_type](self, body, expected)
+        try:
+            labels, scores = DECODERS[self.accept_type](self, body, expected)
+        except UnicodeDecodeError as exc:
+            raise ResponseError(f"sent a response that is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ResponseError("sent a response nested too deeply to read") from None
         return _assemble(labels, scores, expected, self.label_headers, self.probability_key)
 
 
@@ -157,7 +160,10 @@ def _unaddressed(values: list) -> tuple[list | None, list | None]:
 
 
 def dumps_short(value: Any) -> str:
-    return json.dumps(value)[:200]
+    try:
+        return json.dumps(value)[:200]
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
 
 
 def _per_record(found: Any, expected: int) -> list:
@@ -192,21 +198,30 @@ DECODERS: dict[str, Callable[[ResponseCodec, bytes, int], tuple[Any, Any]]] = {
 
 def _scores_array(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":   # decoded in bulk
-        return values.astype(float, copy=False).reshape(len(values), -1)   # 2-D float: as it is
+        return _finite(values.astype(float, copy=False).reshape(len(values), -1))   # 2-D float: as it is
     try:
         flat = np.array(values, dtype=float)   # one score per record: no per-row lists
         if flat.ndim == 1:
-            return flat.reshape(len(flat), 1)
-    except (TypeError, ValueError):
+            return _finite(flat.reshape(len(flat), 1))
+    except (TypeError, ValueError, OverflowError):
         pass   # lists of scores, or not numbers: the checks below say which
     try:
         rows = [v if isinstance(v, (list, tuple, np.ndarray)) else [v] for v in values]
         widths = {len(r) for r in rows}
         if len(widths) > 1:
             raise ResponseError(f"returned score lists of different lengths {sorted(widths)}")
-        return np.array(rows, dtype=float).reshape(len(rows), -1)
-    except (TypeError, ValueError):
+        array = np.array(rows, dtype=float).reshape(len(rows), -1)
+    except (TypeError, ValueError, OverflowError):
         raise ResponseError(f"returned scores that are not numbers, e.g. {dumps_short(values[:3])}") from None
+    return _finite(array)
+
+
+def _finite(array: np.ndarray) -> np.ndarray:
+    """NaN or infinite scores are the model's fault (exit 4), not an analysis result."""
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).any(axis=1).sum())
+        raise ResponseError(f"returned NaN or infinite scores for {bad} of {len(array)} records")
+    return array
 
 
 def _labels_array(values: Any) -> np.ndarray:
@@ -238,62 +253,4 @@ def _assemble(labels: Any, scores: Any, expected: int,
                        score_names=score_names(width, headers) if width else ())
 
 
-def _argmax_labels(scores: np.ndarray, choices: list[np.ndarray] | np.ndarray) -> np.ndarray:
-    picks = np.nanargmax(scores, axis=1)
-    return np.array([row[i] for row, i in zip(choices, picks)], dtype=object)
-
-
-def _thresholded(scores: pd.Series, threshold: float, label_headers: tuple[Any, ...] | None) -> np.ndarray:
-    """One score per record → 0/1 by ``probability_threshold``; with the SDK's one-score idiom
-    (``label_headers`` naming the classes) → the header: ``[negative, positive]``, or ``[positive]``
-    alone, whose negative is then ``"not <positive>"`` (any value but the positive one means "not
-    positive" to the bias metrics)."""
-    flags = threshold_scores(scores, threshold)
-    if not label_headers or len(label_headers) > 2 or flags.isna().any():
-        return flags.to_numpy()
-    positive = label_headers[-1]
-    negative = label_headers[0] if len(label_headers) == 2 else (
-        f"not {positive}" if isinstance(positive, str) else int(not positive))
-    return np.where(flags.to_numpy() == 1, positive, negative)
-
-
-def labels_from_output(output: ModelOutput, threshold: float,
-                       label_headers: tuple[Any, ...] | None = None) -> np.ndarray:
-    """One predicted label per record from the model output, by Clarify's rules:
-
-    * a label list per record (multiclass) + scores → the label with the highest score;
-    * a label per record → as returned, unless ``predictor.label`` located scores (floats in
-      [0, 1], not all 0/1: the SDK's ``ModelPredictedLabelConfig(label=<score>)`` and a plain
-      ``model_predicted_label_config`` int), which are thresholded like a single score;
-    * ``label_headers`` + a score vector → the header with the highest score;
-    * a single score → ``score > threshold`` → 1, else 0 (or the class named by ``label_headers``);
-    * a score vector without headers → the index of the highest score.
-    """
-    labels, scores = output.labels, output.scores
-    if labels is not None and len(labels) and isinstance(labels[0], (list, tuple, np.ndarray)):
-        if scores is None:
-            raise EndpointError("The model returned a list of labels per record; set predictor.probability "
-                                "to the scores so that the label with the highest score can be chosen.")
-        widths = {len(row) for row in labels} | {scores.shape[1]}
-        if len(widths) != 1:
-            raise EndpointError(f"The model returned label lists and score lists of different lengths "
-                                f"({sorted(widths)}); they must pair up one to one.")
-        return _argmax_labels(scores, labels)
-    if labels is not None:
-        located = pd.Series(labels)
-        if located.dtype == object:  # e.g. JSON numbers decoded one by one, or a CSV column
-            try:
-                located = pd.to_numeric(located)
-            except (TypeError, ValueError):
-                pass
-        if holds_scores(located):
-            return _thresholded(located.astype(float), threshold, label_headers)
-        return np.asarray(labels)
-    if scores is None:
-        raise EndpointError("The model output holds neither labels nor scores; check predictor.label and "
-                            "predictor.probability.")
-    if scores.shape[1] == 1:
-        return _thresholded(pd.Series(scores[:, 0]), threshold, label_headers)
-    if label_headers and len(label_headers) == scores.shape[1]:
-        return _argmax_labels(scores, np.tile(np.asarray(label_headers, dtype=object), (len(scores), 1)))
-    return np.nanargmax(scores, axis=1)
+from analyzer.formats.predicted_labels import labels_from_output  # noqa: E402,F401 - re-exported

@@ -15,9 +15,12 @@ from analyzer.monitor.checks import (
 )
 from analyzer.monitor.execution import find_monitor_execution
 from analyzer.monitor.rules import Rule, parse_rule
-from analyzer.monitor.violations import Outcome, Violation
+from analyzer.monitor.violations import FAIL, NOT_CHECKED, PASS, Outcome, Violation
 
 __all__ = [
+    "FAIL",
+    "NOT_CHECKED",
+    "PASS",
     "VIOLATIONS_EXIT_CODE",
     "VIOLATIONS_FILE",
     "find_monitor_execution",

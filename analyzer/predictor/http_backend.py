@@ -49,15 +49,18 @@ class HttpTransport:
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=self._timeout)
-            self._local.conn = conn
             with self._lock:
+                if self._closed:  # a worker still running after the session ended opens nothing new
+                    raise Retryable("the model session is closed")
                 self._all.append(conn)
+            self._local.conn = conn
         return conn
 
     def _drop(self) -> None:
@@ -66,19 +69,41 @@ class HttpTransport:
             conn.close()
             self._local.conn = None
 
+    def _expire(self, conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+        """The whole response took too long (a model trickling bytes resets every per-read timeout):
+        cut the connection, which wakes the worker blocked on it."""
+        expired.set()
+        try:
+            if conn.sock is not None:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
         headers = {"Content-Type": content_type, "Accept": accept, **self._headers}
         conn = self._connection()
+        expired = threading.Event()
+        watchdog = threading.Timer(self._timeout, self._expire, args=(conn, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             conn.request("POST", self._path, body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
+            if expired.is_set():
+                raise TimeoutError("cut by the watchdog")
         except (TimeoutError, socket.timeout) as exc:
             self._drop()
-            raise Retryable(f"no answer within {self._timeout:g} s (predictor.request_timeout_seconds)") from exc
+            raise Retryable(f"no complete answer within {self._timeout:g} s "
+                            "(predictor.request_timeout_seconds)") from exc
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             self._drop()
-            raise Retryable(f"connection failed: {type(exc).__name__}: {exc}") from exc
+            if expired.is_set():
+                raise Retryable(f"no complete answer within {self._timeout:g} s "
+                                "(predictor.request_timeout_seconds)") from exc
+            raise Retryable(f"connection failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
+        finally:
+            watchdog.cancel()
         if response.will_close:
             self._drop()
         if 200 <= response.status < 300:
@@ -88,6 +113,7 @@ class HttpTransport:
     def close(self) -> None:
         """Close every connection, also those of workers still waiting on a socket."""
         with self._lock:
+            self._closed = True
             for conn in self._all:
                 try:
                     if conn.sock is not None:  # wakes a thread blocked in recv()

@@ -52,7 +52,7 @@ class Transport(Protocol):
 
 def error_for_status(status: int, detail: str, where: str) -> Exception:
     """The typed error for a non-2xx HTTP answer."""
-    text = f"HTTP {status}: {detail[:300]}"
+    text = f"HTTP {status}: {' '.join(detail[:2000].split())[:300]}"  # one line, whatever the server sent
     if status == 413:
         return PayloadTooLarge(text)
     if status in (408, 429, 502, 503, 504):

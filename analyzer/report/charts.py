@@ -18,13 +18,18 @@ import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from analyzer.formats import score_names
+from analyzer.report.verdict import as_number
+from analyzer.report.verdict import top_features as _ranked
+
 WIDTH_IN = 6.5           # fits A4 and Letter with 2 cm margins
 TOP_FEATURES = 20
 MAX_POINTS = 1500        # per feature in the local summary; more adds ink, not information
 RASTER_DPI = 110
-BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
+BLUE, RED, GREY, ORANGE = "#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e"
+BAND = "#e3f1e3"          # the concern band: values inside it raise no concern
 
-_RC = {
+RC: Any = {   # matplotlib types rc keys as literals; these are checked by use
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "font.size": 9,
@@ -38,11 +43,11 @@ _ID_OR_REF = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 
 
-def _svg(figure: Figure, salt: str) -> str:
+def to_svg(figure: Figure, salt: str) -> str:
     """SVG text ready to inline in HTML: no XML prologue or DOCTYPE, no date, ids salted per chart."""
     FigureCanvasSVG(figure)
     buffer = io.StringIO()
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": salt}):
+    with matplotlib.rc_context({**RC, "svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None}, dpi=RASTER_DPI)
     text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
     text = _METADATA.sub("", text, count=1)   # creator/format RDF: noise in a page, and not ours to vary
@@ -52,30 +57,35 @@ def _svg(figure: Figure, salt: str) -> str:
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart-svg"', text, count=1)
 
 
-def _figure(height_in: float) -> Figure:
-    with matplotlib.rc_context(_RC):
+def new_figure(height_in: float) -> Figure:
+    with matplotlib.rc_context(RC):
         return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
 
 
-def _short(text: str, limit: int = 40) -> str:
+def shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def top_features(values: Mapping[str, float], top: int = TOP_FEATURES) -> list[tuple[str, float]]:
-    """Features by |value|, largest first; ties keep the result's order (stable sort)."""
-    items = [(str(k), float(v)) for k, v in values.items() if v is not None and np.isfinite(float(v))]
-    return sorted(items, key=lambda kv: -abs(kv[1]))[:top]
+    """Features by |value|, largest first (the verdict's ranking, so summary and chart agree)."""
+    return _ranked(values, top)
 
 
-def shap_bar_chart(values: Mapping[str, float], title: str, salt: str, top: int = TOP_FEATURES) -> str:
-    """Horizontal bars of global SHAP values, the most important feature on top."""
+def shap_bar_chart(values: Mapping[str, float], title: str, salt: str, top: int = TOP_FEATURES,
+                   errors: Mapping[str, Any] | None = None) -> str:
+    """Horizontal bars of global SHAP values, the most important feature on top; with ``errors``
+    (standard errors per feature) each bar gets a ±2 SE whisker."""
     items = top_features(values, top)
-    with matplotlib.rc_context(_RC):
-        figure = _figure(0.9 + 0.24 * max(len(items), 1))
+    with matplotlib.rc_context(RC):
+        figure = new_figure(0.9 + 0.24 * max(len(items), 1))
         ax = figure.add_subplot()
-        names = [_short(name) for name, _ in items][::-1]
+        names = [shorten(name) for name, _ in items][::-1]
         numbers = [value for _, value in items][::-1]
-        bars = ax.barh(range(len(items)), numbers, color=[BLUE if v >= 0 else RED for v in numbers], height=0.7)
+        whiskers = None
+        if errors:
+            whiskers = [2 * (as_number(errors.get(name)) or 0.0) for name, _ in items][::-1]
+        bars = ax.barh(range(len(items)), numbers, color=[BLUE if v >= 0 else RED for v in numbers], height=0.7,
+                       xerr=whiskers, error_kw={"ecolor": GREY, "elinewidth": 0.8, "capsize": 2})
         ax.set_yticks(range(len(items)), names)
         ax.bar_label(bars, labels=[f"{v:.4g}" for v in numbers], padding=3, fontsize=7)
         ax.set_xlabel("Global SHAP value")
@@ -83,7 +93,7 @@ def shap_bar_chart(values: Mapping[str, float], title: str, salt: str, top: int 
         ax.margins(x=0.15)
         if not items:
             ax.text(0.5, 0.5, "No finite SHAP values", ha="center", va="center", transform=ax.transAxes)
-        return _svg(figure, salt)
+        return to_svg(figure, salt)
 
 
 def _swarm_offsets(values: np.ndarray, rng: np.random.Generator, bins: int = 60) -> np.ndarray:
@@ -124,8 +134,8 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
     rows = np.arange(len(numeric))
     if rows.size > max_points:
         rows = np.sort(rng.choice(rows, size=max_points, replace=False))
-    with matplotlib.rc_context(_RC):
-        figure = _figure(1.0 + 0.3 * max(len(columns), 1))
+    with matplotlib.rc_context(RC):
+        figure = new_figure(1.0 + 0.3 * max(len(columns), 1))
         ax = figure.add_subplot()
         coloured = None
         for position, column in enumerate(reversed(columns)):
@@ -140,7 +150,7 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
                 ax.scatter(values[keep], position + offsets, color=BLUE, s=4, linewidths=0, alpha=0.6,
                            rasterized=True)
         ax.axvline(0, color=GREY, linewidth=0.8)
-        ax.set_yticks(range(len(columns)), [_short(c) for c in reversed(columns)])
+        ax.set_yticks(range(len(columns)), [shorten(c) for c in reversed(columns)])
         ax.set_xlabel("SHAP value (impact on the model output)")
         shown = f"{rows.size:,} of {len(numeric):,} rows" if rows.size < len(numeric) else f"{rows.size:,} rows"
         ax.set_title(f"{title} ({shown})", loc="left")
@@ -148,7 +158,7 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
             bar = figure.colorbar(coloured, ax=ax, ticks=[0, 1], shrink=0.5, aspect=25, pad=0.01)
             bar.ax.set_yticklabels(["low", "high"])
             bar.set_label("Feature value")
-        return _svg(figure, salt)
+        return to_svg(figure, salt)
 
 
 def _as_float_list(values: Sequence[Any]) -> list[float] | None:
@@ -160,12 +170,14 @@ def _as_float_list(values: Sequence[Any]) -> list[float] | None:
 
 def _pdp_series(entry: Mapping[str, Any], size: int) -> list[tuple[str, list[float]]]:
     """(output name, predictions) for each model output whose length matches the grid."""
-    headers = list(entry.get("label_headers") or [])
+    predictions = list(entry.get("model_predictions") or [])
+    headers = tuple(str(h) for h in entry.get("label_headers") or ())
+    names = score_names(len(predictions), headers or None)      # Clarify's label0, label1, ... when absent
     out = []
-    for i, series in enumerate(entry.get("model_predictions") or []):
+    for name, series in zip(names, predictions, strict=True):
         numbers = _as_float_list(list(series)) or []
         if len(numbers) == size:
-            out.append((str(headers[i]) if i < len(headers) else f"label{i}", numbers))
+            out.append((name, numbers))
     return out
 
 
@@ -182,8 +194,8 @@ def pdp_chart(entry: Mapping[str, Any], salt: str) -> str:
     numeric_grid = _as_float_list(grid) if entry.get("data_type") != "categorical" else None
     positions = numeric_grid if numeric_grid is not None else list(range(len(grid)))
     series = _pdp_series(entry, len(positions))
-    with matplotlib.rc_context(_RC):
-        figure = _figure(2.6)
+    with matplotlib.rc_context(RC):
+        figure = new_figure(2.6)
         ax = figure.add_subplot()
         share = ax.twinx()
         share.spines["right"].set_visible(True)
@@ -201,16 +213,16 @@ def pdp_chart(entry: Mapping[str, Any], salt: str) -> str:
                 ax.bar(offsets, numbers, width=width * 0.9, label=label)
             if has_share:
                 share.plot(positions, distribution, "D", color=GREY, markersize=5)
-            ax.set_xticks(positions, [_short(str(g), 14) for g in grid], rotation=30, ha="right")
+            ax.set_xticks(positions, [shorten(str(g), 14) for g in grid], rotation=30, ha="right")
         share.set_ylabel("Share of rows", color=GREY)
         share.tick_params(axis="y", colors=GREY)
         share.set_ylim(0, max(distribution, default=0) * 1.15 or 1)   # room above the tallest marker
         if numeric_grid is not None:
             ax.set_zorder(share.get_zorder() + 1)   # the lines above the distribution's bars
             ax.patch.set_visible(False)
-        ax.set_xlabel(_short(name, 60))
+        ax.set_xlabel(shorten(name, 60))
         ax.set_ylabel("Model output")
-        ax.set_title(f"Partial dependence on {_short(name, 60)}", loc="left")
+        ax.set_title(f"Partial dependence on {shorten(name, 60)}", loc="left")
         if len(series) > 1:
             ax.legend(fontsize=7, loc="best")
-        return _svg(figure, salt)
+        return to_svg(figure, salt)

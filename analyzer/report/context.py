@@ -1,7 +1,8 @@
 """What a report shows besides analysis.json: run facts, a dataset summary, optional local SHAP values.
 
 Everything here is already computed and small (counts and fractions, never data rows), except the
-optional local SHAP frame, which the charts reduce to a fixed number of points per feature.
+optional local SHAP frame, which the charts reduce to a fixed number of points per feature. The
+group statistics are the bias stage's own (:mod:`analyzer.bias.result`).
 """
 from __future__ import annotations
 
@@ -10,26 +11,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analyzer import __version__
+from analyzer.bias import GroupStats, ModelPerformance
 
+__all__ = ["DIAGNOSTICS_KEY", "DatasetSummary", "GroupStats", "ModelPerformance", "ReportContext"]
 
-@dataclass(frozen=True)
-class GroupStats:
-    """One facet group (e.g. ``Sex = Female``) and how labels and predictions fall in it."""
-
-    facet: str
-    group: str                                  # readable, e.g. "Female" or "> 40"
-    rows: int
-    proportion: float                           # rows / all rows
-    positive_label_rate: float | None           # observed labels that are positive
-    confusion: tuple[float, float, float, float] | None = None   # TP, FP, FN, TN fractions within the group
-
-
-@dataclass(frozen=True)
-class ModelPerformance:
-    """Model performance over all rows (smclarify's model_performance_report, binary)."""
-
-    metrics: tuple[tuple[str, float], ...]      # (name, value), Clarify's 10 names
-    confusion: tuple[float, float, float, float]  # TP, FP, FN, TN fractions over all rows
+#: Our extension inside each ``kernel_shap`` label block (analyzer.explain.report writes it; importing
+#: that package would load scikit-learn, so the report names the key here).
+DIAGNOSTICS_KEY = "analyzer_diagnostics"
 
 
 @dataclass(frozen=True)
@@ -61,4 +49,5 @@ class ReportContext:
     local_features: pd.DataFrame | None = None
     shap_warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())   # anything else a reader should know about the run
+    bias_warnings: tuple[str, ...] = ()          # the bias stages' warnings (e.g. a surprising type inference)
     checks: tuple | None = None                   # analyzer.monitor Outcomes when checks ran (report.checks)

@@ -5,90 +5,24 @@ decided here, so the three formats cannot disagree.
 """
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from analyzer.report import charts
-from analyzer.report.context import DatasetSummary, ReportContext
+from analyzer.report import bias_charts, charts
+from analyzer.report.blocks import Block, Cell, Chart, Heading, Report, Section, Table, Text, format_number
+from analyzer.bias import Band
+from analyzer.report.concern import concern_section
+from analyzer.report.context import DIAGNOSTICS_KEY, DatasetSummary, GroupStats, ReportContext
 from analyzer.report.readings import GLOSSARY, reading
+from analyzer.report.verdict import Verdict, as_number, assess
 
-DIAGNOSTICS_KEY = "analyzer_diagnostics"   # our extension inside kernel_shap label blocks
+STAGE_KEYS = {"pre_training": "pre-training-bias", "post_training": "post-training-bias"}   # section ids
 
+#: Metric charts per facet; a facet with more values is charted where it is farthest from neutral.
+MAX_METRIC_CHARTS = 6
 
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    kind: str = ""          # "", "num", "error", "warn": a style hint for renderers
-
-
-@dataclass(frozen=True)
-class Table:
-    caption: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-    kind: str = ""          # "metrics", "kv", ...
-
-
-@dataclass(frozen=True)
-class Chart:
-    caption: str
-    svg: str
-    kind: str               # "shap-bar", "shap-local", "pdp"
-
-
-@dataclass(frozen=True)
-class Text:
-    text: str
-    kind: str = ""          # "", "note", "warning", "intro" (kept with what follows)
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-
-
-Block = Union[Table, Chart, Text, Heading]
-
-
-@dataclass(frozen=True)
-class Section:
-    id: str
-    title: str
-    blocks: tuple[Block, ...] = ()
-
-
-@dataclass(frozen=True)
-class Report:
-    title: str
-    generated: str
-    tool_version: str
-    sections: tuple[Section, ...] = field(default=())
-
-    def blocks(self, kind: type) -> list:
-        return [b for s in self.sections for b in s.blocks if isinstance(b, kind)]
-
-
-# -- formatting ---------------------------------------------------------------------------------------
-def format_number(value: Any) -> str:
-    """4 significant digits; Clarify's "Infinity" strings and other text as they are."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)) or hasattr(value, "item"):
-        number = float(value)
-        if math.isnan(number):
-            return "NaN"
-        if math.isinf(number):
-            return "Infinity" if number > 0 else "-Infinity"
-        if number == int(number) and abs(number) < 1e15:
-            return str(int(number))
-        return f"{number:.4g}"
-    return str(value)
 
 
 def _percent(value: float | None) -> str:
@@ -130,11 +64,26 @@ def _dataset(summary: DatasetSummary) -> Section:
             (Cell(value), Cell(f"{count:,}", "num"), Cell(_percent(count / summary.rows if summary.rows else 0), "num"))
             for value, count in summary.label_distribution), kind="data"))
     if summary.groups:
-        blocks.append(Table("Facet groups", ("Facet", "Value or threshold", "Rows", "Share of rows",
-                                             "Positive-label rate"), tuple(
-            (Cell(g.facet), Cell(g.group), Cell(f"{g.rows:,}", "num"), Cell(_percent(g.proportion), "num"),
-             Cell(_percent(g.positive_label_rate), "num")) for g in summary.groups), kind="data"))
+        blocks.append(_groups_table(summary))
     return Section("dataset", "Dataset", tuple(blocks))
+
+
+def _groups_table(summary: DatasetSummary) -> Table:
+    """Each facet value (d) with the rest (a) beside it: rows and positive rates."""
+    post = any(g.positive_prediction_rate is not None for g in summary.groups)
+    columns = ["Facet", "Value or threshold (d)", "Rows", "Share of rows", "Positive-label rate: d", "rest"]
+    if post:
+        columns += ["Positive-prediction rate: d", "rest"]
+    rows = []
+    for g in summary.groups:
+        cells = [Cell(g.facet), Cell(g.group), Cell(f"{g.rows:,}", "num"), Cell(_percent(g.proportion), "num"),
+                 Cell(_percent(g.positive_label_rate), "num"), Cell(_percent(g.rest_positive_label_rate), "num")]
+        if post:
+            cells += [Cell(_percent(g.positive_prediction_rate), "num"),
+                      Cell(_percent(g.rest_positive_prediction_rate), "num")]
+        rows.append(tuple(cells))
+    return Table("Facet groups (d: the value or threshold; rest: every other row)", tuple(columns), tuple(rows),
+                 kind="data")
 
 
 def _metric_rows(metrics: Sequence[Mapping[str, Any]]) -> tuple[tuple[Cell, ...], ...]:
@@ -152,12 +101,49 @@ def _metric_rows(metrics: Sequence[Mapping[str, Any]]) -> tuple[tuple[Cell, ...]
     return tuple(rows)
 
 
-def _bias(section: Mapping[str, Any], key: str, title: str, intro: str) -> Section:
+def _ranked_entries(entries: Sequence[Mapping[str, Any]], worst: Mapping[str, float]) -> list[int]:
+    """Indices of the entries to chart: all, or the MAX_METRIC_CHARTS farthest from neutral."""
+    if len(entries) <= MAX_METRIC_CHARTS:
+        return list(range(len(entries)))
+    key = [-worst.get(str(e.get("value_or_threshold")), 0.0) for e in entries]
+    order = sorted(range(len(entries)), key=key.__getitem__)   # stable: ties keep the result's order
+    return sorted(order[:MAX_METRIC_CHARTS])
+
+
+def _facet_charts(facet: str, entries: Sequence[Mapping[str, Any]], groups: Sequence[GroupStats],
+                  stage: str, verdict: Verdict) -> list[Block]:
+    salt = f"{stage}-{_slug(facet)}"
+    blocks: list[Block] = []
+    if groups:
+        blocks.append(Chart(f"Positive rates by {facet}", bias_charts.rates_chart(facet, groups, f"{salt}-rates",
+                                                                               stage == "post-training-bias"),
+                            "bias-rates"))
+    worst = {g.group: max((f.severity for f in g.flags), default=0.0)
+             for g in verdict.groups if g.facet == facet and STAGE_KEYS.get(g.stage) == stage}
+    chosen = _ranked_entries(entries, worst)
+    if len(chosen) < len(entries):
+        blocks.append(Text(f"Metric charts for the {len(chosen)} of {len(entries)} values of {facet} farthest from "
+                           "neutral; the tables below hold every value.", "note"))
+    for i in chosen:
+        value = str(entries[i].get("value_or_threshold", ""))
+        blocks.append(Chart(f"{facet} = {value}: metric values against neutral",
+                            bias_charts.metric_chart(entries[i].get("metrics") or [], verdict.bands,
+                                                     f"{facet} = {value}: metric values against neutral",
+                                                     f"{salt}-{i}"), "bias-metrics"))
+    return blocks
+
+
+def _bias(section: Mapping[str, Any], key: str, title: str, intro: str, groups: Sequence[GroupStats],
+          verdict: Verdict) -> Section:
     label = section.get("label", "")
     positive = section.get("label_value_or_threshold", "")
     blocks: list[Block] = [Text(f"{intro} Label: {label}; positive label value or threshold: {positive}. "
-                                "In each table d is the facet value named in its title and a is every other row.", "intro")]
+                                "In each table d is the facet value named in its title and a is every other row. "
+                                "Charts: bars run from neutral to the value; the green band is where a value "
+                                "raises no concern, red bars lie outside it.", "intro")]
     for facet, entries in (section.get("facets") or {}).items():
+        blocks.append(Heading(f"Facet {facet}"))
+        blocks.extend(_facet_charts(str(facet), entries, [g for g in groups if g.facet == facet], key, verdict))
         for entry in entries:
             value = entry.get("value_or_threshold", "")
             blocks.append(Table(f"{facet} = {value}", ("Metric", "Description", "Value", "Reading",
@@ -200,6 +186,18 @@ def _local_frame(local: pd.DataFrame, label: str, features: Sequence[str], sever
     return None
 
 
+def _shap_table(values: Mapping[str, Any], errors: Mapping[str, Any], label: str) -> Table:
+    """The top features with their Monte-Carlo standard errors (analysis.json's analyzer_diagnostics)."""
+    rows = []
+    for name, value in charts.top_features(values):
+        se = as_number(errors.get(name))
+        rows.append((Cell(name), Cell(format_number(value), "num"), Cell(format_number(se), "num"),
+                     Cell("—" if se is None else f"[{format_number(value - 2 * se)}, {format_number(value + 2 * se)}]",
+                          "num")))
+    return Table(f"Top global SHAP values with standard errors, output {label} (whiskers in the chart: ±2 SE)",
+                 ("Feature", "Global SHAP value", "Standard error", "About 95% range"), tuple(rows), kind="data")
+
+
 def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Section:
     blocks: list[Block] = []
     kernel = explanations.get("kernel_shap") or {}
@@ -210,17 +208,22 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
         values = block["global_shap_values"]
         salt = f"shap-{_slug(str(label))}"
         blocks.append(Heading(f"SHAP values for output {label}"))
-        blocks.append(Text(f"Expected value (model output on the baseline): {format_number(block.get('expected_value'))}. "
+        expected = format_number(block.get("expected_value"))
+        blocks.append(Text(f"Expected value (model output on the baseline): {expected}. "
                            f"Showing the top {min(charts.TOP_FEATURES, len(values))} of {len(values)} features."))
+        diagnostics = block.get(DIAGNOSTICS_KEY) or {}
+        errors = diagnostics.get("global_shap_standard_errors") or None
         blocks.append(Chart(f"Global SHAP values, output {label}",
-                            charts.shap_bar_chart(values, f"Global SHAP values — {label}", salt), "shap-bar"))
+                            charts.shap_bar_chart(values, f"Global SHAP values — {label}", salt, errors=errors),
+                            "shap-bar"))
+        if errors:
+            blocks.append(_shap_table(values, errors, str(label)))
         if context.local_shap is not None:
             local = _local_frame(context.local_shap, str(label), list(values), len(kernel) > 1)
             if local is not None and len(local):
                 blocks.append(Chart(f"Local SHAP values, output {label}",
                                     charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
                                                           features=context.local_features), "shap-local"))
-        diagnostics = block.get(DIAGNOSTICS_KEY) or {}
         warnings.extend(str(w) for w in diagnostics.get("warnings") or [])
     unique = list(dict.fromkeys(warnings))
     if unique:
@@ -243,17 +246,21 @@ def _glossary() -> Section:
                                                   tuple((Cell(t), Cell(m)) for t, m in GLOSSARY), kind="glossary"),))
 
 
-def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str) -> Report:
-    """The report for ``analysis`` (the analysis.json document) and ``context``."""
-    sections = [_overview(title, context, analysis)]
+def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str,
+                 bands: Mapping[str, Band] | None = None) -> Report:
+    """The report for ``analysis`` (the analysis.json document) and ``context``; ``bands`` replace the
+    default concern bands (threshold rules)."""
+    verdict = assess(analysis, context, bands)
+    groups = context.dataset.groups if context.dataset is not None else ()
+    sections = [concern_section(verdict), _overview(title, context, analysis)]
     if context.dataset is not None:
         sections.append(_dataset(context.dataset))
     if "pre_training_bias_metrics" in analysis:
         sections.append(_bias(analysis["pre_training_bias_metrics"], "pre-training-bias", "Pre-training bias",
-                              "Bias in the data and its labels, before any model."))
+                              "Bias in the data and its labels, before any model.", groups, verdict))
     if "post_training_bias_metrics" in analysis:
         sections.append(_bias(analysis["post_training_bias_metrics"], "post-training-bias", "Post-training bias",
-                              "Bias in the model's predictions."))
+                              "Bias in the model's predictions.", groups, verdict))
         performance = _performance(context.dataset) if context.dataset is not None else None
         if performance is not None:
             sections.append(performance)

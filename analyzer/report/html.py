@@ -8,7 +8,7 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
-from analyzer.report.document import Chart, Heading, Report, Table, Text
+from analyzer.report.blocks import Chart, Heading, Report, Table, Text
 
 CSS = """
 :root { color-scheme: light; }
@@ -29,6 +29,8 @@ th { background: #eef3f8; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.error { color: #a4000f; background: #fff0f0; }
+td.warn { color: #a4000f; font-weight: bold; }
+table.concern td:nth-child(6) { font-size: 12px; }
 table.kv { width: auto; min-width: 50%; }
 table.kv td:first-child { font-weight: bold; white-space: nowrap; }
 table.metrics td:nth-child(1) { font-weight: bold; white-space: nowrap; }

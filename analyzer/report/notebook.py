@@ -12,7 +12,7 @@ import re
 import nbformat
 from nbformat import v4
 
-from analyzer.report.document import Chart, Heading, Report, Table, Text
+from analyzer.report.blocks import Chart, Heading, Report, Table, Text
 from analyzer.report.html import render_table
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
@@ -26,10 +26,10 @@ def _md(text: str) -> str:
 def _plain_table(table: Table) -> str:
     widths = [len(c) for c in table.columns]
     for row in table.rows:
-        widths = [max(w, len(cell.text)) for w, cell in zip(widths, row)]
+        widths = [max(w, len(cell.text)) for w, cell in zip(widths, row, strict=True)]
     cap = [min(w, 60) for w in widths]
-    lines = ["  ".join(c[:w].ljust(w) for c, w in zip(table.columns, cap))]
-    lines += ["  ".join(cell.text[:w].ljust(w) for cell, w in zip(row, cap)) for row in table.rows]
+    lines = ["  ".join(c[:w].ljust(w) for c, w in zip(table.columns, cap, strict=True))]
+    lines += ["  ".join(cell.text[:w].ljust(w) for cell, w in zip(row, cap, strict=True)) for row in table.rows]
     return table.caption + "\n" + "\n".join(line.rstrip() for line in lines)
 
 

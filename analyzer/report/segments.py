@@ -97,22 +97,22 @@ def _bias_series(item: Mapping[str, Any]) -> tuple[str, list[str], dict[str, lis
 def grouped_bars(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str,
                  salt: str) -> str:
     """Horizontal bars: one group per category, one bar per segment."""
-    with matplotlib.rc_context(charts._RC):
+    with matplotlib.rc_context(charts.RC):
         count = max(len(series), 1)
-        figure = charts._figure(1.0 + 0.18 * len(categories) * count + 0.3)
+        figure = charts.new_figure(1.0 + 0.18 * len(categories) * count + 0.3)
         ax = figure.add_subplot()
         height = 0.8 / count
         colours = matplotlib.colormaps["tab10"]
         positions = np.arange(len(categories))[::-1]
         for i, (name, values) in enumerate(series.items()):
             ax.barh(positions + 0.4 - height * (i + 0.5), np.nan_to_num(np.asarray(values, dtype=float)),
-                    height=height, color=colours(i % 10), label=charts._short(name, 30))
-        ax.set_yticks(positions, [charts._short(c) for c in categories])
+                    height=height, color=colours(i % 10), label=charts.shorten(name, 30))
+        ax.set_yticks(positions, [charts.shorten(c) for c in categories])
         ax.axvline(0, color=charts.GREY, linewidth=0.6)
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left")
         ax.legend(fontsize=7, frameon=False, loc="best")
-        return charts._svg(figure, salt)
+        return charts.to_svg(figure, salt)
 
 
 def _chart(item: Mapping[str, Any], index: int) -> Chart | None:

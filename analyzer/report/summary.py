@@ -1,97 +1,32 @@
-"""The report context from a config and a loaded dataset: effective config in brief, dataset summary.
+"""The report context from the analysis result: the effective config in brief and a dataset summary.
 
-Only counts and fractions leave this module. Positive labels, facet groups, per-group statistics
-and model performance come from :mod:`analyzer.bias` (Clarify's basic stats), so the report's
-groups are exactly the ones analysis.json reports.
+A pure function of what the job computed: the bias stages' :class:`~analyzer.bias.BiasResult`
+(groups, positive label, model performance and label distribution of exactly the rows
+analysis.json describes), the explanation values and a few counts. Nothing here reads the dataset
+or recomputes a statistic.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import logging
-from contextlib import contextmanager
-from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 import pandas as pd
 
-from analyzer.bias import FacetSpec
-from analyzer.bias.report import facet_entries, resolve
-from analyzer.bias.stats import facet_stats, model_performance_report
-from analyzer.config.model import AnalysisConfig
-from analyzer.data import Dataset
-from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
-
-MAX_LABELS = 10
+from analyzer.bias import BiasResult
+from analyzer.config import AnalysisConfig
+from analyzer.report.context import DatasetSummary, ReportContext
 
 
-def _facet_specs(config: AnalysisConfig, dataset: Dataset) -> list[FacetSpec]:
-    return [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
-            for name, f in zip(dataset.facets, config.facet)]
-
-
-@contextmanager
-def _bias_warnings_already_logged() -> Iterator[None]:
-    """The bias stage has logged its inference warnings once; recomputing groups must not repeat them."""
-    logger = logging.getLogger("analyzer.bias")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _groups(config: AnalysisConfig, dataset: Dataset, predicted: str | None) -> tuple[str | None, tuple[GroupStats, ...]]:
-    """(positive label text, one GroupStats per facet value), by the bias metrics' own rules, so
-    the report's groups are exactly the ones analysis.json describes."""
-    frame, label_values = dataset.frame, list(config.label_values_or_threshold or ())
-    if dataset.label is None or not label_values or not dataset.facets:
-        return None, ()
-    stage = "post_training" if predicted is not None else "pre_training"
-    specs = _facet_specs(config, dataset)
-    resolved, kinds = resolve(frame, stage=stage, label=dataset.label, label_values=label_values, facets=specs,
-                              predicted_label=predicted, label_data_type=config.label_data_type)
-    groups = []
-    for spec, kind in zip(specs, kinds):
-        for text, g in facet_entries(frame, resolved, spec, kind):
-            values = {m["name"]: m["value"] for m in facet_stats(g)}
-            confusion = values.get("confusion_matrix")
-            groups.append(GroupStats(
-                facet=spec.name, group=text, rows=int(g.n_d), proportion=values["proportion"],
-                positive_label_rate=values["observed_label_distribution"][0],
-                confusion=tuple(confusion) if confusion is not None else None))
-    positive = resolved.label.text or f"none (the threshold {label_values[0]} selects no rows)"
-    return positive, tuple(groups)
-
-
-def _performance(config: AnalysisConfig, dataset: Dataset, predicted: str) -> ModelPerformance:
-    report = model_performance_report(dataset.frame, label=dataset.label, predicted_label=predicted,
-                                      label_values=list(config.label_values_or_threshold or ()),
-                                      label_data_type=config.label_data_type)
-    return ModelPerformance(metrics=tuple((m["name"], m["value"]) for m in report["model_performance_metrics"]),
-                            confusion=tuple(report["binary_confusion_matrix"]))
-
-
-def summarize_dataset(config: AnalysisConfig, dataset: Dataset,
-                      predicted_labels: pd.Series | None = None) -> DatasetSummary:
-    """Rows, label distribution, and per facet group: share of rows, positive-label rate and,
-    with predictions, the confusion fractions; model performance over all rows."""
-    frame = dataset.frame
-    predicted = None
-    if predicted_labels is not None and dataset.label is not None:
-        predicted = "__report_predicted_label__"
-        frame = frame.assign(**{predicted: predicted_labels.to_numpy()})
-        dataset = replace(dataset, frame=frame, predicted_label=predicted)
-    distribution: tuple[tuple[str, int], ...] = ()
-    if dataset.label is not None:
-        counts = frame[dataset.label].value_counts(dropna=False)
-        distribution = tuple((str(k), int(v)) for k, v in counts.iloc[:MAX_LABELS].items())
-    with _bias_warnings_already_logged():
-        positive, groups = _groups(config, dataset, predicted)
-        performance = _performance(config, dataset, predicted) if predicted and positive is not None else None
+def summarize_dataset(bias: Sequence[BiasResult], rows: int, features: int) -> DatasetSummary:
+    """Rows, label distribution and, per facet group, share of rows and positive rates; with
+    predictions also the confusion fractions and the model performance over all rows. The
+    post-training stage's groups are preferred: they hold the label rates too."""
+    if not bias:
+        return DatasetSummary(rows=rows, features=features, label=None, positive_label=None)
+    main = next((b for b in bias if b.stage == "post_training"), bias[0])
     return DatasetSummary(
-        rows=len(frame), features=len(dataset.features), label=dataset.label, positive_label=positive,
-        label_distribution=distribution, groups=groups, performance=performance,
+        rows=main.rows, features=features, label=main.label, positive_label=main.positive_label,
+        label_distribution=main.label_distribution, groups=main.groups, performance=main.performance,
     )
 
 
@@ -100,16 +35,39 @@ def _brief(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def config_summary(config: AnalysisConfig) -> tuple[tuple[str, str], ...]:
-    """The effective config in brief: what was analysed and how, one line per key that is set."""
+def _selected(bias: Sequence[BiasResult]) -> tuple[str | None, list[list[str]]]:
+    """(positive label text, the value_or_threshold texts of each configured facet, in config order)."""
+    if not bias:
+        return None, []
+    facets = bias[0].section.get("facets") or {}
+    texts = [[str(e.get("value_or_threshold")) for e in entries] for entries in facets.values()]
+    return bias[0].positive_label, texts
+
+
+def _facet_line(configured: Any, texts: list[str] | None) -> str:
+    """What a facet selects, as the metrics name it: ``40 → (40, 90]`` rather than a bare ``40``."""
+    if not configured:
+        shown = f"every value, one against the rest ({len(texts)} groups)" if texts else "every value"
+        return shown
+    values = _brief(configured)
+    if texts and len(texts) == 1 and texts[0] != values:
+        return f"{values} → {_brief(texts[0])}"
+    return values
+
+
+def config_summary(config: AnalysisConfig, bias: Sequence[BiasResult] = ()) -> tuple[tuple[str, str], ...]:
+    """The effective config in brief: what was analysed and how, one line per key that is set. With
+    the bias results, thresholds are shown with the interval they selected."""
+    positive, facet_texts = _selected(bias)
     lines: list[tuple[str, str]] = [("dataset_type", config.dataset_type)]
     if config.label is not None:
         lines.append(("label", _brief(config.label)))
     if config.label_values_or_threshold:
-        lines.append(("label_values_or_threshold", _brief(config.label_values_or_threshold)))
+        values = _brief(config.label_values_or_threshold)
+        lines.append(("label_values_or_threshold", values if positive in (None, values) else f"{values} → {positive}"))
     for i, facet in enumerate(config.facet):
-        values = _brief(facet.value_or_threshold) if facet.value_or_threshold else "every value"
-        lines.append((f"facet[{i}]", f"{facet.name_or_index} ({values})"))
+        texts = facet_texts[i] if i < len(facet_texts) else None
+        lines.append((f"facet[{i}]", f"{facet.name_or_index}: {_facet_line(facet.value_or_threshold, texts)}"))
     if config.group_variable is not None:
         lines.append(("group_variable", _brief(config.group_variable)))
     if config.predicted_label is not None:
@@ -136,18 +94,22 @@ def config_summary(config: AnalysisConfig) -> tuple[tuple[str, str], ...]:
     return tuple(lines)
 
 
-def build_context(config: AnalysisConfig, dataset: Dataset | None = None, *,
-                  predicted_labels: pd.Series | None = None, local_shap: pd.DataFrame | None = None,
+def build_context(config_lines: Sequence[tuple[str, str]] = (), bias: Sequence[BiasResult] = (), *,
+                  rows: int = 0, features: int = 0, local_shap: pd.DataFrame | None = None,
                   local_features: pd.DataFrame | None = None, shap_warnings: Sequence[str] = (),
                   generated: str | None = None) -> ReportContext:
-    """Everything :func:`analyzer.report.write_reports` needs besides the analysis document."""
+    """Everything :func:`analyzer.report.write_reports` needs besides the analysis document, from the
+    job's results only: ``config_lines`` (:func:`config_summary`), the bias stages' results, the
+    dataset's row and feature counts, and the explanation values."""
     if generated is None:
         generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    warnings = tuple(dict.fromkeys(w for result in bias for w in result.warnings))
     return ReportContext(
         generated=generated,
-        config_summary=config_summary(config),
-        dataset=summarize_dataset(config, dataset, predicted_labels) if dataset is not None else None,
+        config_summary=tuple(config_lines),
+        dataset=summarize_dataset(bias, rows, features) if bias or rows else None,
         local_shap=local_shap,
         local_features=local_features,
         shap_warnings=tuple(shap_warnings),
+        bias_warnings=warnings,
     )

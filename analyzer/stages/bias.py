@@ -1,21 +1,37 @@
-"""The bias stage: config + dataset → one ``*_bias_metrics`` section of analysis.json."""
+"""The bias stage: config + dataset → one ``*_bias_metrics`` section of analysis.json, with the
+statistics of the same groups (:class:`~analyzer.bias.BiasResult`) for the report and the verdict."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
-from analyzer.bias import FacetSpec, Stage, bias_section
+from analyzer.bias import BiasResult, FacetSpec, Stage
+from analyzer.bias import run_bias as compute_bias
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
-from analyzer.errors import ConfigError
+from analyzer.errors import AnalysisError, ConfigError
 
 
-def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> dict[str, Any]:
-    """The section for ``stage``; post-training reads the predicted labels the dataset carries."""
+def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> BiasResult:
+    """The result for ``stage``; post-training reads the predicted labels the dataset carries."""
     if dataset.label is None:  # the config checks require it for bias; this keeps the types honest
         raise ConfigError("label: required for bias metrics.")
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet, strict=True)]
-    return bias_section(
+    try:
+        return _section(config, dataset, stage, methods, facets)
+    except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
+        from analyzer.diagnose import bias_failure
+
+        raise AnalysisError(bias_failure(
+            exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
+            [(spec.name, spec.values) for spec in facets],
+            dataset.predicted_label if stage == "post_training" else None)) from None
+
+
+def _section(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str],
+             facets: list[FacetSpec]) -> BiasResult:
+    assert dataset.label is not None
+    return compute_bias(
         dataset.frame,
         stage=stage,
         label=dataset.label,

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
-from analyzer.errors import EndpointError
+from analyzer.errors import ConfigError, DataError, EndpointError
 from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
+
+if TYPE_CHECKING:
+    from analyzer.stages.text_explanations import TextExplanationResult
 
 log = logging.getLogger("analyzer.explain")
 
@@ -32,7 +36,10 @@ def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> 
 
     files = fetch(uri, what="SHAP baseline")
     request = ReadRequest(headers=list(features.columns), features=config.features)
-    table = dataset_format(config.dataset_type).read(files, request)
+    try:
+        table = dataset_format(config.dataset_type).read(files, request)
+    except ConfigError as exc:  # the width that does not fit is the baseline file's, not the config's
+        raise DataError(f"SHAP baseline {uri}: {exc.message}") from None
     return parse_baseline(table.frame.values.tolist(), features)
 
 
@@ -79,7 +86,20 @@ class ExplanationResult:
             log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
 
 
-def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predictor) -> ExplanationResult:
+def _check_features(config: AnalysisConfig, names: list[str]) -> None:
+    """Feature selections name real features, checked before the first model call."""
+    selections = (("methods.shap.features_to_explain", config.methods.shap and config.methods.shap.features_to_explain),
+                  ("methods.pdp.features", config.methods.pdp and config.methods.pdp.features))
+    for key, chosen in selections:
+        for item in chosen or ():
+            ok = (0 <= item < len(names)) if isinstance(item, int) else item in names
+            if not ok:
+                raise ConfigError(f"{key}: {item!r} is not a feature; the {len(names)} features are "
+                                  f"{', '.join(names[:40])}{', ...' if len(names) > 40 else ''}.")
+
+
+def run_explanations(config: AnalysisConfig, dataset: Dataset,
+                     predictor: Predictor) -> ExplanationResult | TextExplanationResult:
     features = dataset.feature_frame()
     labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
     rows = predictor.max_rows_per_call
@@ -90,9 +110,16 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
         if isinstance(s.baseline, str):
             baseline = _baseline_file(s.baseline, config, features)
         elif s.baseline is not None:
-            baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
-                                      features=config.features)
+            try:
+                baseline = parse_baseline(s.baseline, features, dataset_type=config.dataset_type,
+                                          features=config.features)
+            except DataError as exc:  # an inline baseline is part of the config: fixed there
+                raise ConfigError(exc.message) from None
         log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
+        if s.text_config is not None:  # units of text are the players: a separate stage
+            from analyzer.stages.text_explanations import run_text_explanations
+
+            return run_text_explanations(config, dataset, _model_scores(predictor), baseline, labels, rows)
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
@@ -104,6 +131,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predic
         log.info("Calculating partial dependence plots")
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
+    _check_features(config, [str(c) for c in features.columns])
     explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp,
                           tree_sources=getattr(predictor, "tree_sources", None))
     return ExplanationResult(explanation=explanation, dataset=dataset)

@@ -175,6 +175,7 @@ def test_all_problems_reported_at_once_with_paths_and_did_you_mean() -> None:
 def test_parse_raises_config_error_listing_problems() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config({"dataset_type": "text/csv", "methods": {}, "foo": 1})
-    assert info.value.message.startswith("Analysis configuration schema validation error. 2 problem(s)")
-    assert "unknown key 'foo'" in info.value.message
+    first = info.value.message.splitlines()[0]  # stands alone: SageMaker shows it as FailureReason
+    assert first.startswith("Analysis configuration schema validation error. $: unknown key 'foo'.")
+    assert "(1 more problem(s) listed below)" in first
     assert "$.methods: no analysis requested" in info.value.message

@@ -73,7 +73,8 @@ def test_configured_headers_win_and_a_matching_header_row_is_skipped(tmp_path: P
 
 def test_configured_headers_with_wrong_column_count(tmp_path: Path) -> None:
     path = _write(tmp_path, "d.csv", "1,F,1,9\n")
-    with pytest.raises(DataError, match=r"rows have 4 columns but 'headers' in the config names 3 \(x, s, y\)"):
+    # the fix is in the config's 'headers' (README "Reliability": the code says where the fix is)
+    with pytest.raises(ConfigError, match=r"rows have 4 columns but 'headers' in the config names 3 \(x, s, y\)"):
         load_dataset(_config(headers=["x", "s", "y"]), path)
 
 

@@ -240,7 +240,7 @@ def run_case(name: str, data: Path, work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     prepared = CASES[name](data, work)
     out = work / "out"
-    no_reports = mock.patch.object(job, "_write_reports", return_value=None)
+    no_reports = mock.patch.object(job, "_write_reports", return_value=(None, None))  # (report problem, context)
     with no_reports, (serving(prepared.model) if prepared.model else _nothing()) as url:
         config = dict(prepared.config)
         if url:

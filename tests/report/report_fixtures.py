@@ -88,8 +88,12 @@ def context(local: pd.DataFrame | None = None, features: pd.DataFrame | None = N
     summary = DatasetSummary(
         rows=32561, features=14, label="Target", positive_label=">50K",
         label_distribution=(("<=50K", 24720), (">50K", 7841)),
-        groups=(GroupStats("Sex", "Female", 10771, 0.3308, 0.1095, (0.05, 0.02, 0.06, 0.87)),
-                GroupStats("Age", "> 40", 13000, 0.40, 0.35, (0.2, 0.05, 0.1, 0.65))),
+        groups=(GroupStats("Sex", "Female", 10771, 0.3308, 0.1095, (0.05, 0.02, 0.06, 0.87), rest_rows=21790,
+                           rest_positive_label_rate=0.3057, positive_prediction_rate=0.07,
+                           rest_positive_prediction_rate=0.2, rest_confusion=(0.15, 0.05, 0.15, 0.65)),
+                GroupStats("Age", "(40, 90]", 13000, 0.40, 0.35, (0.2, 0.05, 0.1, 0.65), rest_rows=19561,
+                           rest_positive_label_rate=0.16, positive_prediction_rate=0.25,
+                           rest_positive_prediction_rate=0.12, rest_confusion=(0.08, 0.04, 0.08, 0.8))),
         performance=ModelPerformance(metrics=(("Accuracy", 0.85), ("F1 Score", 0.66)),
                                      confusion=(0.15, 0.05, 0.09, 0.71)),
     )

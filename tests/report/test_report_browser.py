@@ -1,8 +1,10 @@
-"""The HTML report in headless Chromium, offline: charts drawn, expected elements, nothing fetched.
+"""The HTML report in headless Chromium, offline: charts drawn, expected elements, nothing fetched,
+no console messages.
 
 A copy of the page gets a small probe script that writes each chart's box into the DOM (read
 with --dump-dom); a screenshot of the original page at the same window width is then cut at
-those boxes and each must hold a drawing.
+those boxes and each must hold a drawing. The screenshot run logs the page's console to stderr
+(--enable-logging=stderr --v=0), where every message is a "CONSOLE" line.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from analyzer.report import write_reports
 pytestmark = pytest.mark.slow  # headless Chromium / pdftoppm: tens of seconds per module
 
 WIDTH = 1100
+CONSOLE_TO_STDERR = ("--enable-logging=stderr", "--v=0")
 PROBE = """<script>
 const boxes = [...document.querySelectorAll("figure.chart")].map(f => {
   const r = f.getBoundingClientRect();
@@ -47,18 +50,32 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> dict:
     dom = chromium(binary, probe_path.as_uri(), root / "profile", f"--window-size={WIDTH},1000", "--dump-dom").stdout
     probe = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL).group(1).replace("&quot;", '"'))
     shot = root / "page.png"
-    chromium(binary, html_path.as_uri(), root / "profile", f"--window-size={WIDTH},{probe['height']}",
-             f"--screenshot={shot}")
-    return {"probe": probe, "pixels": pixels(shot), "html": html_path.read_text()}
+    shown = chromium(binary, html_path.as_uri(), root / "profile", f"--window-size={WIDTH},{probe['height']}",
+                     f"--screenshot={shot}", *CONSOLE_TO_STDERR)
+    return {"probe": probe, "pixels": pixels(shot), "html": html_path.read_text(), "log": shown.stderr}
 
 
 def test_expected_elements(page: dict) -> None:
     probe = page["probe"]
-    assert [b["kind"] for b in probe["boxes"]] == ["shap-bar", "shap-local", "pdp", "pdp"]
-    assert probe["svgs"] == 4
-    # Overview 2, dataset 3, 2 + 2 bias tables, performance 3, glossary 1.
-    assert probe["tables"] == 13
+    per_facet = ["bias-rates", "bias-metrics"]
+    assert [b["kind"] for b in probe["boxes"]] == per_facet * 4 + ["shap-bar", "shap-local", "pdp", "pdp"]
+    assert probe["svgs"] == 12
+    # Summary 2 (flags, accuracy), overview 2, dataset 3, 2 + 2 bias tables, performance 3, glossary 1.
+    assert probe["tables"] == 15
     assert probe["rows"] >= 8 * 2 + 13 * 2 + 14
+
+
+def test_no_console_messages(page: dict) -> None:
+    assert "CONSOLE" not in page["log"], page["log"][-2000:]
+
+
+def test_console_check_sees_a_broken_page(tmp_path: Path) -> None:
+    binary = require_binary("chromium", "chromium-browser", package="chromium")
+    broken = tmp_path / "broken.html"
+    broken.write_text('<html><body><script>console.error("canary"); missing();</script></body></html>')
+    log = chromium(binary, broken.as_uri(), tmp_path / "profile", f"--screenshot={tmp_path / 'b.png'}",
+                   *CONSOLE_TO_STDERR).stderr
+    assert "CONSOLE" in log and "canary" in log
 
 
 def test_every_chart_is_drawn(page: dict) -> None:

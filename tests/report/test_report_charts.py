@@ -59,3 +59,39 @@ def test_pdp_charts_numeric_and_categorical() -> None:
 def test_pdp_tolerates_ragged_entries() -> None:
     svg = charts.pdp_chart({"feature_name": "x", "feature_values": [1, 2], "model_predictions": [[0.1]]}, "p")
     assert svg.startswith("<svg")
+
+
+def _metrics(**values: object) -> list[dict]:
+    return [{"name": k, "description": k, "value": v} for k, v in values.items()]
+
+
+def test_metric_chart_colours_by_band_and_keeps_infinity_on_the_axis() -> None:
+    from analyzer.bias.bands import DEFAULT_BANDS
+    from analyzer.report import bias_charts
+
+    svg = bias_charts.metric_chart(_metrics(DPL=0.05, CI=0.4, TE="Infinity", AD=None, DI=0.5), DEFAULT_BANDS,
+                                   "Sex = F", "m")
+    assert svg == bias_charts.metric_chart(_metrics(DPL=0.05, CI=0.4, TE="Infinity", AD=None, DI=0.5),
+                                           DEFAULT_BANDS, "Sex = F", "m")
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)<", svg)]
+    assert {"Infinity", "not computed", "0.5", "0.4", "0.05", "DI"} <= set(texts)
+    # CI 0.4, TE and DI 0.5 lie outside their bands (red); DPL 0.05 inside (blue); one band per row.
+    fills = re.findall(r"fill: ?(#[0-9a-f]+)", svg)
+    assert fills.count(charts.RED) == 3 and fills.count(charts.BLUE) == 1 and fills.count(charts.BAND) == 5
+    assert "ratio (neutral 1, log scale)" in texts
+    pre = bias_charts.metric_chart(_metrics(DPL=0.05, CI=0.01), DEFAULT_BANDS, "t", "p")
+    assert "log scale" not in pre and charts.RED not in pre
+
+
+def test_rates_chart_names_the_rest_for_one_group_and_caps_many() -> None:
+    from analyzer.bias import GroupStats
+    from analyzer.report import bias_charts
+
+    one = GroupStats("Sex", "F", 30, 0.3, 0.2, rest_rows=70, rest_positive_label_rate=0.5)
+    svg = bias_charts.rates_chart("Sex", [one], "r")
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)<", svg)]
+    assert {"F", "not F", "20.0%", "50.0%"} <= set(texts) and "prediction" not in svg
+    many = [GroupStats("C", f"c{i}", 10 + i, 0.01, 0.1) for i in range(40)]
+    svg = bias_charts.rates_chart("C", many, "r")
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)<", svg)]
+    assert any("25 largest of 40 groups" in t for t in texts) and "c39" in texts and "c0" not in texts

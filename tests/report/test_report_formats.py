@@ -14,7 +14,7 @@ from report_fixtures import ADULT_FEATURES, adult_analysis, context, local_shap
 from analyzer.output import OutputWriter
 from analyzer.report import ReportContext, ReportError, build_report, report_basename, write_reports
 from analyzer.report import writer as report_writer
-from analyzer.report.document import Table
+from analyzer.report.document import Chart, Table
 from analyzer.report.html import render_html
 from analyzer.report.notebook import render_notebook
 
@@ -34,7 +34,8 @@ def test_notebook_is_valid_v4_with_outputs_in_it(report) -> None:
     html_tables = [o for o in outputs if "text/html" in o.data]
     svgs = [o for o in outputs if "image/svg+xml" in o.data]
     assert len(html_tables) == len(report.blocks(Table))
-    assert len(svgs) == 4 and all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
+    assert len(svgs) == len(report.blocks(Chart)) == 12
+    assert all(o.data["image/svg+xml"].startswith("<svg") for o in svgs)
     assert all("text/plain" in o.data for o in outputs)
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# Adult \\<bias\\> & SHAP")
@@ -47,7 +48,7 @@ def test_html_is_self_contained_and_escaped(report) -> None:
     assert not re.search(r"<script|<link|@import|@font-face", html)
     assert not re.search(r'(src|href)="(?!#|data:)', html)
     assert "<title>Adult &lt;bias&gt; &amp; SHAP</title>" in html
-    assert html.count("<svg") == 4 and html.count("<table") == len(report.blocks(Table))
+    assert html.count("<svg") == len(report.blocks(Chart)) and html.count("<table") == len(report.blocks(Table))
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "duplicate ids across inline charts"
 
@@ -144,3 +145,52 @@ def test_pdf_engine_fetches_nothing(tmp_path: Path) -> None:
         server.server_close()
         thread.join(timeout=10)
     assert hits == []
+
+
+def _wide_analysis(features: list[str], values: int) -> tuple[dict, ReportContext]:
+    """120 features with standard errors, and a facet with ``values`` values in both bias sections."""
+    from analyzer.report import GroupStats
+
+    analysis = adult_analysis(features)
+    rng = np.random.default_rng(3)
+    for key in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+        template = analysis[key]["facets"]["Sex"][0]["metrics"]
+        analysis[key]["facets"]["Country"] = [
+            {"value_or_threshold": f"Country {i}", "metrics": [
+                {**m, "value": float(rng.normal(0, 0.2)) if isinstance(m["value"], float) else m["value"]}
+                for m in template]} for i in range(values)]
+    block = analysis["explanations"]["kernel_shap"]["label0"]
+    block["analyzer_diagnostics"]["global_shap_standard_errors"] = {f: 0.001 for f in features}
+    groups = tuple(GroupStats("Country", f"Country {i}", 100 + i, 0.01, 0.2, (0.1, 0.1, 0.1, 0.7), rest_rows=9000,
+                              rest_positive_label_rate=0.25, positive_prediction_rate=0.2,
+                              rest_positive_prediction_rate=0.3, rest_confusion=(0.1, 0.1, 0.1, 0.7))
+                   for i in range(values))
+    base = context(local_shap(5_000, features))
+    summary = base.dataset.__class__(**{**base.dataset.__dict__, "groups": base.dataset.groups + groups})
+    return analysis, ReportContext(**{**base.__dict__, "dataset": summary})
+
+
+@pytest.mark.slow
+def test_size_is_bounded_with_many_features_and_facet_values(tmp_path: Path) -> None:
+    """120 features and a 60-value facet: charts are capped (top 20 features, 6 metric charts and 25
+    groups per facet), so the files stay small; the tables hold every value."""
+    features = [f"feature_{i:03d}" for i in range(120)]
+    analysis, ctx = _wide_analysis(features, 60)
+    report = build_report(analysis, ctx, "Wide")
+    charts = report.blocks(Chart)
+    assert sum(c.kind == "bias-metrics" for c in charts) == 2 * (2 + 6)     # Sex, Age, 6 of 60 countries
+    assert sum(c.kind == "bias-rates" for c in charts) == 2 * 3
+    assert max(len(c.svg) for c in charts) < 400_000
+    writer = OutputWriter(tmp_path)
+    write_reports(writer, analysis, ctx, "report", "Wide")
+    writer.commit()
+    sizes = {p.suffix: p.stat().st_size for p in tmp_path.iterdir()}
+    assert sizes[".html"] < 3 * MB and sizes[".ipynb"] < 4 * MB and sizes[".pdf"] < 4 * MB, sizes
+    pdfinfo = __import__("shutil").which("pdfinfo")
+    if pdfinfo:
+        import subprocess
+
+        info = subprocess.run([pdfinfo, str(tmp_path / "report.pdf")], capture_output=True, text=True).stdout
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        assert pages < 120, pages
+    print("sizes", sizes)

@@ -31,6 +31,22 @@ def test_reports_are_written_with_the_default_name(run_job) -> None:
     assert run.message == SUCCESS_MESSAGE
 
 
+def test_pre_training_only_report_has_charts_and_the_console_a_verdict(run_job) -> None:
+    config = _config()
+    config["methods"] = {"pre_training_bias": {"methods": ["CI", "DPL"]}}
+    run = run_job(config, DATA)
+    assert run.code == 0, run.stderr
+    html = (run.output / "report.html").read_text()
+    assert html.count('class="chart bias-rates"') == 1 and html.count('class="chart bias-metrics"') == 1
+    assert '<section id="summary">' in html
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("Bias verdict") and "sex = F" in run.stdout
+    assert lines[-2:] == [f"analysis.json: {run.output / 'analysis.json'}", f"report: {run.output / 'report.html'}"]
+    # The full document is not printed at INFO; one line says where it is.
+    assert f"Collected analyses: written to {run.output / 'analysis.json'}" in run.stderr
+    assert '"pre_training_bias_metrics"' not in run.stderr
+
+
 def test_report_name_and_title_from_the_config(run_job) -> None:
     run = run_job(_config(report={"name": "bias_report", "title": "Loan bias"}), DATA)
     assert run.code == 0, run.stderr

@@ -2,7 +2,6 @@
 and no table cut across pages."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from report_fixtures import adult_analysis, context, local_shap
@@ -39,7 +38,7 @@ def _page_of(texts: list[str], needle: str) -> list[int]:
 
 def test_paged_and_every_page_has_content(pdf: dict) -> None:
     pages = pdf["pages"]
-    assert 4 <= len(pages) <= 14, len(pages)
+    assert 4 <= len(pages) <= 24, len(pages)
     height, width = pages[0].shape[:2]
     assert height > width                      # portrait A4
     for i, page in enumerate(pages):
@@ -54,6 +53,21 @@ def test_chart_pages_hold_drawn_charts(pdf: dict) -> None:
         found = _page_of(texts, title)
         assert len(found) == 1, (title, found)
         assert colour(pages[found[0]]) > 0.005, title
+
+
+def test_summary_of_concern_is_the_first_page(pdf: dict) -> None:
+    first = pdf["texts"][0]
+    assert "Summary of concern" in first and "Metric values far from neutral" in first
+    assert "Model accuracy per group" in first
+
+
+def test_bias_chart_pages_hold_drawn_charts(pdf: dict) -> None:
+    texts, pages = pdf["texts"], pdf["pages"]
+    for title in ("Positive rates by Sex", "Positive rates by Age", "Sex = Female: metric values against neutral",
+                  "Age = (40, 90]: metric values against neutral"):
+        found = _page_of(texts, title)
+        assert 1 <= len(found) <= 2, (title, found)        # once per bias section, pre and post
+        assert all(colour(pages[i]) > 0.005 for i in found), title
 
 
 def test_no_table_is_cut_across_pages(pdf: dict) -> None:

@@ -1,99 +1,109 @@
-"""Dataset summary and effective-config brief, on a frame small enough to check by hand."""
+"""The report context is a pure function of the job's results: built here from BiasResult objects
+only (no dataset, no config), and the effective-config brief names what the metrics selected."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
+from analyzer.bias import BiasResult, GroupStats, ModelPerformance
 from analyzer.config.model import AnalysisConfig, FacetConfig, MethodsConfig, ShapConfig
-from analyzer.data import Dataset
-from analyzer.report import build_context, config_summary, summarize_dataset
+from analyzer.report import build_context, build_report, config_summary, summarize_dataset
+from analyzer.report.blocks import Table
 
-# 8 rows: label 1 = positive; Sex F/M; Age numeric; predictions given.
-FRAME = pd.DataFrame({
-    "Age": [25, 32, 47, 51, 38, 60, 29, 44],
-    "Sex": ["F", "F", "F", "M", "M", "M", "M", "M"],
-    "y": [1, 0, 0, 1, 1, 0, 0, 1],
-    "yhat": [1, 1, 0, 1, 0, 0, 0, 1],
-})
+FEMALE = GroupStats("Sex", "Female", 300, 0.3, 0.1, rest_rows=700, rest_positive_label_rate=0.3)
+FEMALE_POST = GroupStats("Sex", "Female", 300, 0.3, 0.1, (0.05, 0.05, 0.05, 0.85), rest_rows=700,
+                         rest_positive_label_rate=0.3, positive_prediction_rate=0.1,
+                         rest_positive_prediction_rate=0.35, rest_confusion=(0.2, 0.15, 0.1, 0.55))
+PERFORMANCE = ModelPerformance(metrics=(("Accuracy", 0.8),), confusion=(0.15, 0.1, 0.1, 0.65))
+
+
+def _section(value: str = "Female") -> dict:
+    return {"label": "y", "facets": {"Sex": [{"value_or_threshold": value, "metrics": []}]},
+            "label_value_or_threshold": "1"}
+
+
+def _result(stage: str, groups: tuple, performance: ModelPerformance | None = None, warnings=()) -> BiasResult:
+    return BiasResult(stage=stage, section=_section(), label="y", positive_label="1", rows=1000,
+                      label_distribution=(("0", 760), ("1", 240)), groups=groups, performance=performance,
+                      warnings=tuple(warnings))
+
+
+def test_summary_prefers_the_post_training_groups() -> None:
+    pre, post = _result("pre_training", (FEMALE,)), _result("post_training", (FEMALE_POST,), PERFORMANCE)
+    summary = summarize_dataset((post, pre), rows=1000, features=12)
+    assert (summary.rows, summary.features, summary.label, summary.positive_label) == (1000, 12, "y", "1")
+    assert summary.groups == (FEMALE_POST,) and summary.performance is PERFORMANCE
+    assert summary.label_distribution == (("0", 760), ("1", 240))
+    assert summarize_dataset((pre,), 1000, 12).groups == (FEMALE,)
+
+
+def test_without_bias_only_the_counts() -> None:
+    summary = summarize_dataset((), rows=50, features=3)
+    assert (summary.rows, summary.features, summary.label, summary.groups) == (50, 3, None, ())
+    assert build_context((), (), generated="today").dataset is None
+
+
+def test_context_and_report_from_results_alone() -> None:
+    post = _result("post_training", (FEMALE_POST,), PERFORMANCE, warnings=["w1", "w2"])
+    pre = _result("pre_training", (FEMALE,), warnings=["w1"])
+    context = build_context((("label", "y"),), (post, pre), rows=1000, features=12, shap_warnings=["s"])
+    assert context.generated.endswith("UTC") and context.config_summary == (("label", "y"),)
+    assert context.bias_warnings == ("w1", "w2") and context.shap_warnings == ("s",)
+    document = {"version": "1.0", post.key: post.section, pre.key: pre.section}
+    report = build_report(document, context, "T")
+    [table] = [t for t in report.blocks(Table) if t.caption.startswith("Facet groups")]
+    # The facet table shows d and the rest side by side, labels and predictions.
+    assert [c.text for c in table.rows[0]] == ["Sex", "Female", "300", "30.0%", "10.0%", "30.0%", "10.0%", "35.0%"]
 
 
 def _config(**kwargs) -> AnalysisConfig:
     base = dict(dataset_type="text/csv", methods=MethodsConfig(pre_training_bias=("CI",), post_training_bias=("DPPL",)),
-                label="y", label_values_or_threshold=(1,), facet=(FacetConfig("Sex", ("F",)),),
-                label_data_type="categorical")   # 8 rows of 0/1 would otherwise be "continuous" (smclarify's rule)
+                label="y", label_values_or_threshold=(1,), facet=(FacetConfig("Sex", ("F",)),))
     base.update(kwargs)
     return AnalysisConfig(**base)
-
-
-def _dataset(facets: tuple[str, ...] = ("Sex",)) -> Dataset:
-    return Dataset(frame=FRAME, features=("Age", "Sex"), label="y", predicted_label="yhat", facets=facets,
-                   group_variable=None, join_column=None)
-
-
-def test_summary_counts_rates_and_confusion_by_hand() -> None:
-    summary = summarize_dataset(_config(), _dataset(), FRAME["yhat"])
-    assert (summary.rows, summary.features, summary.label, summary.positive_label) == (8, 2, "y", "1")
-    assert summary.label_distribution == (("1", 4), ("0", 4))
-    [female] = summary.groups
-    assert (female.facet, female.group, female.rows) == ("Sex", "F", 3)
-    assert female.proportion == pytest.approx(3 / 8)
-    assert female.positive_label_rate == pytest.approx(1 / 3)
-    # F rows: (y, yhat) = (1,1) TP, (0,1) FP, (0,0) TN.
-    assert female.confusion == pytest.approx((1 / 3, 1 / 3, 0.0, 1 / 3))
-    perf = dict(summary.performance.metrics)
-    # All rows: TP=3 (rows 0,3,7), FP=1 (row 1), FN=1 (row 4), TN=3.
-    assert summary.performance.confusion == pytest.approx((3 / 8, 1 / 8, 1 / 8, 3 / 8))
-    assert perf["Accuracy"] == pytest.approx(6 / 8)
-    assert perf["True Positive Rate / Recall"] == pytest.approx(3 / 4)
-    assert perf["Acceptance Rate / Precision"] == pytest.approx(3 / 4)
-    assert perf["F1 Score"] == pytest.approx(3 / 4)
-    assert perf["Conditional Acceptance"] == pytest.approx(1.0)
-    assert len(perf) == 10
-
-
-def test_threshold_facet_and_every_value_facet() -> None:
-    config = _config(facet=(FacetConfig("Age", (40,)), FacetConfig("Sex")))
-    summary = summarize_dataset(config, _dataset(("Age", "Sex")))
-    groups = [(g.facet, g.group, g.rows) for g in summary.groups]
-    # The bias metrics' own groups: 8 distinct ages of 8 make Age continuous, so [40] is the interval
-    # (40, 60]; one-vs-rest groups come in order of first appearance.
-    assert groups == [("Age", "(40, 60]", 4), ("Sex", "F", 3), ("Sex", "M", 5)]
-    assert summary.performance is None and summary.groups[0].confusion is None
-
-
-def test_small_int_label_follows_smclarify_uniqueness_rule() -> None:
-    summary = summarize_dataset(_config(label_data_type=None), _dataset())
-    # 8 rows of 0/1 are "continuous" (2 distinct values of 8), so [1] means label > 1: nothing.
-    assert summary.positive_label == "none (the threshold 1 selects no rows)"
-
-
-def test_text_labels_match_numeric_values_like_the_metrics() -> None:
-    frame = FRAME.assign(y=FRAME["y"].astype(str))
-    dataset = Dataset(frame=frame, features=("Age", "Sex"), label="y", predicted_label=None, facets=("Sex",),
-                      group_variable=None, join_column=None)
-    [female] = summarize_dataset(_config(), dataset).groups
-    assert female.positive_label_rate == pytest.approx(1 / 3)   # config [1] matches the text "1"
-
-
-def test_model_performance_zero_denominators_are_zero() -> None:
-    summary = summarize_dataset(_config(), _dataset(), 1 - FRAME["y"])   # every prediction wrong: TP = 0
-    values = dict(summary.performance.metrics)
-    # precision = recall = 0, so F1 = 2 * 0 / (0 + 0) = 0 by smclarify's divide (0/0 = 0).
-    assert values["Acceptance Rate / Precision"] == 0.0 and values["F1 Score"] == 0.0
-    assert values["Accuracy"] == 0.0
 
 
 def test_config_summary_lists_what_was_asked() -> None:
     config = _config(methods=MethodsConfig(pre_training_bias=("CI", "DPL"), shap=ShapConfig(num_samples=100)))
     lines = dict(config_summary(config))
     assert lines["label"] == "y"
-    assert lines["facet[0]"] == "Sex (F)"
+    assert lines["facet[0]"] == "Sex: F"
     assert lines["pre_training_bias"] == "CI, DPL"
     assert lines["shap"].startswith("num_samples=100, agg_method=mean_abs")
 
 
-def test_build_context_has_a_date_and_the_summary() -> None:
-    context = build_context(_config(), _dataset(), predicted_labels=FRAME["yhat"], shap_warnings=["w"])
-    assert context.generated.endswith("UTC")
-    assert context.dataset.rows == 8 and context.shap_warnings == ("w",)
-    assert build_context(_config(), None, generated="today").dataset is None
+@pytest.mark.parametrize("configured, entries, shown", [
+    ((40,), ["(40, 90]"], "Age: 40 → (40, 90]"),                       # a threshold names its interval
+    (("F",), ["F"], "Age: F"),                                         # a value is itself
+    (None, ["a", "b", "c"], "Age: every value, one against the rest (3 groups)"),
+])
+def test_config_summary_names_what_the_metrics_selected(configured, entries, shown) -> None:
+    section = {"label": "y", "facets": {"Age": [{"value_or_threshold": e, "metrics": []} for e in entries]},
+               "label_value_or_threshold": "(0.5, 1]"}
+    result = BiasResult(stage="pre_training", section=section, label="y", positive_label="(0.5, 1]", rows=10)
+    lines = dict(config_summary(_config(facet=(FacetConfig("Age", configured),), label_values_or_threshold=(0.5,)),
+                                (result,)))
+    assert lines["facet[0]"] == shown
+    assert lines["label_values_or_threshold"] == "0.5 → (0.5, 1]"
+
+
+def test_the_report_reads_no_dataset_and_recomputes_nothing() -> None:
+    """Only summary.config_summary reads the config (other modules may take its constants, such as
+    the default report name); no report module reads data or selects rows."""
+    import ast
+    from pathlib import Path
+
+    import analyzer.report
+
+    forbidden = ("analyzer.data", "analyzer.bias.selection", "analyzer.bias.section", "analyzer.bias.stats",
+                 "analyzer.config", "analyzer.stages")
+    for path in Path(analyzer.report.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        bad = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(forbidden):
+                constants = all(a.name.isupper() for a in node.names)
+                if not constants and not (path.name == "summary.py" and node.module == "analyzer.config"):
+                    bad.append(node.module)
+            elif isinstance(node, ast.Import):
+                bad += [a.name for a in node.names if a.name.startswith(forbidden)]
+        assert not bad, (path.name, bad)

@@ -1,8 +1,10 @@
-"""Build one ``*_bias_metrics`` section of ``analysis.json`` from a data frame.
+"""From a data frame and column names to boolean masks: which rows are positive, predicted positive, d.
 
-This is the only module that sees a DataFrame and column names: it resolves the label,
-prediction, facet and group columns into boolean masks once (per facet value), wraps them
-in a :class:`~analyzer.bias.groups.Groups` and runs the selected registered metrics on it.
+Validates the configuration against the frame in Clarify's order, applies Clarify's
+categorical/continuous inference (and says so when it changes what a configured value means),
+and builds one :class:`~analyzer.bias.groups.Groups` per facet value. The metric runner
+(:mod:`analyzer.bias.section`) and the report statistics (:mod:`analyzer.bias.stats`) both read
+these groups, so they describe exactly the same rows.
 """
 from __future__ import annotations
 
@@ -14,10 +16,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-# Importing the metric modules registers the metrics.
-from analyzer.bias import posttraining as _post  # noqa: F401
-from analyzer.bias import pretraining as _pre  # noqa: F401
-from analyzer.bias import registry
 from analyzer.bias.columns import (
     CategoricalColumn,
     Kind,
@@ -27,7 +25,6 @@ from analyzer.bias.columns import (
     threshold_interval,
     to_numeric,
 )
-from analyzer.bias.flip import encoded_features
 from analyzer.bias.groups import Features, Groups
 from analyzer.errors import AnalysisError, ConfigError, DataError
 
@@ -38,7 +35,6 @@ NO_PREDICTED_POSITIVES = (
     "Positive Predicted Index Series contains all False values"
 )
 KIND_MISMATCH = "Predicted Label Column series datatype is not the same as Label Column series"
-NON_NUMERIC_FEATURES = "FlipTest does not support non-numeric columns"
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class Selection:
     numeric: np.ndarray | None = None  # the column as numbers (continuous only)
 
 
-class _Notes:
+class Notes:
     """Per-section context: collects user-facing warnings (logged, and appended to the
     caller's list if given) and caches one factorisation per column, which serves both the
     type inference (uniqueness) and the categorical selection."""
@@ -97,7 +93,7 @@ def _require_column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
 
 
 def _explain_kind(series: pd.Series, name: str, role: str, kind: Kind, forced: bool,
-                  values: Sequence[Any], sel: Selection, hint: str, notes: _Notes) -> None:
+                  values: Sequence[Any], sel: Selection, hint: str, notes: Notes) -> None:
     """Warn when Clarify's type inference gives a configured value a surprising meaning."""
     if forced or not values:
         return
@@ -124,7 +120,7 @@ def _explain_kind(series: pd.Series, name: str, role: str, kind: Kind, forced: b
 
 
 def _select(series: pd.Series, name: str, values: Sequence[Any], kind: Kind,
-            notes: _Notes) -> Selection:
+            notes: Notes) -> Selection:
     """Mask of the rows equal to ``values`` (categorical) or above the threshold (continuous)."""
     if kind == "continuous":
         threshold = numeric_threshold(values)
@@ -141,7 +137,7 @@ def _select(series: pd.Series, name: str, values: Sequence[Any], kind: Kind,
 
 
 def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Kind | None,
-          notes: _Notes) -> Kind:
+          notes: Notes) -> Kind:
     if forced is not None:
         if forced not in ("categorical", "continuous"):
             raise ConfigError(f"data_type of {name!r} must be 'categorical' or 'continuous', got {forced!r}")
@@ -156,7 +152,7 @@ def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Ki
 
 
 def _label_selection(frame: pd.DataFrame, label: str, values: list, forced: Kind | None,
-                     notes: _Notes) -> Selection:
+                     notes: Notes) -> Selection:
     series = _require_column(frame, label, "Label")
     kind = _kind(series, label, values, forced, notes)
     try:
@@ -169,7 +165,7 @@ def _label_selection(frame: pd.DataFrame, label: str, values: list, forced: Kind
 
 
 def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_sel: Selection,
-                     forced: Kind | None, notes: _Notes) -> np.ndarray:
+                     forced: Kind | None, notes: Notes) -> np.ndarray:
     series = _require_column(frame, predicted, "Predicted label")
     kind = _kind(series, predicted, values, forced, notes)
     if kind != label_sel.kind:
@@ -178,8 +174,8 @@ def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_se
         if kind == "continuous":
             # Clarify casts the predictions to the label's dtype and takes max over both.
             label_x = label_sel.numeric
-            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]
-            both = pd.Series(np.concatenate([label_x, x]))  # type: ignore[list-item]
+            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]  # continuous: numeric is set
+            both = pd.Series(np.concatenate([label_x, x]))
             mask = threshold_interval(numeric_threshold(values), both.max()).mask(x)
         else:
             mask = _select(series, predicted, values, kind, notes).mask
@@ -199,44 +195,6 @@ def _group_codes(frame: pd.DataFrame, group_variable: str | None) -> tuple[np.nd
     except TypeError:  # values of mixed, unorderable types: order only affects rounding
         codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
     return codes, len(uniques)
-
-
-def _features(frame: pd.DataFrame, drop: Sequence[str], encoding: str | None = None) -> Features:
-    """FlipTest features: every column but the facet, label, prediction and exclusions.
-
-    Non-numeric columns are Clarify's error unless ``encoding`` (extension ``ft_encoding``) is set.
-    """
-    df = frame.drop(columns=[c for c in dict.fromkeys(drop) if c in frame.columns])
-    if len(df.columns) != len(df.select_dtypes([np.number, bool]).columns):
-        if encoding is None:
-            return Features(None, NON_NUMERIC_FEATURES)
-        try:
-            return Features(encoded_features(df, encoding))
-        except ValueError as exc:    # too large to encode: FT reports it, the other metrics go on
-            return Features(None, str(exc))
-    return Features(df.to_numpy())
-
-
-def _json_value(value: float) -> float | str:
-    value = float(value)
-    if value == float("inf"):
-        return "Infinity"
-    if value == float("-inf"):
-        return "-Infinity"
-    return value
-
-
-def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict]:
-    out = []
-    for m in metrics:
-        try:
-            value = m.function(groups)
-        except registry.MetricUndefined as exc:
-            logger.info("%s could not be computed: %s", m.name, exc)
-            out.append({"name": m.name, "description": m.description, "value": None, "error": str(exc)})
-            continue
-        out.append({"name": m.name, "description": m.description, "value": _json_value(value)})
-    return out
 
 
 @dataclass(frozen=True)
@@ -259,13 +217,13 @@ def resolve(
     predicted_label: str | None = None,
     group_variable: str | None = None,
     label_data_type: Literal["categorical", "continuous"] | None = None,
-    notes: _Notes | None = None,
+    notes: Notes | None = None,
 ) -> tuple[Resolved, list[Kind]]:
     """Validate the configuration against the frame, in Clarify's order, and build the masks.
 
     Returns the resolved label/prediction/group data and each facet's kind.
     """
-    notes = notes or _Notes(None)
+    notes = notes or Notes(None)
     values = list(label_values) if label_values is not None else []
     if not values:
         raise ConfigError("Positive label values or thresholds are empty for Label column")
@@ -292,9 +250,9 @@ def resolve(
 
 
 def facet_entries(frame: pd.DataFrame, resolved: Resolved, spec: FacetSpec, kind: Kind,
-                  features: Features | None = None, notes: _Notes | None = None) -> list[tuple[str, Groups]]:
+                  features: Features | None = None, notes: Notes | None = None) -> list[tuple[str, Groups]]:
     """(value_or_threshold, Groups) for each report entry of one facet."""
-    notes = notes or _Notes(None)
+    notes = notes or Notes(None)
     return [
         (text, Groups.build(mask, resolved.label.mask, resolved.pred, resolved.group_codes,
                             resolved.n_group_codes, features))
@@ -302,69 +260,7 @@ def facet_entries(frame: pd.DataFrame, resolved: Resolved, spec: FacetSpec, kind
     ]
 
 
-def bias_section(
-    frame: pd.DataFrame,
-    *,
-    stage: Literal["pre_training", "post_training"],
-    label: str,
-    label_values: Sequence,
-    facets: Sequence[FacetSpec],
-    predicted_label: str | None = None,
-    group_variable: str | None = None,
-    methods: str | Sequence[str] = "all",
-    label_data_type: Literal["categorical", "continuous"] | None = None,
-    ft_exclude: Sequence[str] = (),
-    ft_encoding: str | None = None,
-    warnings: list[str] | None = None,
-) -> dict:
-    """Return {"label": label, "facets": {facet_name: [ {"value_or_threshold": str, "metrics": [...]}, ...]},
-    "label_value_or_threshold": str} — exactly Clarify's analysis.json section shape and key order.
-
-    Parameters
-    ----------
-    frame : the dataset; label, predicted label, facet and group columns are looked up by name.
-    stage : "pre_training" (8 metrics) or "post_training" (13 metrics).
-    label, label_values : label column and its positive values (or single threshold).
-    facets : the facets, each reported under its name in the given order.
-    predicted_label : predicted-label column (required for post-training); its positive
-        values are ``label_values``.
-    group_variable : column for CDDL / CDDPL; without it they report an error.
-    methods : "all" or metric names of ``stage``; unknown names raise ConfigError.
-    label_data_type : force the label (and prediction) kind instead of Clarify's inference.
-    ft_exclude : further columns FlipTest must not use as features.
-    ft_encoding : extension: "one_hot" or "ordinal" lets FT encode non-numeric columns.
-    warnings : if given, user-facing warnings (also logged) are appended to it.
-
-    Raises
-    ------
-    ConfigError : bad methods, no label values, post-training without a prediction column.
-    DataError : a named column is missing (the message lists the available columns).
-    AnalysisError : the whole section cannot be computed (Clarify's messages), e.g. no
-        positive predicted label, prediction/label kind mismatch, bad threshold.
-    """
-    notes = _Notes(warnings)
-    metrics = registry.select(stage, methods)
-    resolved, kinds = resolve(
-        frame, stage=stage, label=label, label_values=label_values, facets=facets,
-        predicted_label=predicted_label, group_variable=group_variable,
-        label_data_type=label_data_type, notes=notes,
-    )
-    need_features = stage == "post_training" and any(m.name == "FT" for m in metrics)
-    section: dict[str, Any] = {"label": label, "facets": {}}
-    for spec, kind in zip(facets, kinds):
-        features = None
-        if need_features:
-            extra = [predicted_label] if predicted_label else []
-            features = _features(frame, [spec.name, label, *extra, *ft_exclude], ft_encoding)
-        section["facets"][spec.name] = [
-            {"value_or_threshold": text, "metrics": _run(metrics, groups)}
-            for text, groups in facet_entries(frame, resolved, spec, kind, features, notes)
-        ]
-    section["label_value_or_threshold"] = resolved.label.text
-    return section
-
-
-def _facet_groups(series: pd.Series, spec: FacetSpec, kind: Kind, notes: _Notes) -> list[tuple[str, np.ndarray]]:
+def _facet_groups(series: pd.Series, spec: FacetSpec, kind: Kind, notes: Notes) -> list[tuple[str, np.ndarray]]:
     """(value_or_threshold text, d mask) for each report entry of one facet."""
     values = list(spec.values) if spec.values else []
     try:

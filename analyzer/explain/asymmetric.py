@@ -1,0 +1,144 @@
+"""Asymmetric Shapley values for forecasts (``methods.asymmetric_shapley_value``): the numeric core.
+
+The game of one item: a history of ``T`` time steps with ``F`` series (target + related); a coalition
+is a ``(T, F)`` mask, present cells keep the item's values and absent cells take the baseline's
+(zero or the series mean; static covariates stay at the item's values). ``v(mask)`` is the model's
+forecast, ``H`` steps ahead. Asymmetric Shapley values (Frye et al., 2020) average marginal
+contributions over the orderings allowed by the causal order only:
+
+- ``timewise`` (players: time steps, all series of a step together)
+  - ``chronological``: only the order t1 < t2 < ... is allowed, so
+    ``phi_t = v(steps <= t) - v(steps < t)``;
+  - ``anti_chronological``: only the reverse order: ``phi_t = v(steps >= t) - v(steps > t)``;
+  - ``bidirectional``: the mean of the two.
+- ``fine_grained`` (players: cells; ``chronological`` only, as Clarify): steps come in time order and
+  the series within a step in any order, so ``phi_(t,f)`` is the Shapley value of ``f`` in the game
+  ``S -> v(steps < t, plus {(t, g): g in S})``; exact over the ``2^F`` subsets when
+  ``num_samples`` allows (``2^F <= num_samples``), else ``num_samples`` random orderings per step.
+
+Either way ``offset + sum(phi) = v(all)``, with ``offset = v(nothing)`` (the baseline forecast).
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import factorial
+
+import numpy as np
+
+from analyzer.errors import ConfigError
+
+#: ``evaluate(masks (k, T, F) bool) -> (k, H)`` forecasts.
+Evaluate = Callable[[np.ndarray], np.ndarray]
+
+DIRECTIONS = ("chronological", "anti_chronological", "bidirectional")
+GRANULARITIES = ("timewise", "fine_grained")
+
+
+@dataclass
+class AsymmetricResult:
+    """``values``: (T, H) for timewise, (T, F, H) for fine_grained; ``offset``: (H,)."""
+
+    values: np.ndarray
+    offset: np.ndarray
+    evaluations: int
+
+
+def check_settings(direction: str, granularity: str, num_samples: int | None) -> None:
+    """Clarify's rules for the method's keys; each problem names the key."""
+    key = "methods.asymmetric_shapley_value"
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"{key}.direction: {direction!r} is not one of {', '.join(DIRECTIONS)}.")
+    if granularity not in GRANULARITIES:
+        raise ConfigError(f"{key}.granularity: {granularity!r} is not one of {', '.join(GRANULARITIES)}.")
+    if granularity == "fine_grained":
+        if direction != "chronological":
+            raise ConfigError(f"{key}.direction: fine_grained explanations support only chronological.")
+        if num_samples is None or num_samples < 1:
+            raise ConfigError(f"{key}.num_samples: a positive integer is required with fine_grained.")
+
+
+def asymmetric_shapley(evaluate: Evaluate, steps: int, series: int, *, direction: str = "chronological",
+                       granularity: str = "timewise", num_samples: int | None = None,
+                       seed: int | None = None) -> AsymmetricResult:
+    """Asymmetric Shapley values of one item's forecast (see the module docstring)."""
+    check_settings(direction, granularity, num_samples)
+    if granularity == "timewise":
+        return _timewise(evaluate, steps, series, direction)
+    return _fine_grained(evaluate, steps, series, int(num_samples or 0), 0 if seed is None else int(seed))
+
+
+def _timewise(evaluate: Evaluate, steps: int, series: int, direction: str) -> AsymmetricResult:
+    # Row k of the prefix masks has the first k steps present; row k of the suffix masks the last k.
+    k = np.arange(steps + 1)[:, None]
+    t = np.arange(steps)[None, :]
+    prefix = np.repeat((t < k)[:, :, None], series, axis=2)
+    suffix = np.repeat((t >= steps - k)[:, :, None], series, axis=2)
+    parts = []
+    if direction in ("chronological", "bidirectional"):
+        parts.append(prefix)
+    if direction in ("anti_chronological", "bidirectional"):
+        parts.append(suffix)
+    out = np.asarray(evaluate(np.concatenate(parts)), dtype=float)
+    offset = out[0]                                               # row 0 of either: nothing present
+    values = []
+    if direction in ("chronological", "bidirectional"):
+        chron = out[:steps + 1]
+        values.append(chron[1:] - chron[:-1])                     # step t joins after steps < t
+        out = out[steps + 1:]
+    if direction in ("anti_chronological", "bidirectional"):
+        anti = out[:steps + 1]                                    # anti[k]: the last k steps present
+        values.append((anti[1:] - anti[:-1])[::-1])               # step T-k joins after the later ones
+    return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=len(parts) * (steps + 1))
+
+
+def _subset_weights(series: int) -> list[tuple[tuple[int, ...], float]]:
+    out: list[tuple[tuple[int, ...], float]] = []
+    for size in range(series):
+        w = factorial(size) * factorial(series - size - 1) / factorial(series)
+        out.extend((subset, w) for subset in itertools.combinations(range(series), size))
+    return out
+
+
+def _fine_grained(evaluate: Evaluate, steps: int, series: int, num_samples: int, seed: int) -> AsymmetricResult:
+    exact = 2**series <= num_samples
+    rng = np.random.default_rng(np.random.SeedSequence([seed, steps, series]))
+    values, evaluations, offset = [], 0, None
+    for t in range(steps):
+        base = np.zeros((steps, series), bool)
+        base[:t] = True
+        if exact:  # every subset of the step's series, then the Shapley weights
+            subsets = list(itertools.product([False, True], repeat=series))
+            masks = np.repeat(base[None], len(subsets), axis=0)
+            masks[:, t] = np.array(subsets, bool)
+            out = np.asarray(evaluate(masks), float)
+            index = {s: i for i, s in enumerate(subsets)}
+            phi = np.zeros((series, out.shape[1]))
+            for f in range(series):
+                for subset, w in _subset_weights(series):
+                    if f in subset:
+                        continue
+                    without = tuple(g in subset for g in range(series))
+                    with_f = tuple(g in subset or g == f for g in range(series))
+                    phi[f] += w * (out[index[with_f]] - out[index[without]])
+            empty = out[index[(False,) * series]]
+        else:  # random orderings: each gives a chain of F + 1 masks
+            orders = [rng.permutation(series) for _ in range(num_samples)]
+            masks = np.repeat(base[None], num_samples * (series + 1), axis=0).reshape(
+                num_samples, series + 1, steps, series)
+            for i, order in enumerate(orders):
+                for j in range(1, series + 1):
+                    masks[i, j:, t, order[j - 1]] = True
+            out = np.asarray(evaluate(masks.reshape(-1, steps, series)), float).reshape(num_samples, series + 1, -1)
+            phi = np.zeros((series, out.shape[2]))
+            for i, order in enumerate(orders):
+                phi[order] += out[i, 1:] - out[i, :-1]
+            phi /= num_samples
+            empty = out[0, 0]
+        evaluations += len(masks.reshape(-1, steps, series))
+        if offset is None:
+            offset = empty
+        values.append(phi)
+    assert offset is not None or steps == 0
+    return AsymmetricResult(np.asarray(values), offset if offset is not None else np.zeros(0), evaluations)
