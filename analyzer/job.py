@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer import signals
 from analyzer.cluster import follow
-from analyzer.config import AnalysisConfig, load_config
-from analyzer.config.loader import shown_config
+from analyzer.config import AnalysisConfig, load_config, shown_config
 from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text

@@ -5,6 +5,7 @@ from analyzer.config.loader import (
     load_config,
     parse_config,
     read_config_file,
+    shown_config,
     validate,
 )
 from analyzer.config.model import (
@@ -31,5 +32,6 @@ __all__ = [
     "AnalysisConfig", "FacetConfig", "MethodsConfig", "PdpConfig", "PredictorConfig", "ReportConfig",
     "ShapConfig", "CSV", "JSON", "JSONLINES", "PARQUET", "PRE_TRAINING_METRICS", "POST_TRAINING_METRICS",
     "PREDICTOR_SOURCES", "DEFAULT_REPORT_NAME", "DEFAULT_REPORT_TITLE",
-    "DEFAULT_SECTIONS", "NameOrIndex", "apply_overrides", "load_config", "parse_config", "read_config_file", "validate",
+    "DEFAULT_SECTIONS", "NameOrIndex", "apply_overrides", "load_config", "parse_config", "read_config_file",
+    "shown_config", "validate",
 ]

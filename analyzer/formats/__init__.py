@@ -1,6 +1,7 @@
 """Formats: one name for each content type the analyzer reads or sends, the table of dataset formats
 (:mod:`analyzer.formats.datasets`: content type → reader, in-place baseline rows, sniffing), and model
 response decoding (:mod:`analyzer.formats.responses`, with the default output names)."""
+from typing import TYPE_CHECKING
 
 CSV = "text/csv"
 JSONLINES = "application/jsonlines"
@@ -18,6 +19,17 @@ from analyzer.formats.datasets import (  # noqa: E402
     dataset_format,
     find_format,
 )
+
+if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
+    from analyzer.formats.responses import (
+        DECODERS,
+        CountMismatch,
+        ModelOutput,
+        ResponseCodec,
+        ResponseError,
+        labels_from_output,
+        score_names,
+    )
 
 _RESPONSES = ("DECODERS", "CountMismatch", "ModelOutput", "ResponseCodec", "ResponseError", "labels_from_output",
               "score_names")

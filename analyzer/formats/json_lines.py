@@ -8,7 +8,7 @@ from typing import Any
 def json_lines(text: str) -> list[Any]:
     """One JSON value per non-blank line, as ``json.loads`` per line gives them (same errors), with
     the decoder's scanner called directly: half the cost per record."""
-    scan = json.JSONDecoder().scan_once   # per call: the scanner's key memo is not shared by threads
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # per call: the scanner's key memo is not shared by threads
 
     def one(line: str) -> Any:
         text = line.strip(" \t\n\r")   # the whitespace json.loads allows around a value

@@ -101,7 +101,7 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, 
     columns = csv_columns(text)
     indexes = (codec.label, codec.probability)
     numeric = columns is not None and all(map(is_numeric, columns))
-    if columns is None or any(i is not None and not -len(columns) <= i < len(columns) for i in indexes) \
+    if columns is None or any(isinstance(i, int) and not -len(columns) <= i < len(columns) for i in indexes) \
             or (indexes == (None, None) and len(columns) > 1 and not numeric):
         return _csv_by_rows(codec, csv_rows(text))   # the general reader: its values and its error messages
     if indexes == (None, None):   # all scores, or one text label per record
