@@ -13,11 +13,7 @@ MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 
 LONG_MODULES: set[str] = set()
-# Imports past a package's __init__ in modules other helpers own (report, monitor); remove when fixed.
-DEEP_IMPORTS = {
-    ("analyzer/monitor/drift.py", "analyzer.bias.bands"),
-    ("analyzer/report/checks.py", "analyzer.monitor.violations"),
-}
+DEEP_IMPORTS: set[tuple[str, str]] = set()
 
 
 def _modules() -> list[tuple[str, ast.Module, int]]:

@@ -27,7 +27,7 @@ import math
 from itertools import groupby
 from typing import Any, Mapping, Sequence
 
-from analyzer.bias.bands import distance_from_neutral
+from analyzer.bias import distance_from_neutral
 from analyzer.monitor.document import BiasEntry, bias_entries, global_shap, value_text
 from analyzer.monitor.violations import (
     ATTRIBUTION_DRIFT,

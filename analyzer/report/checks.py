@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from analyzer.monitor.violations import FAIL, NOT_CHECKED, PASS, Outcome
+from analyzer.monitor import FAIL, NOT_CHECKED, PASS, Outcome
 from analyzer.report.document import Block, Cell, Section, Table, Text
 
 _TITLES = {"threshold_check": "Threshold rules", "bias_drift_check": "Bias drift against the baseline",
