@@ -33,6 +33,9 @@ RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
 # without its CUDA libraries: a few MB instead of hundreds). --build-arg MODEL_PACKAGES= leaves them out.
 ARG MODEL_PACKAGES="xgboost-cpu lightgbm"
 RUN if [ -n "${MODEL_PACKAGES}" ]; then pip install ${MODEL_PACKAGES}; fi
+# Text explanations (pyproject's `text` extra: spaCy, blank pipelines only, no model downloads).
+ARG TEXT_PACKAGES="spacy>=3.7"
+RUN if [ -n "${TEXT_PACKAGES}" ]; then pip install "${TEXT_PACKAGES}"; fi
 
 # ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
 FROM deps AS wheel

@@ -76,7 +76,12 @@ def text_settings(raw: Any) -> TextSettings:
 
 @lru_cache(maxsize=8)
 def _pipeline(code: str, sentences: bool):
-    import spacy  # heavy: only text jobs pay for it
+    try:
+        import spacy  # heavy: only text jobs pay for it
+    except ImportError:
+        raise ConfigError("methods.shap.text_config: text explanations need spaCy, which this installation "
+                          "lacks; install the 'text' extra (pip install 'clarify-analyzer[text]'); the image "
+                          "has it.") from None
 
     try:
         nlp = spacy.blank(code)
