@@ -119,8 +119,8 @@ _CROSS = {  # id -> (config, fragment)
     "facet_headers_alone": (with_(BIAS, "facet_headers", ["sex"]), "$.facet_headers: only meaningful"),
     "time_series_csv": (with_(BIAS, "time_series_data_config",
                               {"target_time_series": 0, "item_id": 1, "timestamp": 2}), "$.time_series_data_config"),
-    "text_config": (with_(SHAP, "methods.shap.text_config", {"granularity": "token", "language": "en"}),
-                    "Not supported by this analyzer yet: text and image"),
+    "image_config": (with_(SHAP, "methods.shap.image_config", {"model_type": "IMAGE_CLASSIFICATION"}),
+                     "Not supported by this analyzer yet"),
     "image_dataset": (with_(BIAS, "dataset_type", "application/x-image"), "dataset_type: application/x-image"),
 }
 
