@@ -3,6 +3,7 @@
 The SIGTERM/SIGINT handlers go in before the heavy imports (pandas, the CLI): a stop that arrives
 while they load still ends with exit 143 and the message file, never with a bare kill.
 """
+import signal
 import sys
 
 from analyzer import signals
@@ -32,4 +33,9 @@ try:
     code = main()
 except Interrupted as exc:  # a signal before the CLI's own handling started (imports, argument parsing)
     code = _stopped_early(exc)
+# The outcome is decided and written. Python's shutdown puts the default handlers back, so a late
+# stop (the second of two SIGTERMs, say) would kill the interpreter by the signal mid-shutdown and
+# turn exit 143 (or 0) into a bare kill: ignore further stops from here on.
+for stop in signals.SIGNALS:
+    signal.signal(stop, signal.SIG_IGN)
 sys.exit(code)

@@ -125,6 +125,8 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     report problem is logged and returned, never raised: people may want the reports, but
     analysis.json must not be lost for them."""
     context = None
+    if config.methods.needs_bias:
+        log.info("Calculating bias statistics for report")   # Clarify's log line before its report
     try:
         from analyzer.report import write_reports
 
@@ -163,7 +165,7 @@ def _publish(writer: OutputWriter, final: bool) -> list[Path]:
     they move takes them back out. With ``final`` the job is complete once they are in place."""
     signals.check()
     with signals.deferred():
-        outputs = _publish(writer, final)
+        outputs = writer.commit()
         if signals.received() is not None:
             writer.retract(outputs)
         elif final:
@@ -220,7 +222,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)
         report_error, context = _write_reports(writer, config, analysis, checks)
-        outputs = writer.commit()
+        outputs = _publish(writer, final)
     except BaseException:
         writer.discard()
         raise
