@@ -146,7 +146,7 @@ def test_wrong_baseline_width_is_a_clear_error(tmp_path: Path, endpoint: str, da
     path, _ = data
     config = {"dataset_type": "text/csv", "label": "y", "excluded_columns": ["id"],
               "methods": {"shap": {"baseline": [[1, 2]]}}, "predictor": {"endpoint_url": endpoint}}
-    assert _run(tmp_path, config, path) == 3
+    assert _run(tmp_path, config, path) == 2   # an inline baseline is part of the config (README: exit-code rule)
     message = (tmp_path / "ml" / "output" / "message").read_text()
     assert message.startswith("ClientError: ") and "baseline" in message
     assert not (tmp_path / "out" / "analysis.json").exists()

@@ -76,7 +76,11 @@ def moto_s3() -> Iterator[str]:
             mp.delenv(key, raising=False)
         import boto3
 
-        boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3 = boto3.client("s3")
+        try:  # moto's backend lives in the process: another module's server may have made the bucket
+            s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
         yield url
     server.stop()
 
