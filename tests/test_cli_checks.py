@@ -14,25 +14,12 @@ import analyzer.job
 from analyzer.cli import main
 from analyzer.job import JobOptions
 from analyzer.runtime import SUCCESS_MESSAGE
+from test_cli import DATA, GOOD  # the same hand-worked frame and config as the CLI tests
 
-DATA = """s,y,p,x
-F,yes,yes,1
-F,no,no,2
-F,no,yes,3
-F,no,no,4
-M,yes,yes,5
-M,yes,no,6
-M,no,no,7
-M,yes,yes,8
-M,no,no,9
-M,yes,yes,10
-"""
 # Hand-worked on DATA (d = F: 4 rows, 1 positive label, 2 positive predictions; a = M: 6 rows, 4 and 3):
 # CI = (n_a - n_d) / n = 0.2; DPL = 4/6 - 1/4 = 0.41667;
 # DPPL = 3/6 - 2/4 = 0; DI = (2/4) / (3/6) = 1.
-CONFIG = {"dataset_type": "text/csv", "label": "y", "predicted_label": "p", "label_values_or_threshold": ["yes"],
-          "facet": [{"name_or_index": "s", "value_or_threshold": ["F"]}],
-          "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}
+CONFIG = GOOD
 
 
 def _violations(result) -> list[dict]:
