@@ -50,13 +50,14 @@ def to_json_text(document: Any) -> str:
 
 
 def _not_writable(output_dir: Path) -> str:
-    """Why the output cannot be written, and the usual fix: SageMaker (and the SDK's local mode)
-    mount root-owned folders, which the image's default non-root user cannot write."""
+    """Why the output cannot be written, and the usual fix. The image's entrypoint gives root-owned
+    output folders to its user when the container starts as root (SageMaker); a folder owned by
+    someone else needs a matching ``docker run --user``."""
     owner = output_dir.stat().st_uid
     return (f"The output directory {output_dir} is not writable by this process (uid {os.getuid()}; the "
             f"directory belongs to uid {owner}). Mount it writable for uid {os.getuid()} (docker run --user "
-            "\"$(id -u):$(id -g)\" with a folder you own), or build the image with --build-arg "
-            "ANALYZER_USER=0 to run as root where the platform mounts root-owned folders (SageMaker).")
+            "\"$(id -u):$(id -g)\" with a folder you own), or start the image as root (its default), whose "
+            "entrypoint gives root-owned output folders to the analyzer's user before dropping to it.")
 
 
 class OutputWriter:
