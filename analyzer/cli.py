@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 from analyzer.cluster import leading
 from analyzer import signals
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
-from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError
+from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError, Interrupted
 from analyzer.redact import RedactingFilter, redact
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
@@ -200,7 +200,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 signals.check()
                 written = publish(options.output_dir, output_uri)
                 signals.finish()
-    except AnalyzerError as exc:
+    except (AnalyzerError, Interrupted) as exc:
         _fail(runtime, exc.kind, exc.message)
         return exc.exit_code
     except MemoryError:
