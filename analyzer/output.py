@@ -71,9 +71,15 @@ class OutputWriter:
             raise StorageError(f"Cannot create the output directory {output_dir}: {exc.strerror or exc}") from None
         if not os.access(output_dir, os.W_OK):
             raise StorageError(_not_writable(output_dir))
-        self.staging = output_dir / f".staging-{uuid.uuid4().hex[:12]}"
-        self.staging.mkdir()
+        # Created on first use, inside the job's try block: a stop that landed between creating it
+        # here and that block left an empty staging folder behind.
+        self._staging = output_dir / f".staging-{uuid.uuid4().hex[:12]}"
         self._written: list[str] = []
+
+    @property
+    def staging(self) -> Path:
+        self._staging.mkdir(exist_ok=True)
+        return self._staging
 
     def path(self, relative: str) -> Path:
         """A staging path for ``relative``; the caller writes it, commit() publishes it."""
@@ -99,9 +105,9 @@ class OutputWriter:
         for relative in order:
             target = self.output_dir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, target)
+            os.replace(self._staging / relative, target)
             published.append(target)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self._staging, ignore_errors=True)
         return published
 
     def retract(self, published: list[Path]) -> None:
@@ -118,4 +124,4 @@ class OutputWriter:
                 parent = parent.parent
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self._staging, ignore_errors=True)
