@@ -209,6 +209,10 @@ def cmd_run(argv: Sequence[str]) -> int:
                                       "methods.pdp.grid_resolution.")
         return AnalysisError.exit_code
     except Exception as exc:  # a bug: keep the traceback for us, a one-line reason for the user
+        if signals.received() is not None:  # no bug: a stop that a library turned into another error
+            stop = Interrupted(signals.message(signals.received()))  # type: ignore[arg-type]
+            _fail(runtime, stop.kind, stop.message)
+            return stop.exit_code
         log.error("Internal error (please report it): %s\n%s", exc, traceback.format_exc())
         reason = str(exc).splitlines()[0][:300] if str(exc).strip() else ""
         _fail(runtime, "AlgorithmError", f"internal error: {type(exc).__name__}: {reason}")
