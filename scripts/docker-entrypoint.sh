@@ -3,9 +3,11 @@
 #
 # - Started as a non-root user (`docker run --user X`): exec the analyzer as X, nothing else.
 # - Started as root (SageMaker, the SDK's local mode, a plain `docker run`): the platform mounts
-#   root-owned output folders that uid $ANALYZER_UID cannot write. Give the root-owned folders (not
-#   files) under the job's output roots to $ANALYZER_UID, then drop to $ANALYZER_UID:0 and exec the
-#   analyzer. No analysis code runs as root: this script imports nothing and runs only chown/find.
+#   root-owned output folders that uid $ANALYZER_UID cannot write, and the SDK's local mode mounts
+#   inputs it cannot read (0700 folders). Give the root-owned folders (not files) under the job's
+#   output roots to $ANALYZER_UID, give group 0 read access to root-owned inputs it lacks, then drop
+#   to $ANALYZER_UID:0 and exec the analyzer. No analysis code runs as root: this script imports
+#   nothing and runs only find/chown/chmod.
 #   Root needs the capabilities CHOWN (only when a folder must change owner), SETUID and SETGID;
 #   with `--cap-drop ALL` run the image with `--user 10001:0` instead.
 #
@@ -71,6 +73,16 @@ for root in $roots; do
     fi
 done
 IFS=$old_ifs
+
+# Inputs: the SDK's local mode mounts its temporary folders (0700, root) as the processing inputs.
+# Give group 0 (the analyzer's group) read access to root-owned folders and files it cannot read;
+# never write access, never through a link (-type matches the entry itself), and a read-only
+# mount simply stays as it is.
+for root in "$base/processing" "$base/config"; do
+    [ -d "$root" ] || continue
+    find "$root" -uid 0 \( -type d ! -perm -g+rx -o -type f ! -perm -g+r \) -exec chmod g+rX {} + \
+        2>/dev/null || true
+done
 
 export HOME="$ANALYZER_HOME" USER=analyzer LOGNAME=analyzer
 # Supplementary groups are kept: `--group-add` (the Docker socket's group) must reach the analyzer.

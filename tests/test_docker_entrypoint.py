@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "docker-entrypoint.sh"
 UID = 54321          # the image's user (ANALYZER_UID); not a user of this machine
 OTHER_UID = 4242     # someone else's folder, e.g. a host folder mounted by a developer
-TOOLS = ("sh", "id", "sed", "find", "grep", "chown", "mkdir")
+TOOLS = ("sh", "id", "sed", "find", "grep", "chown", "chmod", "mkdir")
 FAKE_PYTHON = f"""#!/bin/sh
 if [ "$1" = "-I" ]; then exec {sys.executable} "$@"; fi   # the fallback's privilege drop itself
 echo "$(id -u) $(id -g) $HOME $*" > "$RECORD"
@@ -56,6 +56,10 @@ def _job(top: Path) -> Path:
     (base / "processing" / "output" / "old.json").write_text("{}")
     for path in [base, *base.rglob("*")]:
         path.chmod(0o755)
+    config = base / "processing" / "input" / "config"
+    (config / "analysis_config.json").write_text("{}")
+    (config / "analysis_config.json").chmod(0o600)   # the SDK's local mode: a 0700 temporary folder
+    config.chmod(0o700)
     return base
 
 
@@ -90,6 +94,22 @@ def test_as_root_the_output_folders_are_given_away_and_the_analysis_runs_unprivi
     assert (base / "processing").stat().st_uid == 0          # only the output roots, not their parents
     assert (base / "processing" / "input" / "config").stat().st_uid == 0
     assert elsewhere.stat().st_uid == OTHER_UID               # someone else's folder is left alone
+    config = base / "processing" / "input" / "config"
+    assert (config.stat().st_mode & 0o777, (config / "analysis_config.json").stat().st_mode & 0o777) == (
+        0o750, 0o640)                                         # group 0 may read the inputs, not write
+
+
+def test_inputs_are_opened_to_the_group_but_never_through_a_link(sandbox: Path) -> None:
+    base = _job(sandbox)
+    secret = sandbox / "secret"
+    secret.write_text("not an input")
+    secret.chmod(0o600)
+    (base / "processing" / "input" / "config" / "link").symlink_to(secret)
+
+    done, _ = _run(sandbox, base)
+
+    assert done.returncode == 0, done.stderr
+    assert secret.stat().st_mode & 0o777 == 0o600
 
 
 def test_as_another_user_nothing_changes_and_that_user_runs_the_analysis(sandbox: Path) -> None:

@@ -233,7 +233,7 @@ def test_signals_at_every_stage_100_times(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(max(900, SOAK_RUNS * 30))
 def test_signals_at_every_stage_of_real_processes(tmp_path: Path) -> None:
     """SOAK_RUNS real processes (default: every stage once), the signal pattern drawn at random."""
     rng = random.Random(18)

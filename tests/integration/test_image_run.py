@@ -1,5 +1,6 @@
-"""The image as SageMaker and `docker run` users run it: processing-job paths, non-root user,
-read-only root file system, the message file, exit codes, and the same bytes as an in-process run."""
+"""The image as SageMaker and `docker run` users run it: processing-job paths, root-owned output
+folders given to the unprivileged user by the entrypoint, `--user`, read-only root file system,
+dropped capabilities, the message file, exit codes, and the same bytes as an in-process run."""
 from __future__ import annotations
 
 import json
@@ -13,10 +14,11 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 SUCCESS = "Completed: SageMaker XAI Analyzer ran successfully"
 
 
-def test_image_runs_as_non_root_with_the_job_as_entrypoint(docker_client: Any, analyzer_image: str) -> None:
+def test_image_starts_as_root_only_to_drop_to_its_user(docker_client: Any, analyzer_image: str) -> None:
     config = docker_client.images.get(analyzer_image).attrs["Config"]
-    assert config["User"] not in ("", "0", "root")
-    assert config["Entrypoint"] == ["python", "-m", "analyzer"]
+    assert config["User"] in ("", "0", "root")   # the entrypoint gives output folders away, then drops
+    assert config["Entrypoint"] == ["analyzer-entrypoint"]
+    assert "ANALYZER_UID=10001" in config["Env"]
 
 
 def test_docker_run_writes_the_same_analysis_as_an_in_process_run(
@@ -42,12 +44,43 @@ def test_docker_run_writes_the_same_analysis_as_an_in_process_run(
     assert not [p.name for p in run.output.iterdir() if p.name.startswith(".")]
 
 
-def test_read_only_root_file_system_with_a_tmpfs_tmp(example_job: Any, analyzer_image: str) -> None:
-    run = example_job.docker_run(analyzer_image, "--read-only", "--tmpfs", "/tmp")
+def test_as_a_user_with_a_read_only_root_and_no_capabilities(example_job: Any, analyzer_image: str) -> None:
+    run = example_job.docker_run(analyzer_image, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
+                                 "--user", "10001:0")
 
     assert run.code == 0, run.logs
     assert (run.output / "analysis.json").is_file()
     assert run.message.startswith(SUCCESS)
+
+
+def _sagemaker_like(job: Any) -> None:
+    """What SageMaker and the SDK's local mode mount: output folders only root may write to."""
+    for sub in ("processing/output", "output"):
+        (job.base / sub).chmod(0o755)
+
+
+def test_root_owned_output_folders_with_a_read_only_root_and_only_the_needed_capabilities(
+        example_job: Any, analyzer_image: str) -> None:
+    _sagemaker_like(example_job)
+
+    run = example_job.docker_run(analyzer_image, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
+                                 "--cap-add", "CHOWN", "--cap-add", "SETUID", "--cap-add", "SETGID")
+
+    assert run.code == 0, run.logs
+    assert run.message.startswith(SUCCESS)
+    assert (run.output / "analysis.json").stat().st_uid == 10001
+    assert run.output.stat().st_uid == 10001 and (example_job.base / "output").stat().st_uid == 10001
+
+
+def test_as_root_without_the_capabilities_to_drop_it_stops_before_the_analysis(
+        example_job: Any, analyzer_image: str) -> None:
+    run = example_job.docker_run(analyzer_image, "--cap-drop", "ALL")
+
+    assert run.code == 2, run.logs
+    assert run.message.startswith("ClientError: the container runs as root without the capabilities SETUID")
+    assert "docker run --user 10001:0" in run.message
+    assert "Starting SageMaker Clarify" not in run.logs
+    assert list(run.output.iterdir()) == []
 
 
 def test_config_error_exits_2_with_the_reason_in_the_message_file(job_factory: Any, analyzer_image: str) -> None:
@@ -78,13 +111,16 @@ def test_non_leader_host_exits_0_without_results(example_job: Any, analyzer_imag
     assert run.message.startswith("Completed")
 
 
-def test_a_root_owned_output_folder_is_a_clear_storage_error(example_job: Any, analyzer_image: str) -> None:
-    # What SageMaker and the SDK's local mode mount: a folder only root may write to.
+def test_an_output_folder_of_another_user_is_a_clear_storage_error(example_job: Any, analyzer_image: str) -> None:
+    # A host folder that belongs to someone else: the entrypoint leaves it alone, the job says why.
+    import os
+
+    os.chown(example_job.base / "processing" / "output", 4242, 4242)
     (example_job.base / "processing" / "output").chmod(0o755)
 
     run = example_job.docker_run(analyzer_image)
 
     assert run.code == 5, run.logs
-    assert "is not writable by this process (uid 10001" in run.message
-    assert "--build-arg ANALYZER_USER=0" in run.message
+    assert "is not writable by this process (uid 10001; the directory belongs to uid 4242)" in run.message
+    assert "docker run --user" in run.message
     assert "Traceback" not in run.logs

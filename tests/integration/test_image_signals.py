@@ -62,6 +62,17 @@ def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
+#: pid, real uid and command line of every process in the container (slim images have no `ps`).
+PROCESS_LISTING = """import os
+for pid in sorted(p for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        uid = next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("Uid:"))
+        print(pid, uid, " ".join(open(f"/proc/{pid}/cmdline").read().replace(chr(0), " ").split()))
+    except OSError:
+        pass
+"""
+
+
 def test_docker_stop_during_predictions_leaves_no_results(
         job_factory: Any, analyzer_image: str, silent_model: SilentModel) -> None:
     config = {**job_factory.config(),
@@ -70,12 +81,15 @@ def test_docker_stop_during_predictions_leaves_no_results(
                             "content_type": "text/csv", "accept_type": "text/csv",
                             "request_timeout_seconds": 600, "max_retries": 0}}
     job = job_factory.make(config, job_factory.rows())
+    for sub in ("processing/output", "output"):  # root-owned, as SageMaker mounts them
+        (job.base / sub).chmod(0o755)
     name = f"clarify-sigterm-{uuid.uuid4().hex[:8]}"
     # --network host: the container's 127.0.0.1 is this machine's loopback, where the model listens.
     started = _docker("run", "-d", "--name", name, "--network", "host", *job.docker_args(), analyzer_image)
     assert started.returncode == 0, started.stderr
     try:
         assert silent_model.connected.wait(CONNECT_WAIT_S), _docker("logs", name).stderr[-3000:]
+        listing = _docker("exec", name, "python", "-c", PROCESS_LISTING)
         began = time.monotonic()
         stopped = _docker("stop", "-t", str(STOP_GRACE_S), name, timeout=STOP_GRACE_S + 30)
         took = time.monotonic() - began
@@ -86,6 +100,10 @@ def test_docker_stop_during_predictions_leaves_no_results(
     finally:
         _docker("rm", "-f", name)
 
+    # The analysis (PID 1 after the entrypoint's exec) runs as the image's user, not as root.
+    processes = [line.split(" ", 2) for line in listing.stdout.splitlines()]
+    analysis = [p for p in processes if "-m analyzer" in p[2]]
+    assert [(pid, uid) for pid, uid, _ in analysis] == [("1", "10001")], listing.stdout + listing.stderr
     assert exit_code == "143", logs[-3000:]
     assert took < STOP_GRACE_S / 2, f"docker stop took {took:.1f}s: the SIGTERM handler did not run"
     assert "Signal 15 received, cleaning up" in logs

@@ -6,9 +6,10 @@ uploads the config, downloads the dataset into a host folder that it mounts into
 and uploads the output folder after the job; the container never talks to S3. So moto listens
 on loopback only and nothing is exposed beyond this machine.
 
-Our image runs as uid 10001, but the SDK mounts folders it creates as root (0755), as SageMaker
-does, so the job container runs as root through the SDK's own ``local.container_config`` setting
-(see the Dockerfile's header). Telemetry is switched off through the SDK's config dict.
+The SDK mounts folders it creates as root (0755), as SageMaker does, and starts the image as
+its default user: the image's entrypoint gives those output folders to uid 10001 and drops to it
+before the analysis, so no ``local.container_config`` user override is needed (none is set here).
+Telemetry is switched off through the SDK's config dict.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ CLARIFY_IMAGE = "306415355426.dkr.ecr.us-west-2.amazonaws.com/sagemaker-clarify-
 ROLE = "arn:aws:iam::123456789012:role/service-role/ClarifyLocal"
 BUCKET = "clarify-local-mode"
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
-LOCAL_CONFIG = {"local": {"local_code": True, "container_config": {"user": "0"}}}
+LOCAL_CONFIG = {"local": {"local_code": True}}
 
 
 def _require(reason: str) -> None:
