@@ -3,6 +3,7 @@ damaged compression, wrong shapes, values that do not fit the config, and the sa
 JSON and Parquet. Each names the file (and line or column) or what in the data is missing."""
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
@@ -194,5 +195,48 @@ def _parquet_cases() -> list[Case]:
             for k, (data, code, frag) in table.items()]
 
 
+def _format_cases() -> list[Case]:
+    """Files in another format, encoding, separator or compression than the config says, and
+    unusual but valid ones (which must succeed; few: each renders the reports)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = pd.DataFrame(rows(), columns=COLUMNS)
+    categorical = frame.assign(sex=frame["sex"].astype("category"))
+    null_label = pa.Table.from_pandas(frame).set_column(4, "label", pa.array([None] * 60, type=pa.int64()))
+    parquet = with_(BIAS, "dataset_type", "application/x-parquet")
+    body = "".join(line + "\n" for line in csv_text().splitlines()[1:])
+    wide = [",".join(COLUMNS + [f"c{i}" for i in range(5000)])] + [",".join(map(str, r + [0] * 5000)) for r in rows()]
+    table: dict[str, tuple[dict[str, bytes], Any, int, str]] = {
+        "csv_bom_header_only": ({CSV_NAME: b"\xef\xbb\xbf" + csv_bytes(0)}, BIAS, 3, "The dataset has no rows"),
+        "csv_semicolons": ({CSV_NAME: csv_bytes().replace(b",", b";")}, BIAS, 2,
+                           "Available columns: age;sex;hours;score;label;pred"),
+        "csv_tabs": ({CSV_NAME: csv_bytes().replace(b",", b"\t")}, BIAS, 2, "label: column 'label' not found"),
+        "csv_trailing_comma": ({CSV_NAME: csv_bytes().replace(b"\n", b",\n")}, BIAS, 2, "Available columns: column_0"),
+        "csv_newline_in_header": ({CSV_NAME: csv_text().replace("age,sex", 'age,"se\nx"', 1).encode()}, BIAS, 2,
+                                  "facet[0].name_or_index: column 'sex' not found"),
+        "csv_numeric_header": ({CSV_NAME: b"1,2,3,4,5,6\n" + csv_bytes(header=False)}, BIAS, 2,
+                               "Available columns: column_0"),
+        "csv_bz2": ({"data.csv.bz2": bz2.compress(csv_bytes())}, BIAS, 3, "data.csv.bz2: not a text/csv file"),
+        "jsonl_null_record": ({"data.jsonl": _jsonl(_records()[:3] + ["null"] + _records()[3:])}, JSONL, 3,
+                              "data.jsonl line 4: 'features' (features) should give a list of values"),
+        "jsonl_utf16": ({"data.jsonl": _jsonl(_records()).decode().encode("utf-16")}, JSONL, 3,
+                        "data.jsonl: not a application/jsonlines file"),
+        "parquet_null_label": ({"data.parquet": _parquet(null_label)}, parquet, 6,
+                               "label 'label': float64, 0 distinct"),
+        "parquet_gzip_wrapped": ({"data.parquet": gzip.compress(_parquet(frame))}, parquet, 3,
+                                 "starts with gzip-compressed data, not the Parquet magic"),
+        # valid, unusual: must succeed
+        "csv_cr_only": ({CSV_NAME: csv_bytes().replace(b"\n", b"\r")}, BIAS, 0, "Completed"),
+        "csv_gzip_two_members": ({"data.csv.gz": gzip.compress(csv_bytes()) + gzip.compress(body.encode())}, BIAS, 0,
+                                 "Completed"),
+        "csv_inf_feature": ({CSV_NAME: csv_text().replace("\n20,", "\n1e999,", 1).encode()}, BIAS, 0, "Completed"),
+        "csv_5000_columns": ({CSV_NAME: ("\n".join(wide) + "\n").encode()}, BIAS, 0, "Completed"),
+        "jsonl_gzip": ({"data.jsonl.gz": gzip.compress(_jsonl(_records()))}, JSONL, 0, "Completed"),
+        "parquet_categorical": ({"data.parquet": _parquet(categorical)}, parquet, 0, "Completed"),
+    }
+    return [Case(k, DATA, code, frag, config=config, files=files) for k, (files, config, code, frag) in table.items()]
+
+
 def data_cases() -> list[Case]:
-    return [*_csv_cases(), *_json_cases(), *_parquet_cases()]
+    return [*_csv_cases(), *_json_cases(), *_parquet_cases(), *_format_cases()]

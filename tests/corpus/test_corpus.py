@@ -101,3 +101,5 @@ def test_corpus_size() -> None:
     kinds = {kind: sum(c.kind == kind for c in CASES) for kind in ("config", "data", "endpoint", "hostile")}
     assert kinds["config"] >= 80 and kinds["data"] >= 60 and kinds["endpoint"] >= 20 and kinds["hostile"] >= 20, kinds
     assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+    data_files = {content for c in CASES if c.kind == "data" for content in c.files.values()}
+    assert len(data_files) >= 60, f"{len(data_files)} distinct data files"
