@@ -71,10 +71,7 @@ class Plan:
     blocks: int
     block: Callable[[int], np.ndarray]
     finish: Callable[[list[np.ndarray]], AsymmetricResult]
-
-    @property
-    def evaluations(self) -> int:
-        return sum(len(self.block(i)) for i in range(self.blocks))
+    evaluations: int          # the number of masks over all blocks
 
 
 def plan(steps: int, series: int, *, direction: str = "chronological", granularity: str = "timewise",
@@ -118,7 +115,7 @@ def _timewise(steps: int, series: int, direction: str) -> Plan:
             values.append((anti[1:] - anti[:-1])[::-1])           # step T-k joins after the later ones
         return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=len(masks))
 
-    return Plan(1, lambda _i: masks, finish)
+    return Plan(1, lambda _i: masks, finish, len(masks))
 
 
 def _subset_weights(series: int) -> list[tuple[tuple[int, ...], float]]:
@@ -161,7 +158,7 @@ def _fine_grained(steps: int, series: int, num_samples: int, seed: int) -> Plan:
         offset = first[0]                           # the first mask of step 0 has nothing present
         return AsymmetricResult(np.asarray(values), offset, evaluations)
 
-    return Plan(steps, block, finish)
+    return Plan(steps, block, finish, steps * (len(subsets) if exact else num_samples * (series + 1)))
 
 
 def _exact_step(out: np.ndarray, subsets: list[tuple[bool, ...]], series: int) -> np.ndarray:

@@ -21,7 +21,7 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series
-from analyzer.errors import ConfigError, EndpointError
+from analyzer.errors import ConfigError, DataError, EndpointError
 from analyzer.explain import Explanation
 from analyzer.explain.asymmetric import AsymmetricResult, Plan, check_settings, plan
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
@@ -34,6 +34,8 @@ from analyzer.progress import Progress
 log = logging.getLogger("analyzer.explain")
 
 SEED = 0   # Clarify's config has no seed for this method: sampled orderings are the same on every run
+#: More forecasts than this is days of endpoint time: refused up front, naming what drives the count.
+MAX_FORECASTS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,13 @@ def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
     baselines: Baselines = load_baselines(config.methods.asymmetric_shapley_value.get("baseline"), data,
                                           s.granularity, ts, config.headers)
     games = [_Game(item, baselines.of(item), s) for item in data.items]
+    total = sum(g.plan.evaluations for g in games)
+    if total > MAX_FORECASTS:
+        driver = (f"methods.asymmetric_shapley_value.num_samples ({s.num_samples})" if s.granularity == "fine_grained"
+                  else "the dataset's items and time steps")
+        error = ConfigError if s.granularity == "fine_grained" else DataError
+        raise error(f"{driver}: this job would request {total:,} forecasts, more than {MAX_FORECASTS:,}; lower "
+                    "num_samples or explain fewer items or shorter histories.")
     results: dict[int, AsymmetricResult] = {}
     with open_forecaster(config, len(data.related_names), len(data.static_names)) as predictor:
         _evaluate(games, predictor, results.__setitem__)

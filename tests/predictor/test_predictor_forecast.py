@@ -136,9 +136,9 @@ def test_the_sdks_time_series_config_runs_unchanged_on_an_endpoint(tmp_path: Pat
         content_template='{"instances": $record}',
         record_template='{"start": $start_time, "target": $target_time_series, "dynamic_feat": $related_time_series}',
         time_series_model_config=clarify.TimeSeriesModelConfig(forecast="predictions.mean"))
-    method = clarify.AsymmetricShapleyValueConfig(direction="chronological", granularity="fine_grained",
-                                                  num_samples=2,
-                                                  baseline={"related_time_series": "zero", "target_time_series": "zero"})
+    method = clarify.AsymmetricShapleyValueConfig(
+        direction="chronological", granularity="fine_grained", num_samples=2,
+        baseline={"related_time_series": "zero", "target_time_series": "zero"})
     config = clarify._AnalysisConfigGenerator.explainability(data, model_config, None, method)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "data.json").write_text(json.dumps(weather_records({"sanjose": 2}, horizon=1)))
