@@ -93,7 +93,7 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
 
 
 def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
-    from analyzer.stages.time_series import run_time_series
+    from analyzer.stages import run_time_series
 
     result = run_time_series(config, config.dataset_uri or options.runtime.data_dir, options.output_dir, job_config)
     return Analysis(document={"version": "1.0", "explanations": result.section()}, dataset=result.dataset,

@@ -49,7 +49,7 @@ def _time_series(config: AnalysisConfig) -> list[str]:
     if others or methods.asymmetric_shapley_value is None:
         return [f"time_series_data_config: runs only methods.asymmetric_shapley_value (time series explanations); "
                 f"{'remove methods.' + ', methods.'.join(others) if others else 'add it'}."]
-    from analyzer.predictor.forecast import forecast_codecs
+    from analyzer.predictor import forecast_codecs
 
     try:
         forecast_codecs(config, len(ts.get("related_time_series") or ()), len(ts.get("static_covariates") or ()))

@@ -17,19 +17,20 @@ for a JSON Lines answer, one forecast per line.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import jmespath
 import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.formats import JSON, JSONLINES, ModelOutput
-from analyzer.formats.responses import CountMismatch, ResponseError
+from analyzer.formats import JSON, JSONLINES, CountMismatch, ModelOutput, ResponseError
 from analyzer.predictor import templates
 from analyzer.predictor.base import Predictor
 
@@ -80,6 +81,14 @@ class ForecastRequestCodec:
         return templates.render_json_content(self.content_template or DEFAULT_CONTENT_TEMPLATE, records).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(path: str) -> Any:
+    try:
+        return jmespath.compile(path)
+    except (jmespath.exceptions.JMESPathError, ValueError, TypeError, RecursionError):
+        raise ConfigError(f"{KEY}: {path[:80]!r} is not a valid JMESPath expression.") from None
+
+
 def _is_forecast(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
@@ -92,9 +101,7 @@ class ForecastResponseCodec:
     one_record_per_request: bool
 
     def _search(self, document: Any) -> Any:
-        from analyzer.formats.paths import compile_path
-
-        return compile_path(self.forecast)(document)
+        return _compiled(self.forecast).search(document)
 
     def decode(self, body: bytes, expected: int) -> ModelOutput:
         try:
@@ -133,9 +140,7 @@ def forecast_codecs(config: AnalysisConfig, related: int, static: int) -> tuple[
     forecast = (predictor.time_series_predictor_config or {}).get("forecast")
     if not isinstance(forecast, str) or not forecast:
         raise ConfigError(f"{KEY}: required for time series explanations (a JMESPath such as 'predictions.mean').")
-    from analyzer.data.json_reader import compile_path as check_path
-
-    check_path(forecast, KEY)
+    _compiled(forecast)
     content_type = (predictor.content_type or JSON).lower()
     accept = (predictor.accept_type or content_type).lower()
     for key, value in (("content_type", content_type), ("accept_type", accept)):
@@ -159,7 +164,7 @@ def forecast_codecs(config: AnalysisConfig, related: int, static: int) -> tuple[
 
 def open_forecaster(config: AnalysisConfig, related: int, static: int) -> AbstractContextManager[Predictor]:
     """A predictor for forecast records on any remote backend (endpoint, model, endpoint_url, image_uri)."""
-    from analyzer.predictor.session import _session
+    from analyzer.predictor.session import _session   # the shared backends, batching and teardown
 
     request, response = forecast_codecs(config, related, static)
     assert config.predictor is not None

@@ -19,16 +19,24 @@ import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
-from analyzer.data import Dataset
-from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series
+from analyzer.data import Dataset, SeriesItem, TimeSeriesData, read_time_series
 from analyzer.errors import ConfigError, DataError, EndpointError
-from analyzer.explain import Explanation
-from analyzer.explain.asymmetric import AsymmetricResult, Plan, check_settings, plan
-from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
-from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
+from analyzer.explain import (
+    METHOD_KEY,
+    AsymmetricResult,
+    Baselines,
+    Explanation,
+    ItemBaseline,
+    Plan,
+    analysis_entry,
+    check_settings,
+    item_line,
+    load_baselines,
+    plan,
+    results_path,
+)
 from analyzer.output import OutputWriter
-from analyzer.predictor.base import Predictor
-from analyzer.predictor.forecast import ForecastRecord, open_forecaster, record_frame
+from analyzer.predictor import ForecastRecord, Predictor, open_forecaster, record_frame
 from analyzer.progress import Progress
 
 log = logging.getLogger("analyzer.explain")
@@ -169,7 +177,7 @@ def results_uri(output_dir: Path, relative: str, job_config: dict | None) -> str
 
 def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
                     job_config: dict | None = None) -> TimeSeriesResult:
-    from analyzer.data.sources import resolve_files
+    from analyzer.data import resolve_files
 
     ts = config.time_series_data_config
     if ts is None or config.methods.asymmetric_shapley_value is None:
