@@ -98,13 +98,15 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
 
     explained = analysis.explanations
     kernel = explained.explanation.kernel_shap if explained else None
-    return build_context(
+    context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
         rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
+    images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
+    return replace(context, images=images()) if images else context
 
 
 def _shown(config: AnalysisConfig) -> AnalysisConfig:

@@ -14,6 +14,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from analyzer.cli import main
 from analyzer.explain.image_segments import slic_segments, white_noise
@@ -44,12 +45,16 @@ def classify(batch: np.ndarray) -> np.ndarray:
 
 
 def detect(image: np.ndarray) -> list[list[float]]:
-    """One detection per colour blob: [class, score, x0, y0, x1, y1] with normalised corners."""
+    """One detection per colour (its largest blob): [class, score, x0, y0, x1, y1], normalised corners."""
     h, w = image.shape[:2]
     r, g, b = (image[..., i].astype(int) for i in range(3))
     out = []
     for class_id, mask in ((0, (r > 150) & (g < 90) & (b < 90)), (2, (b > 150) & (r < 90) & (g < 90))):
-        ys, xs = np.nonzero(mask)
+        parts, count = ndimage.label(mask)   # the largest connected blob (noise pixels stay apart)
+        if count == 0:
+            continue
+        sizes = np.bincount(parts.ravel())[1:]
+        ys, xs = np.nonzero(parts == 1 + int(np.argmax(sizes)))
         if len(ys) < 4:
             continue
         score = min(1.0, len(ys) / 144.0)

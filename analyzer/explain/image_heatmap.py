@@ -47,7 +47,9 @@ def _captioned(panels: Sequence[np.ndarray], caption: str, boxes: Sequence[tuple
 
     h = max(p.shape[0] for p in panels)
     gap = 6
-    width = sum(p.shape[1] for p in panels) + gap * (len(panels) - 1)
+    caption = caption[:200]
+    text_width = int(ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(caption)) + 8
+    width = max(sum(p.shape[1] for p in panels) + gap * (len(panels) - 1), text_width)
     strip = 22
     canvas = Image.new("RGB", (width, h + strip), (255, 255, 255))
     x = 0
@@ -60,7 +62,7 @@ def _captioned(panels: Sequence[np.ndarray], caption: str, boxes: Sequence[tuple
             if text:
                 draw.text((x + x0 + 3, strip + y0 + 2), text, fill=(0, 255, 0))
         x += panel.shape[1] + gap
-    draw.text((4, 5), caption[:200], fill=(0, 0, 0))
+    draw.text((4, 5), caption, fill=(0, 0, 0))
     buffer = io.BytesIO()
     canvas.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
@@ -79,17 +81,3 @@ def object_heat_map(image: np.ndarray, labels: np.ndarray, values: np.ndarray, b
 def objects_image(image: np.ndarray, boxes: Sequence[tuple[tuple, str]], caption: str) -> bytes:
     """The image with the explained objects' boxes and names (Clarify's ``<image>_objects.jpeg``)."""
     return _captioned([image], caption, boxes)
-
-
-def thumbnail(jpeg: bytes, max_width: int = 640) -> bytes:
-    """A smaller JPEG for the report (the full-size file stays in the outputs)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(jpeg)) as picture:
-        if picture.width <= max_width:
-            return jpeg
-        height = max(1, round(picture.height * max_width / picture.width))
-        small = picture.convert("RGB").resize((max_width, height), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    small.save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()

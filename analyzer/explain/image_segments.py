@@ -62,7 +62,7 @@ def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Baseline:
+class ImageBaseline:
     """The image absent segments take: a given image (resized per input) or seeded white noise."""
 
     image: np.ndarray | None = None

@@ -106,7 +106,7 @@ def _read_capture(files: Sequence[Path], request: ReadRequest) -> Table:
 
 
 def _read_images(files: Sequence[Path], request: ReadRequest) -> Table:
-    from analyzer.data.images import IMAGE_COLUMN, read_images
+    from analyzer.data import IMAGE_COLUMN, read_images
 
     return Table(read_images(files), (IMAGE_COLUMN,))
 

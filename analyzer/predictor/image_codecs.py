@@ -29,9 +29,9 @@ import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.formats import JSON, CountMismatch, ModelOutput, ResponseCodec, ResponseError
+from analyzer.formats import IMAGE, JSON, CountMismatch, ModelOutput, ResponseCodec, ResponseError
 
-JPEG, PNG, NPY, X_IMAGE = "image/jpeg", "image/png", "application/x-npy", "application/x-image"
+JPEG, PNG, NPY = "image/jpeg", "image/png", "application/x-npy"
 JPEG_QUALITY = 95
 CLASSIFICATION, DETECTION = "IMAGE_CLASSIFICATION", "OBJECT_DETECTION"
 DETECTION_KEY = "prediction"
@@ -88,7 +88,7 @@ def image_request_codec(config: AnalysisConfig) -> ImageRequestCodec:
     predictor = config.predictor
     assert predictor is not None
     content_type = (predictor.content_type or JPEG).lower()
-    if content_type == X_IMAGE:
+    if content_type == IMAGE:
         content_type = JPEG
     if content_type not in (JPEG, PNG, NPY):
         raise ConfigError(f"predictor.content_type: {content_type} cannot carry images; use image/jpeg, image/png "

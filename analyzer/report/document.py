@@ -236,6 +236,9 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
             name = str(entry.get("feature_name", f"feature {i}"))
             blocks.append(Chart(f"Partial dependence on {name}",
                                 charts.pdp_chart(entry, f"pdp-{i}-{_slug(name)}"), "pdp"))
+    from analyzer.report.images import image_blocks  # methods.shap.image_config results
+
+    blocks.extend(image_blocks(explanations, dict(context.images)))
     if not blocks:
         blocks.append(Text("The explanations section holds no SHAP or PDP results to show."))
     return Section("explanations", "Explanations", tuple(blocks))

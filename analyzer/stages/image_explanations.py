@@ -17,30 +17,27 @@ from typing import Any
 import numpy as np
 
 from analyzer.config import AnalysisConfig
-from analyzer.data import Dataset
-from analyzer.data.images import IMAGE_COLUMN, NAME_COLUMN, load_image
+from analyzer.data import IMAGE_COLUMN, NAME_COLUMN, Dataset, load_image
 from analyzer.errors import ConfigError, EndpointError
-from analyzer.explain import Explanation
-from analyzer.explain.image_detection import (
+from analyzer.explain import (
     Detection,
+    Explanation,
+    ImageBaseline,
+    SegmentShap,
+    classification_heat_map,
+    context_region,
     matched_scores,
+    object_heat_map,
+    objects_image,
     parse_detections,
     pixel_box,
-    select_objects,
-)
-from analyzer.explain.image_heatmap import classification_heat_map, object_heat_map, objects_image
-from analyzer.explain.image_segments import (
-    DEFAULT_COMPACTNESS,
-    DEFAULT_NUM_SEGMENTS,
-    Baseline,
-    context_region,
     restrict,
+    segment_kernel_shap,
+    select_objects,
     slic_segments,
 )
-from analyzer.explain.image_shap import SegmentShap, segment_kernel_shap
 from analyzer.output import OutputWriter
-from analyzer.predictor import Predictor
-from analyzer.predictor.image_codecs import CLASSIFICATION, DETECTION, image_frame
+from analyzer.predictor import CLASSIFICATION, DETECTION, Predictor, image_frame
 from analyzer.progress import Progress
 
 log = logging.getLogger("analyzer.explain")
@@ -51,8 +48,8 @@ SECTION_KEY = "image_kernel_shap"
 @dataclass(frozen=True)
 class ImageSettings:
     model_type: str = CLASSIFICATION
-    num_segments: int = DEFAULT_NUM_SEGMENTS
-    segment_compactness: float = DEFAULT_COMPACTNESS
+    num_segments: int = 20        # Clarify's defaults (SDK ImageConfig docstring)
+    segment_compactness: float = 5.0
     max_objects: int = 3
     iou_threshold: float = 0.5
     context: float = 1.0
@@ -71,7 +68,10 @@ def image_settings(raw: Mapping[str, Any]) -> ImageSettings:
 
 
 def _label_name(index: int, headers: tuple | None) -> str:
-    return str(headers[index]) if headers and 0 <= index < len(headers) else f"label{index}"
+    """The label header of a class index, else Clarify's placeholder (label0, label1, ...)."""
+    from analyzer.formats import score_names
+
+    return str(headers[index]) if headers and 0 <= index < len(headers) else score_names(index + 1, None)[index]
 
 
 @dataclass
@@ -93,7 +93,7 @@ class _Model:
         self.model_images += len(batch)
         output = self.predictor.predict(image_frame(batch))
         h, w = batch.shape[1:3]
-        rows = output.labels if output.labels is not None else [[] for _ in range(len(batch))]
+        rows: Any = output.labels if output.labels is not None else [[] for _ in range(len(batch))]
         return [parse_detections(r, w, h) for r in rows]
 
 
@@ -125,7 +125,7 @@ class ImageExplanationResult:
 @dataclass
 class _Run:
     settings: ImageSettings
-    baseline: Baseline
+    baseline: ImageBaseline
     model: _Model
     headers: tuple | None
     num_samples: int | None
@@ -176,16 +176,16 @@ class _Run:
         return {"detections": len(found), "objects": entries, "objects_image": f"{stem}_objects.jpeg"}
 
 
-def _baseline(config: AnalysisConfig) -> Baseline:
+def _baseline(config: AnalysisConfig) -> ImageBaseline:
     shap = config.methods.shap
     assert shap is not None
     if shap.baseline is None:
-        return Baseline(seed=shap.seed, description=f"white noise (seed {shap.seed or 0})")
+        return ImageBaseline(seed=shap.seed, description=f"white noise (seed {shap.seed or 0})")
     if not isinstance(shap.baseline, str):
         raise ConfigError("methods.shap.baseline: for images give the URI of a baseline image (local path or S3).")
     from analyzer.storage import fetch_one
 
-    return Baseline(image=load_image(fetch_one(shap.baseline, what="SHAP baseline image")),
+    return ImageBaseline(image=load_image(fetch_one(shap.baseline, what="SHAP baseline image")),
                     description=shap.baseline)
 
 

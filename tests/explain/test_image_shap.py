@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analyzer.explain.image_segments import (
-    Baseline,
+    ImageBaseline,
     compose,
     context_region,
     count_segments,
@@ -132,7 +132,7 @@ def test_pixels_outside_the_players_always_take_the_baseline() -> None:
 
 
 def test_baseline_image_is_resized_and_noise_is_seeded() -> None:
-    given = Baseline(image=np.full((4, 6, 3), 7, np.uint8))
+    given = ImageBaseline(image=np.full((4, 6, 3), 7, np.uint8))
     assert given.for_shape(10, 12).shape == (10, 12, 3) and given.for_shape(10, 12).max() == 7
-    assert (Baseline(seed=3).for_shape(5, 5) == white_noise(5, 5, 3)).all()
+    assert (ImageBaseline(seed=3).for_shape(5, 5) == white_noise(5, 5, 3)).all()
     assert not (white_noise(5, 5, 3) == white_noise(5, 5, 4)).all()
