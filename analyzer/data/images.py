@@ -42,10 +42,13 @@ def _open(path: Path):
 
 
 def check_image(path: Path) -> None:
-    """Fail (exit 3, naming the file) unless Pillow can read the whole image."""
+    """Fail (exit 3, naming the file) unless Pillow can check and decode the whole image (a PNG cut
+    after its pixel data fails only the structural check, a truncated JPEG only the decoding)."""
     try:
         with _open(path) as image:
-            image.verify()   # checksums and structure without keeping the pixels
+            image.verify()
+        with _open(path) as image:
+            image.load()
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for truncated or corrupt files
@@ -65,14 +68,18 @@ def load_image(path: str | Path) -> np.ndarray:
 
 
 def image_names(files: Sequence[Path]) -> list[str]:
-    """A unique display name per file (its name; a numbered suffix when two folders share a name)."""
-    seen: dict[str, int] = {}
+    """A display name per file: its name, with a numbered suffix on the stem when an earlier file has
+    the same stem (``a.jpg`` in two folders, or ``a.jpg`` and ``a.png``), so that names and the output
+    files named after their stems are unique."""
+    seen: set[str] = set()
     names = []
     for path in files:
-        name = path.name
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        names.append(name if count == 0 else f"{path.stem}_{count}{path.suffix}")
+        stem, count = path.stem, 0
+        while stem.lower() in seen:
+            count += 1
+            stem = f"{path.stem}_{count}"
+        seen.add(stem.lower())
+        names.append(stem + path.suffix)
     return names
 
 

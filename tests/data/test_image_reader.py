@@ -26,9 +26,11 @@ def test_a_folder_of_images_is_one_record_per_file_with_the_image_as_the_only_fe
     _save(tmp_path / "imgs" / "b.png")
     _save(tmp_path / "imgs" / "a.jpg")
     _save(tmp_path / "imgs" / "sub" / "a.jpg")
+    _save(tmp_path / "imgs" / "sub" / "b.jpg")
     dataset = load_dataset(parse_config(CONFIG), tmp_path / "imgs")
     assert dataset.features == (IMAGE_COLUMN,) and dataset.label is None
-    assert dataset.frame[NAME_COLUMN].tolist() == ["a.jpg", "b.png", "a_1.jpg"]   # unique display names
+    # unique stems: the heat maps are named after them (shap_<stem>.jpeg)
+    assert dataset.frame[NAME_COLUMN].tolist() == ["a.jpg", "b.png", "a_1.jpg", "b_1.jpg"]
     assert all(Path(p).exists() for p in dataset.frame[IMAGE_COLUMN])
 
 
@@ -38,14 +40,16 @@ def test_grey_palette_and_alpha_images_become_rgb(tmp_path: Path, mode: str) -> 
     assert image.shape == (4, 6, 3) and image.dtype == np.uint8
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (b"hello, I am a README", "cannot be read as an image"),
-    ("truncated", "corrupt or truncated"),
+@pytest.mark.parametrize("content, suffix, fragment", [
+    (b"hello, I am a README", ".png", "cannot be read as an image"),
+    ("truncated", ".png", "corrupt or truncated"),
+    ("truncated", ".jpg", "(?i)truncated"),
 ])
-def test_a_file_that_is_not_a_whole_image_is_named(tmp_path: Path, content, fragment: str) -> None:
-    good = _save(tmp_path / "good.png")
-    bad = tmp_path / "bad.png"
-    bad.write_bytes(good.read_bytes()[:60] if content == "truncated" else content)
+def test_a_file_that_is_not_a_whole_image_is_named(tmp_path: Path, content, suffix: str, fragment: str) -> None:
+    good = _save(tmp_path / f"good{suffix}", size=(64, 48))
+    bad = tmp_path / f"bad{suffix}"
+    whole = good.read_bytes()
+    bad.write_bytes(whole[:len(whole) * 2 // 3] if content == "truncated" else content)
     with pytest.raises(DataError, match=fragment) as raised:
         read_images([good, bad])
     assert str(bad) in raised.value.message and raised.value.exit_code == 3
