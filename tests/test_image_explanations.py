@@ -215,3 +215,16 @@ def test_an_unreadable_image_is_named_before_any_model_call(tmp_path: Path) -> N
     message = (tmp_path / "ml" / "output" / "message").read_text()
     assert "broken.jpg" in message and "Traceback" not in message
     assert not (tmp_path / "out" / "analysis.json").exists()
+
+
+def test_an_image_over_the_payload_limit_is_named(tmp_path: Path) -> None:
+    _images(tmp_path / "images", 1)
+    config = {"dataset_type": "application/x-image",
+              "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
+              "predictor": {"content_type": "image/png", "max_payload_mb": 0.001}}
+    with serving("classifier") as (url, seen):
+        config["predictor"]["endpoint_url"] = url
+        assert _run(tmp_path, config, tmp_path / "images") == 4
+    message = (tmp_path / "ml" / "output" / "message").read_text()
+    assert message.startswith("ClientError: Image img0.png: ") and "payload limit" in message
+

@@ -18,7 +18,7 @@ import numpy as np
 
 from analyzer.config import AnalysisConfig
 from analyzer.data import IMAGE_COLUMN, NAME_COLUMN, Dataset, load_image
-from analyzer.errors import ConfigError, EndpointError
+from analyzer.errors import AnalyzerError, ConfigError, EndpointError, Interrupted
 from analyzer.explain import (
     Detection,
     Explanation,
@@ -189,6 +189,21 @@ def _baseline(config: AnalysisConfig) -> ImageBaseline:
                     description=shap.baseline)
 
 
+def _explain_one(run: _Run, path: str, name: str) -> dict:
+    """One image's entry; a failure names the image (a payload limit, a model error, a bad answer)."""
+    try:
+        image = load_image(path)
+        labels = slic_segments(image, run.settings.num_segments, run.settings.segment_compactness)
+        entry = {"image": name, "width": image.shape[1], "height": image.shape[0], "segments": int(labels.max()) + 1}
+        entry.update(run.detect(name, image, labels) if run.settings.model_type == DETECTION
+                     else run.classify(name, image, labels))
+        return entry
+    except Interrupted:
+        raise
+    except AnalyzerError as exc:
+        raise type(exc)(f"Image {name}: {exc.message}") from None
+
+
 def run_image_explanations(config: AnalysisConfig, dataset: Dataset, predictor: Predictor) -> ImageExplanationResult:
     shap = config.methods.shap
     assert shap is not None and shap.image_config is not None
@@ -202,13 +217,7 @@ def run_image_explanations(config: AnalysisConfig, dataset: Dataset, predictor: 
     frame = dataset.frame
     with Progress(len(frame), "Kernel SHAP: explaining images") as progress:
         for path, name in zip(frame[IMAGE_COLUMN], frame[NAME_COLUMN]):
-            image = load_image(path)
-            labels = slic_segments(image, settings.num_segments, settings.segment_compactness)
-            entry = {"image": str(name), "width": image.shape[1], "height": image.shape[0],
-                     "segments": int(labels.max()) + 1}
-            entry.update(run.detect(name, image, labels) if settings.model_type == DETECTION
-                         else run.classify(name, image, labels))
-            entries.append(entry)
+            entries.append(_explain_one(run, str(path), str(name)))
             progress.advance(1)
     log.info("Kernel SHAP (images): %d images, %d images sent to the model", len(entries), run.model.model_images)
     summary = {"model_type": settings.model_type, "num_segments": settings.num_segments,
