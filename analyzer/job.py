@@ -38,6 +38,7 @@ class JobOptions:
     capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
+    chunk_rows: str | None = None         # --chunk-rows: auto, off or rows (analyzer.stages.chunked)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Analysis:
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
+    rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 
 
 def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
@@ -92,6 +94,20 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
+def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | None) -> Analysis:
+    """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
+    from analyzer.stages.chunked import chunk_plan, run_chunked
+
+    plan = chunk_plan(config, uri, chunk_rows)
+    if plan.rows is None:
+        return analyse(config, load_dataset(config, uri, plan.files))
+    result = run_chunked(config, uri, plan)
+    document: dict[str, Any] = {"version": "1.0"}
+    for bias in result.bias:
+        document[bias.key] = bias.section
+    return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
+
+
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
     """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
     from analyzer.report import build_context, config_summary
@@ -100,7 +116,8 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     kernel = explained.explanation.kernel_shap if explained else None
     return build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
-        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
+        features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
@@ -213,9 +230,9 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
             from analyzer.capture import load_capture
 
             dataset = load_capture(config, options.capture)
+            analysis = analyse(config, dataset)
         else:
-            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        analysis = analyse(config, dataset)
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options.chunk_rows)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
