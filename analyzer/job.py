@@ -96,7 +96,7 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
 
 def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | None) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
-    from analyzer.stages.chunked import chunk_plan, run_chunked
+    from analyzer.stages import chunk_plan, run_chunked
 
     plan = chunk_plan(config, uri, chunk_rows)
     if plan.rows is None:

@@ -21,7 +21,7 @@ from analyzer.config import AnalysisConfig
 from analyzer.data.csv_reader import READ_ERRORS, _header_rows, _open_text, _peek_rows, _reason, _refuse_json_rows
 from analyzer.data.dataset import Dataset, read_request, resolve_dataset
 from analyzer.errors import ConfigError, DataError
-from analyzer.formats import CSV, JSONLINES, PARQUET, Table
+from analyzer.formats import CSV, JSONLINES, PARQUET, Table, json_expressions, json_table
 
 log = logging.getLogger("analyzer.data")
 
@@ -142,11 +142,9 @@ def typed_like_csv(values: pd.Series) -> pd.Series:
 
 def _jsonlines_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) -> Iterator[Table]:
     from analyzer.data.json_reader import compile_path, loads, search
-    from analyzer.formats.datasets import _features, _path
 
-    request = read_request(config)
     keys = ("features", "label", "predicted_label")
-    expressions = (_features(request.features), _path(request.label), _path(request.predicted_label))
+    expressions = json_expressions(read_request(config))
     paths = [compile_path(e, k) if e else None for e, k in zip(expressions, keys)]
     names: list[str] | None = None
     batch: list[list] = [[], [], []]
@@ -172,14 +170,13 @@ def _jsonlines_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) 
 def _json_chunk(batch: list[list], expressions: tuple, config: AnalysisConfig, names: list[str] | None,
                 where: str) -> Table:
     from analyzer.data.json_reader import _frame
-    from analyzer.formats.datasets import _json_table
 
     frame, feature_names = _frame(batch[0], batch[1] if expressions[1] else None,
                                   batch[2] if expressions[2] else None, config.headers,
                                   expressions[1], expressions[2], where)
     if names is not None and list(frame.columns) != names:
         raise DataError(f"{where}: records have a different number of features than the records before.")
-    return _json_table(frame, feature_names, read_request(config))
+    return json_table(frame, feature_names, read_request(config))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:

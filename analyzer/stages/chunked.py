@@ -62,7 +62,7 @@ def parse_knob(value: str | None) -> int | str:
 
 def not_chunkable(config: AnalysisConfig) -> str | None:
     """Why this job reads its dataset whole, or None when it can read it in chunks."""
-    from analyzer.data.chunks import CHUNKED_TYPES
+    from analyzer.data import CHUNKED_TYPES
 
     methods = config.methods
     if (config.dataset_type or "").lower() not in CHUNKED_TYPES:
@@ -135,8 +135,8 @@ class ChunkedResult:
 def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> ChunkedResult:
     """The bias sections of a dataset read in chunks (see the module doc)."""
     from analyzer.bias import select
-    from analyzer.bias.counts import ColumnValues, DistinctRows
-    from analyzer.data.chunks import open_chunks, typed_like_csv
+    from analyzer.bias import ColumnValues, DistinctRows
+    from analyzer.data import open_chunks, typed_like_csv
     from analyzer.stages import model_session, run_bias
 
     assert plan.files is not None and plan.rows is not None
@@ -214,7 +214,7 @@ def _frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: pd.DataFrame, text: set[str],
              column: str) -> pd.DataFrame:
     """The chunk with the model's predicted labels; text columns typed as pandas types this chunk."""
-    from analyzer.data.chunks import typed_like_csv
+    from analyzer.data import typed_like_csv
     from analyzer.predictor import predicted_labels
 
     features = frame.loc[:, list(layout.features)]
