@@ -21,4 +21,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
-__all__ = ["chunk_plan", "run_bias", "run_chunked", "model_session", "needs_model", "with_predicted_labels", *sorted(_LAZY)]
+__all__ = ["chunk_plan", "run_bias", "run_chunked", "model_session", "needs_model", "with_predicted_labels",
+           *sorted(_LAZY)]
