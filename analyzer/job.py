@@ -101,7 +101,13 @@ def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | Non
     plan = chunk_plan(config, uri, chunk_rows)
     if plan.rows is None:
         return analyse(config, load_dataset(config, uri, plan.files))
-    result = run_chunked(config, uri, plan)
+    from analyzer.bias import TooManyDistinct
+
+    try:
+        result = run_chunked(config, uri, plan)
+    except TooManyDistinct as exc:  # counting would hold about as much as the rows themselves
+        log.warning("Reading the dataset whole after all: %s.", exc)
+        return analyse(config, load_dataset(config, uri, plan.files))
     document: dict[str, Any] = {"version": "1.0"}
     for bias in result.bias:
         document[bias.key] = bias.section
