@@ -14,7 +14,7 @@ from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.stages import chunk_setting, model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
@@ -94,11 +94,11 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
-def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | None) -> Analysis:
+def _analyse_data(config: AnalysisConfig, uri: str | Path, chunking: int | str) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
     from analyzer.stages import chunk_plan, run_chunked
 
-    plan = chunk_plan(config, uri, chunk_rows)
+    plan = chunk_plan(config, uri, chunking)
     if plan.rows is None:
         return analyse(config, load_dataset(config, uri, plan.files))
     from analyzer.bias import TooManyDistinct
@@ -224,6 +224,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                              dataset_uri=options.data_uri)
     check_runnable(config)   # the refusals `analyzer validate` reports too
+    chunking = chunk_setting(options.chunk_rows)   # a bad knob fails before any data is read
     check_options = None
     if options.checks is not None:  # bad rules or baseline fail here, before any data is read
         from analyzer.monitor import prepare_checks
@@ -238,7 +239,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
             dataset = load_capture(config, options.capture)
             analysis = analyse(config, dataset)
         else:
-            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options.chunk_rows)
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, chunking)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)

@@ -78,9 +78,13 @@ def not_chunkable(config: AnalysisConfig) -> str | None:
     return None
 
 
-def chunk_plan(config: AnalysisConfig, uri: str | Path, knob: str | None) -> ChunkPlan:
-    """Whether and how to read the dataset in chunks; logged once."""
-    value = parse_knob(knob if knob is not None else os.environ.get(CHUNK_ROWS_ENV))
+def chunk_setting(flag: str | None) -> int | str:
+    """The knob: the flag's value, else the environment's (see :func:`parse_knob`)."""
+    return parse_knob(flag if flag is not None else os.environ.get(CHUNK_ROWS_ENV))
+
+
+def chunk_plan(config: AnalysisConfig, uri: str | Path, value: int | str) -> ChunkPlan:
+    """Whether and how to read the dataset in chunks (``value``: :func:`chunk_setting`); logged once."""
     if value == "off" or (config.dataset_type or "").lower() == CAPTURE_JSON:
         return ChunkPlan(None, None)
     files = resolve_files(uri, content_type=config.dataset_type)
