@@ -49,8 +49,7 @@ class ColumnValues:
 
     def encode(self, series: pd.Series) -> np.ndarray:
         """Codes of a chunk's values (int64), new values appended in order of first appearance."""
-        local, uniques = pd.factorize(series, use_na_sentinel=False, sort=False)
-        uniques = pd.Series(uniques, dtype=series.dtype)
+        local, uniques = _factorize(series)
         mapping = np.empty(len(uniques), dtype=np.int64)
         new = []
         for i, value in enumerate(uniques.tolist()):
@@ -77,6 +76,27 @@ class ColumnValues:
         codes, _ = pd.factorize(typed, use_na_sentinel=False, sort=False)
         first = np.unique(codes, return_index=True)[1]
         return typed.iloc[first].reset_index(drop=True), codes
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``pd.factorize(series, use_na_sentinel=False)`` (missing values one value, in order of first
+    appearance), without its slow missing-value pass over object columns."""
+    local, uniques = pd.factorize(series, sort=False)
+    uniques = pd.Series(uniques, dtype=series.dtype)
+    missing = local < 0
+    if not missing.any():
+        return local, uniques
+    na_row = int(np.argmax(missing))
+    at = int(np.searchsorted(_first_rows(local), na_row))     # values seen before the first missing one
+    local = np.where(missing, at, local + (local >= at))
+    na = series.iloc[na_row:na_row + 1]
+    return local, pd.concat([uniques.iloc[:at], na, uniques.iloc[at:]], ignore_index=True).astype(series.dtype)
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """The first row of each id, for ids numbered in order of first appearance (-1 rows skipped): the
+    running maximum grows exactly there."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(ids), prepend=-1) > 0)
 
 
 class DistinctRows:
@@ -136,6 +156,5 @@ def _combinations(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         key = key * (int(code.max()) + 1) + code
         if int(key.max()) >= _PACK_LIMIT:
             key = pd.factorize(key, sort=False)[0].astype(np.int64)
-    ids, _ = pd.factorize(key, sort=False)
-    first = np.unique(ids, return_index=True)[1]
-    return ids.astype(np.int64), first
+    ids = pd.factorize(key, sort=False)[0].astype(np.int64)
+    return ids, _first_rows(ids)

@@ -83,7 +83,7 @@ def _csv_columns(files: Sequence[Path], headers: Sequence[str] | None) -> list[s
 
 def _csv_chunks(files: Sequence[Path], headers: Sequence[str] | None, columns: list[str], text: set[str],
                 rows: int) -> Iterator[pd.DataFrame]:
-    dtype = {i: str for i, name in enumerate(columns) if name in text}
+    dtype = {i: object for i, name in enumerate(columns) if name in text}   # the parser's own strings: no copy
     detected: list[str] | None = None
     produced = False
     for path in files:   # header rows as csv_reader.read_csv skips them
