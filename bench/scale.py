@@ -9,7 +9,8 @@ feature rows, which grow with the data: ``--ft`` adds it). Each job runs in a fr
 ``/usr/bin/time``: wall time and peak RSS of the whole job, imports and output included.
 
     .venv/bin/python bench/scale.py --part a [--rows 1000000 3000000 10000000] [--work /tmp/scale]
-        [--chunk-rows auto] [--whole]   # --whole: also run the in-memory path (--chunk-rows off)
+        [--chunk-rows 250000] [--whole] [--ft] [--model]
+    # --whole: also the in-memory path (--chunk-rows off); --model: predictions from an HTTP model server
 
 Parts (b) and (c) (Kernel SHAP on Dask workers, an external scheduler) belong to the Dask work and
 are run by their own functions/files; this module only provides part (a).
@@ -21,7 +22,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -50,18 +55,55 @@ def generate_csv(path: Path, rows: int, seed: int = 0, piece: int = 1_000_000) -
     return path
 
 
-def config(ft: bool) -> dict:
+def config(ft: bool, endpoint: str | None = None) -> dict:
+    """The job; with ``endpoint`` the predictions come from that model server instead of ``pred``."""
     post = "all" if ft else POST_NO_FT
-    return {"dataset_type": "text/csv", "label": "label", "label_values_or_threshold": [1],
-            "predicted_label": "pred", "facet": [{"name_or_index": "facet", "value_or_threshold": ["A"]}],
-            "group_variable": "group",
-            "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": post}}}
+    job = {"dataset_type": "text/csv", "label": "label", "label_values_or_threshold": [1],
+           "predicted_label": "pred", "facet": [{"name_or_index": "facet", "value_or_threshold": ["A"]}],
+           "group_variable": "group",
+           "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": post}}}
+    if endpoint:
+        del job["predicted_label"]
+        job.update(excluded_columns=["pred"], predictor={"endpoint_url": endpoint, "content_type": "text/csv",
+                                                         "accept_type": "text/csv"})
+    return job
 
 
-def run_job(data: Path, work: Path, chunk_rows: str, ft: bool) -> dict:
+class _Model(BaseHTTPRequestHandler):
+    """A deterministic scorer of (facet, x, group) CSV rows: one score per row."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        rows = [r.split(",") for r in body.splitlines() if r]
+        out = "".join(f"{min(1.0, float(x) * 0.8 + 0.1 * (f == 'A') + int(g) / 200):.6f}\n"
+                      for f, x, g in rows).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def model_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Model)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_job(data: Path, work: Path, chunk_rows: str, ft: bool, endpoint: str | None = None) -> dict:
     """One `analyzer run` in a fresh process: wall seconds and peak RSS (MB)."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "config.json").write_text(json.dumps(config(ft)))
+    (work / "config.json").write_text(json.dumps(config(ft, endpoint)))
     timing = work / "time.txt"
     command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %M", sys.executable, "-m", "analyzer", "run",
                "--config", str(work / "config.json"), "--data", str(data), "--output", str(work / "out"),
@@ -75,18 +117,20 @@ def run_job(data: Path, work: Path, chunk_rows: str, ft: bool) -> dict:
             "analysis": (work / "out" / "analysis.json").read_bytes()}
 
 
-def part_a(sizes: list[int], work: Path, chunk_rows: str, whole: bool, ft: bool) -> list[dict]:
+def part_a(sizes: list[int], work: Path, chunk_rows: str, whole: bool, ft: bool,
+           endpoint: str | None = None) -> list[dict]:
     results = []
     for rows in sizes:
         data = generate_csv(work / f"bias_{rows}.csv", rows)
         modes = [chunk_rows] + (["off"] if whole else [])
         outputs = {}
         for mode in modes:
-            result = run_job(data, work / f"job_{rows}_{mode}", mode, ft)
+            result = run_job(data, work / f"job_{rows}_{mode}{'_model' if endpoint else ''}", mode, ft, endpoint)
             outputs[mode] = result.pop("analysis")
             result.update(rows=rows, chunk_rows=mode, ft=ft, load=os.getloadavg())
             results.append(result)
             print(f"{rows:>11,} rows  chunk-rows {mode:>6}  FT {'yes' if ft else 'no ':>3}  "
+                  f"{'model server' if endpoint else 'pred in data'}  "
                   f"wall {result['wall_s']:7.1f} s  peak RSS {result['peak_rss_mb']:7.0f} MB  "
                   f"load {' / '.join(f'{x:.1f}' for x in result['load'])}", flush=True)
         if len(outputs) > 1:
@@ -103,9 +147,14 @@ def main() -> None:
     parser.add_argument("--chunk-rows", default="250000", help="auto picks 250000 on a machine with 8+ GB free")
     parser.add_argument("--whole", action="store_true", help="also run the in-memory path")
     parser.add_argument("--ft", action="store_true", help="include FlipTest (holds its feature rows)")
+    parser.add_argument("--model", action="store_true", help="predictions from an HTTP model server")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    part_a(args.rows, args.work, args.chunk_rows, args.whole, args.ft)
+    if args.model:
+        with model_server() as endpoint:
+            part_a(args.rows, args.work, args.chunk_rows, args.whole, args.ft, endpoint)
+    else:
+        part_a(args.rows, args.work, args.chunk_rows, args.whole, args.ft)
 
 
 if __name__ == "__main__":

@@ -81,16 +81,16 @@ class ColumnValues:
 def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """``pd.factorize(series, use_na_sentinel=False)`` (missing values one value, in order of first
     appearance), without its slow missing-value pass over object columns."""
-    local, uniques = pd.factorize(series, sort=False)
-    uniques = pd.Series(uniques, dtype=series.dtype)
+    local, found = pd.factorize(series, sort=False)
+    uniques = pd.Series(found, dtype=series.dtype)
     missing = local < 0
     if not missing.any():
         return local, uniques
     na_row = int(np.argmax(missing))
     at = int(np.searchsorted(_first_rows(local), na_row))     # values seen before the first missing one
     local = np.where(missing, at, local + (local >= at))
-    na = series.iloc[na_row:na_row + 1]
-    return local, pd.concat([uniques.iloc[:at], na, uniques.iloc[at:]], ignore_index=True).astype(series.dtype)
+    parts = [uniques.iloc[:at], series.iloc[na_row:na_row + 1], uniques.iloc[at:]]
+    return local, pd.concat(parts, ignore_index=True).astype(series.dtype)
 
 
 def _first_rows(ids: np.ndarray) -> np.ndarray:

@@ -135,7 +135,9 @@ def typed_like_csv(values: pd.Series) -> pd.Series:
     for value in uniques:
         writer.writerow(["", "" if pd.isna(value) else value])   # a first column: no blank lines
     parsed = pd.read_csv(io.StringIO(buffer.getvalue()), header=None, skip_blank_lines=False)[1]
-    return parsed.take(codes).set_axis(values.index).rename(values.name)
+    typed = parsed.take(codes).set_axis(values.index)
+    typed.name = values.name
+    return typed
 
 
 # -------------------------------------------------------------------------------------- JSON Lines

@@ -155,8 +155,8 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> Chu
     model = post is not None and layout.predicted_label is None
     predicted = _prediction_column(layout) if model else layout.predicted_label
     text = set(_roles(layout)) if csv else set()
-    columns = [ColumnValues(name, typed_like_csv if name in text else None)
-               for name in dict.fromkeys([*_roles(layout), *([predicted] if post is not None else [])])]
+    counted = [*_roles(layout), *([predicted] if post is not None and predicted is not None else [])]
+    columns = [ColumnValues(name, typed_like_csv if name in text else None) for name in dict.fromkeys(counted)]
     counter = DistinctRows(columns, keep_rows=wants_ft)
     kept: list[pd.DataFrame] = []
     with model_session(config, layout) as predictor:
@@ -174,9 +174,10 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> Chu
     distinct, weights, data_rows = counter.finish()
     log.info("Counted %d rows in %d distinct (facet, label, prediction, group) rows.", counter.total, len(distinct))
     dataset = replace(layout, frame=distinct, predicted_label=predicted)
-    ft_rows = _ft_rows(layout, distinct, kept, data_rows) if wants_ft else None
+    ft_rows = _ft_rows(layout, distinct, kept, data_rows) if data_rows is not None else None
     results = []
     if post is not None:
+        assert predicted is not None  # post-training: from the data, or the model's column
         if not model:
             from analyzer.labels import predicted_labels_from_column
 
