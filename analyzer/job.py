@@ -94,11 +94,11 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
-def _analyse_data(config: AnalysisConfig, uri: str | Path, chunking: int | str) -> Analysis:
+def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | None) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
     from analyzer.stages import chunk_plan, run_chunked
 
-    plan = chunk_plan(config, uri, chunking)
+    plan = chunk_plan(config, uri, chunk_setting(chunk_rows))   # a bad knob fails before any data is read
     if plan.rows is None:
         return analyse(config, load_dataset(config, uri, plan.files))
     from analyzer.bias import TooManyDistinct
@@ -114,13 +114,21 @@ def _analyse_data(config: AnalysisConfig, uri: str | Path, chunking: int | str) 
     return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
 
 
+def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
+    from analyzer.stages import run_time_series
+
+    result = run_time_series(config, config.dataset_uri or options.runtime.data_dir, options.output_dir, job_config)
+    return Analysis(document={"version": "1.0", "explanations": result.section()}, dataset=result.dataset,
+                    explanations=result)
+
+
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
     """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
     from analyzer.report import build_context, config_summary
 
     explained = analysis.explanations
     kernel = explained.explanation.kernel_shap if explained else None
-    return build_context(
+    context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
         rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
         features=len(analysis.dataset.features),
@@ -128,6 +136,7 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
+    return replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
 
 
 def _shown(config: AnalysisConfig) -> AnalysisConfig:
@@ -224,7 +233,6 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         config = load_config(options.config_path, dataset_type=options.dataset_type, methods=options.methods,
                              dataset_uri=options.data_uri)
     check_runnable(config)   # the refusals `analyzer validate` reports too
-    chunking = chunk_setting(options.chunk_rows)   # a bad knob fails before any data is read
     check_options = None
     if options.checks is not None:  # bad rules or baseline fail here, before any data is read
         from analyzer.monitor import prepare_checks
@@ -233,13 +241,14 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        if options.capture is not None:
+        if config.time_series_data_config is not None:   # forecasting models: their own reader and game
+            analysis = _time_series(config, options, job_config)
+        elif options.capture is not None:
             from analyzer.capture import load_capture
 
-            dataset = load_capture(config, options.capture)
-            analysis = analyse(config, dataset)
+            analysis = analyse(config, load_capture(config, options.capture))
         else:
-            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, chunking)
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options.chunk_rows)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)

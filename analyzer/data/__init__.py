@@ -6,6 +6,8 @@ from analyzer.data.dataset import Dataset, load_dataset, resolve_column
 from analyzer.data.json_reader import read_json, read_jsonlines, read_text
 from analyzer.data.parquet_reader import read_parquet
 from analyzer.data.sources import resolve_files
+from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series
 
-__all__ = ["CHUNKED_TYPES", "Chunks", "Dataset", "load_dataset", "open_chunks", "read_csv", "read_json",
-           "read_jsonlines", "read_parquet", "read_text", "resolve_column", "resolve_files", "typed_like_csv"]
+__all__ = ["CHUNKED_TYPES", "Chunks", "Dataset", "SeriesItem", "TimeSeriesData", "load_dataset", "open_chunks",
+           "read_csv", "read_json", "read_jsonlines", "read_parquet", "read_text", "read_time_series",
+           "resolve_column", "resolve_files", "typed_like_csv"]
