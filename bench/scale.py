@@ -101,19 +101,19 @@ def model_server() -> Iterator[str]:
 
 
 def run_job(data: Path, work: Path, chunk_rows: str, ft: bool, endpoint: str | None = None) -> dict:
-    """One `analyzer run` in a fresh process: wall seconds and peak RSS (MB)."""
+    """One `analyzer run` in a fresh process (reports included): wall and CPU seconds, peak RSS (MB)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "config.json").write_text(json.dumps(config(ft, endpoint)))
     timing = work / "time.txt"
-    command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %M", sys.executable, "-m", "analyzer", "run",
+    command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %M %U %S", sys.executable, "-m", "analyzer", "run",
                "--config", str(work / "config.json"), "--data", str(data), "--output", str(work / "out"),
                "--base-dir", str(work / "ml"), "--chunk-rows", chunk_rows]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"job failed ({done.returncode}): {done.stderr[-2000:]}")
-    wall, kb = timing.read_text().split()[-2:]
-    return {"wall_s": float(wall), "peak_rss_mb": int(kb) / 1024,
+    wall, kb, user, system = timing.read_text().split()[-4:]
+    return {"wall_s": float(wall), "cpu_s": float(user) + float(system), "peak_rss_mb": int(kb) / 1024,
             "analysis": (work / "out" / "analysis.json").read_bytes()}
 
 
@@ -131,7 +131,7 @@ def part_a(sizes: list[int], work: Path, chunk_rows: str, whole: bool, ft: bool,
             results.append(result)
             print(f"{rows:>11,} rows  chunk-rows {mode:>6}  FT {'yes' if ft else 'no ':>3}  "
                   f"{'model server' if endpoint else 'pred in data'}  "
-                  f"wall {result['wall_s']:7.1f} s  peak RSS {result['peak_rss_mb']:7.0f} MB  "
+                  f"wall {result['wall_s']:7.1f} s  CPU {result['cpu_s']:7.1f} s  peak RSS {result['peak_rss_mb']:7.0f} MB  "
                   f"load {' / '.join(f'{x:.1f}' for x in result['load'])}", flush=True)
         if len(outputs) > 1:
             same = len(set(outputs.values())) == 1
