@@ -131,7 +131,8 @@ def part_a(sizes: list[int], work: Path, chunk_rows: str, whole: bool, ft: bool,
             results.append(result)
             print(f"{rows:>11,} rows  chunk-rows {mode:>6}  FT {'yes' if ft else 'no ':>3}  "
                   f"{'model server' if endpoint else 'pred in data'}  "
-                  f"wall {result['wall_s']:7.1f} s  CPU {result['cpu_s']:7.1f} s  peak RSS {result['peak_rss_mb']:7.0f} MB  "
+                  f"wall {result['wall_s']:7.1f} s  CPU {result['cpu_s']:7.1f} s  "
+                  f"peak RSS {result['peak_rss_mb']:7.0f} MB  "
                   f"load {' / '.join(f'{x:.1f}' for x in result['load'])}", flush=True)
         if len(outputs) > 1:
             same = len(set(outputs.values())) == 1
