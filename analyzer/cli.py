@@ -71,6 +71,8 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                        help="bias drift is a violation only when the distance from neutral grows by more than X")
     gates.add_argument("--attribution-threshold", type=float, default=0.9, metavar="X",
                        help="attribution drift: nDCG below X is a violation (default 0.9)")
+    parser.add_argument("--chunk-rows", help="read the dataset in chunks of this many rows for bias-only jobs: a "
+                        "number, 'auto' (default: datasets over 64 MiB) or 'off' (also env ANALYZER_CHUNK_ROWS)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -191,6 +193,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 methods=_methods(args.methods),
                 capture=_capture_source(args),
                 checks=_check_options(args),
+                chunk_rows=args.chunk_rows,
             )
             result = run_job(options, final=output_uri is None)
             if monitor:

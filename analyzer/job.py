@@ -14,7 +14,7 @@ from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.stages import chunk_setting, model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
@@ -38,6 +38,7 @@ class JobOptions:
     capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
+    chunk_rows: str | None = None         # --chunk-rows: auto, off or rows (analyzer.stages.chunked)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Analysis:
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
+    rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 
 
 def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
@@ -92,6 +94,26 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
+def _analyse_data(config: AnalysisConfig, uri: str | Path, chunk_rows: str | None) -> Analysis:
+    """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
+    from analyzer.stages import chunk_plan, run_chunked
+
+    plan = chunk_plan(config, uri, chunk_setting(chunk_rows))   # a bad knob fails before any data is read
+    if plan.rows is None:
+        return analyse(config, load_dataset(config, uri, plan.files))
+    from analyzer.bias import TooManyDistinct
+
+    try:
+        result = run_chunked(config, uri, plan)
+    except TooManyDistinct as exc:  # counting would hold about as much as the rows themselves
+        log.warning("Reading the dataset whole after all: %s.", exc)
+        return analyse(config, load_dataset(config, uri, plan.files))
+    document: dict[str, Any] = {"version": "1.0"}
+    for bias in result.bias:
+        document[bias.key] = bias.section
+    return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
+
+
 def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
     from analyzer.stages import run_time_series
 
@@ -108,7 +130,8 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     kernel = explained.explanation.kernel_shap if explained else None
     context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
-        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
+        features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
@@ -227,7 +250,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
 
             analysis = analyse(config, load_capture(config, options.capture))
         else:
-            analysis = analyse(config, load_dataset(config, config.dataset_uri or runtime.data_dir))
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options.chunk_rows)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)
