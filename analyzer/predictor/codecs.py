@@ -14,7 +14,7 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
 from analyzer.formats import CSV, DECODERS, JSON, JSONLINES, ResponseCodec
-from analyzer.predictor import templates
+from analyzer.predictor import bulk, templates
 from analyzer.predictor.cells import frame_cells
 
 
@@ -45,6 +45,9 @@ def _cells(frame: pd.DataFrame, kind: str, min_columns: int = 1) -> list[tuple[s
 
 
 def _encode_csv(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
+    body = bulk.csv_body(frame)
+    if body is not None:
+        return body
     rows = _cells(frame, "csv", min_columns=2)
     if rows is not None:
         return ("\n".join(map(",".join, rows)) + "\n").encode("utf-8")
@@ -53,6 +56,9 @@ def _encode_csv(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
 
 def _encode_jsonlines(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
     template = codec.content_template or templates.DEFAULT_JSONLINES_TEMPLATE
+    lines = bulk.json_records(frame, lambda cells: templates.render_jsonlines_cells(template, [cells]), "\n")
+    if lines is not None:
+        return lines[:-1].encode("utf-8")
     rows = _cells(frame, "json")
     if rows is not None:
         return templates.render_jsonlines_cells(template, rows).encode("utf-8")
@@ -62,12 +68,16 @@ def _encode_jsonlines(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
 def _encode_json(codec: RequestCodec, frame: pd.DataFrame) -> bytes:
     record = codec.record_template
     assert record is not None
+    template = codec.content_template or templates.DEFAULT_JSON_CONTENT_TEMPLATE
+    if record.renders_cells and (len(frame) == 1 or not codec.one_record_per_request):
+        joined = bulk.json_records(frame, record.render_cells, ",")
+        if joined is not None:   # all records, comma-separated: what $records puts in brackets
+            return templates.render_json_content(template, [joined[:-1]]).encode("utf-8")
     rows = _cells(frame, "json") if record.renders_cells else None
     if rows is not None:
         records = [record.render_cells(row) for row in rows]
     else:
         records = [record.render(row) for row in _rows(frame)]
-    template = codec.content_template or templates.DEFAULT_JSON_CONTENT_TEMPLATE
     return templates.render_json_content(template, records).encode("utf-8")
 
 
