@@ -145,7 +145,8 @@ def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple
         fields = json_fields(body, [str(path) for _, path in wanted])
         if fields is not None:   # plain field names, read in bulk
             found = iter(fields)
-            return tuple(None if path is None else next(found) for path in (codec.label, codec.probability))
+            labels = None if codec.label is None else next(found)
+            return labels, None if codec.probability is None else next(found)
     try:
         documents = json_lines(body.decode("utf-8"))
     except ValueError as exc:

@@ -2,10 +2,28 @@
 payload size with retries and concurrency, and four backends (SageMaker shadow endpoint, existing
 endpoint, local model container, any HTTP server) plus a model file loaded in process, each always
 torn down. ``model_files`` is how ``model_data`` becomes local files (S3, ``.tar.gz``)."""
-from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
-from analyzer.predictor.codecs import request_codec, response_codec
-from analyzer.predictor.container_backend import model_files
-from analyzer.predictor.session import open_predictor
+from typing import TYPE_CHECKING
+
+from analyzer.predictor.codecs import request_codec, response_codec, response_settings
+
+if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
+    from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
+    from analyzer.predictor.container_backend import model_files
+    from analyzer.predictor.session import open_predictor
+
+_LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
+         "model_files": "container_backend", "open_predictor": "session"}
+
+
+def __getattr__(name: str) -> object:
+    """Backends (pandas, boto3) are imported when first used: ``analyzer validate`` checks a
+    config's codecs with ``request_codec``/``response_codec`` alone."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"analyzer.predictor.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
-           "request_codec", "response_codec"]
+           "request_codec", "response_codec", "response_settings"]

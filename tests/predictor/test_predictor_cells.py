@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import analyzer.predictor.codecs as codecs
+import analyzer.predictor.encoders as encoders
 from analyzer.predictor import bulk
 from analyzer.predictor.cells import frame_cells
 from analyzer.predictor.codecs import request_codec
@@ -69,7 +70,7 @@ def _encoded(codec: codecs.RequestCodec, frame: pd.DataFrame, monkeypatch: pytes
             patch.setattr(bulk, "csv_body", lambda *_args: None)
             patch.setattr(bulk, "json_records", lambda *_args: None)
         if not rows:
-            patch.setattr(codecs, "frame_cells", lambda *_args: None)
+            patch.setattr(encoders, "frame_cells", lambda *_args: None)
         return codec.encode(frame)
 
 
