@@ -9,15 +9,18 @@ from analyzer.predictor.codecs import request_codec, response_codec, response_se
 if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
     from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
     from analyzer.predictor.container_backend import model_files
+    from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
     from analyzer.predictor.session import open_predictor
 
 _LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
-         "model_files": "container_backend", "open_predictor": "session"}
+         "model_files": "container_backend", "open_predictor": "session",
+         "ForecastRecord": "forecast", "forecast_codecs": "forecast", "open_forecaster": "forecast",
+         "record_frame": "forecast"}
 
 
 def __getattr__(name: str) -> object:
     """Backends (pandas, boto3) are imported when first used: ``analyzer validate`` checks a
-    config's codecs with ``request_codec``/``response_codec`` alone."""
+    config's codecs with ``request_codec``/``response_settings`` alone."""
     if name in _LAZY:
         import importlib
 
@@ -25,5 +28,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
+__all__ = ["ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
+           "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec", "response_settings"]
