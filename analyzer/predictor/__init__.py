@@ -8,6 +8,7 @@ from analyzer.predictor.codecs import request_codec, response_codec, response_se
 
 if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
     from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
+    from analyzer.predictor.bulk import frame_csv
     from analyzer.predictor.container_backend import model_files
     from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
     from analyzer.predictor.session import open_predictor
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type che
 _LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
          "model_files": "container_backend", "open_predictor": "session",
          "ForecastRecord": "forecast", "forecast_codecs": "forecast", "open_forecaster": "forecast",
-         "record_frame": "forecast"}
+         "record_frame": "forecast", "frame_csv": "bulk"}
 
 
 def __getattr__(name: str) -> object:
@@ -28,6 +29,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
+__all__ = ["frame_csv", "ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
            "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec", "response_settings"]

@@ -101,3 +101,11 @@ def json_records(frame: pd.DataFrame, render: Callable[[list[str]], str], separa
     if columns is None or pieces is None:
         return None
     return records(columns, pieces, separator)
+
+
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """``frame.to_csv(index=False)`` (header line, then the rows), the rows made in bulk when they can be."""
+    body = csv_body(frame)
+    if body is None:
+        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8") + body

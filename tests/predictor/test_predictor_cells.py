@@ -113,3 +113,17 @@ def test_usual_columns_take_the_arrow_path(monkeypatch: pytest.MonkeyPatch) -> N
         config = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", **predictor})
         codec = request_codec(config, list(frame.columns))
         assert codec.encode(frame) == _encoded(codec, frame, monkeypatch, arrow=False, rows=False), predictor
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=frames())
+def test_frame_csv_is_to_csv(frame: pd.DataFrame) -> None:
+    """What OutputWriter.write_csv writes (out.csv, baseline.csv): to_csv's text, header included."""
+    assert bulk.frame_csv(frame) == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def test_shap_values_take_the_arrow_path() -> None:
+    values = np.random.default_rng(2).normal(size=(500, 3)) * 0.01
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(500)], **{f"f{i}_label0": values[:, i] for i in range(3)}})
+    assert bulk.csv_body(frame) is not None
+    assert bulk.frame_csv(frame) == frame.to_csv(index=False).encode("utf-8")
