@@ -101,3 +101,27 @@ def test_ties_in_blocks_are_sent_to_sklearn(monkeypatch):
     x_d = np.array([[1.0, 1.0]])      # four a rows at the same distance: k = 1 is a tie
     assert flip.knn_predict(x_a, y_a, x_d, 1).tolist() == sklearn_predict(x_a, y_a, x_d, 1).astype(bool).tolist()
     assert calls == [11]
+
+
+def test_ties_whose_vote_cannot_change_are_settled_without_sklearn(monkeypatch):
+    """Duplicate rows with equal predictions (as from a model): most ties cannot change the vote."""
+    rng = np.random.default_rng(11)
+    x = np.hstack([_one_hot(rng, 3000, [3, 4, 2]), rng.integers(0, 3, (3000, 14))]).astype(float)
+    y = (x[:, 0] + x[:, 9] + x[:, -1]) >= 2            # a function of the features
+    x_a, y_a, x_d = x[:2000], y[:2000], x[2000:]
+    asked = []
+    real = flip._sklearn_classifier
+
+    class Spy:
+        def __init__(self, model):
+            self.model = model
+
+        def predict(self, rows):
+            asked.append(len(rows))
+            return self.model.predict(rows)
+
+    monkeypatch.setattr(flip, "_sklearn_classifier", lambda a, y_, k: Spy(real(a, y_, k)))
+    _, unique, _ = flip._block_search(x_a, y_a, x_d, 5)
+    tied = int((~unique).sum())
+    assert flip.knn_predict(x_a, y_a, x_d, 5).tolist() == sklearn_predict(x_a, y_a, x_d, 5).astype(bool).tolist()
+    assert tied > 100 and sum(asked) < tied / 2
