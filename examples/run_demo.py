@@ -29,12 +29,9 @@ sys.path.insert(0, str(ROOT / "examples"))
 OUTPUT = ROOT / "demo-output"
 CONFIG = ROOT / "examples" / "adult_bias" / "analysis_config.json"
 SERVER = ROOT / "scripts" / "model_server" / "serve.py"
-#: What the demo leaves in demo-output/output (the README explains each file).
-RESULTS = (
-    ("report.html", "the report: open it in a browser (report.pdf and report.ipynb hold the same)"),
-    ("analysis.json", "every metric, in Clarify's format"),
-    ("analysis_config.json", "the configuration the job ran with"),
-)
+#: What the demo leaves in demo-output/output beside the two files the analyzer's verdict names
+#: (analysis.json and report.html): the README explains each file.
+MORE_RESULTS = "report.pdf and report.ipynb (the same report), analysis_config.json (the configuration it ran with)"
 #: Longest silence before a "still working" line (a first run compiles pandas and scikit-learn
 #: on import, which takes a while on a small machine).
 TICK_SECONDS = 5.0
@@ -117,10 +114,8 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
-    if code == 0:
-        print()
-        for name, what in RESULTS:
-            print(f"{OUTPUT / 'output' / name}   <- {what}")
+    if code == 0:   # the analyzer's last lines were the verdict and the paths of analysis.json and the report
+        print(f"also in {OUTPUT / 'output'}: {MORE_RESULTS}")
     return code
 
 
