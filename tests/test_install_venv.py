@@ -56,7 +56,8 @@ def test_runtime_layer_goes_in_with_uv_carrying_pips_settings(tmp_path: Path, mo
              "global.constraint='/c.txt'\nglobal.cert='/ca.pem'\nglobal.timeout='60'\n"
     _fake(bin_dir / "python", f'echo "python $@" >> "{log}"\n'
                               f'if [ "$3" = config ]; then printf "{config}"; fi\n'
-                              f'case "$*" in *" uv") printf "#!/bin/sh\\necho \\"uv \\$@ SSL=\\$SSL_CERT_FILE\\" >> {log}\\n"'
+                              f'case "$*" in *" uv") printf "#!/bin/sh\\n'
+                              f'echo \\"uv \\$@ SSL=\\$SSL_CERT_FILE\\" >> {log}\\n"'
                               f' > "{bin_dir}/uv"; chmod +x "{bin_dir}/uv";; esac\n')
     monkeypatch.setattr(install_venv.shutil, "which", lambda _: None)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
