@@ -13,7 +13,7 @@ import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.formats import CSV, DECODERS, JSON, JSONLINES, ResponseCodec
+from analyzer.formats import CSV, DECODERS, IMAGE, JSON, JSONLINES, ResponseCodec
 from analyzer.predictor import templates
 from analyzer.predictor.cells import frame_cells
 
@@ -82,6 +82,9 @@ def request_codec(config: AnalysisConfig, feature_names: Sequence[str]) -> Reque
     """The request format from ``predictor.content_type`` (default: the dataset type) and templates."""
     predictor = config.predictor
     assert predictor is not None
+    if config.dataset_type.lower() == IMAGE:  # image bytes or arrays, not feature rows
+        from analyzer.predictor.image_codecs import image_request_codec
+        return image_request_codec(config)  # type: ignore[return-value]  # same interface
     content_type = (predictor.content_type or config.dataset_type).lower()
     if content_type not in ENCODERS:
         raise ConfigError(f"predictor.content_type: {content_type} is not supported for tabular requests "
@@ -123,6 +126,9 @@ def response_codec(config: AnalysisConfig) -> ResponseCodec:
     """
     predictor = config.predictor
     assert predictor is not None
+    if config.dataset_type.lower() == IMAGE:  # class scores or detections per image
+        from analyzer.predictor.image_codecs import image_response_codec
+        return image_response_codec(config)  # type: ignore[return-value]  # same interface
     content_type = (predictor.content_type or config.dataset_type).lower()
     accept = (predictor.accept_type or content_type).lower()
     if accept not in DECODERS:
