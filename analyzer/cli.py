@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 from analyzer.cluster import leading
 from analyzer import signals
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
-from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError
+from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError, Interrupted
 from analyzer.redact import RedactingFilter, redact
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
@@ -203,7 +203,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 signals.check()
                 written = publish(options.output_dir, output_uri)
                 signals.finish()
-    except AnalyzerError as exc:
+    except (AnalyzerError, Interrupted) as exc:
         _fail(runtime, exc.kind, exc.message)
         return exc.exit_code
     except MemoryError:
@@ -212,6 +212,10 @@ def cmd_run(argv: Sequence[str]) -> int:
                                       "methods.pdp.grid_resolution.")
         return AnalysisError.exit_code
     except Exception as exc:  # a bug: keep the traceback for us, a one-line reason for the user
+        if signals.received() is not None:  # no bug: a stop that a library turned into another error
+            stop = Interrupted(signals.message(signals.received()))  # type: ignore[arg-type]
+            _fail(runtime, stop.kind, stop.message)
+            return stop.exit_code
         log.error("Internal error (please report it): %s\n%s", exc, traceback.format_exc())
         reason = str(exc).splitlines()[0][:300] if str(exc).strip() else ""
         _fail(runtime, "AlgorithmError", f"internal error: {type(exc).__name__}: {reason}")

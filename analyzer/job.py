@@ -171,6 +171,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     except Interrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
+        signals.check()  # a stop that a library turned into another error is still a stop
         log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
         return f"{type(exc).__name__}: {exc}"[:300], context
     return None, context
