@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer import signals
 from analyzer.cluster import follow
@@ -14,12 +15,15 @@ from analyzer.data import Dataset, load_dataset
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.stages import model_session, needs_model, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
+    from analyzer.distributed import ScaleSettings
+    from analyzer.distributed.session import Cluster
+    from analyzer.predictor import Predictor
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
@@ -38,6 +42,7 @@ class JobOptions:
     capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
+    scale: ScaleSettings | None = None    # Dask knobs (None: from the environment)
 
 
 @dataclass
@@ -60,12 +65,13 @@ class Analysis:
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
 
 
-def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
+def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = None) -> Analysis:
     """Every requested analysis, in Clarify's order: the model (shadow endpoint) is used for
-    post-training predictions and explanations, and released before the pre-training metrics."""
+    post-training predictions and explanations, and released before the pre-training metrics.
+    With a Dask ``cluster`` the model is called from its workers."""
     methods = config.methods
     post = pre = explained = None
-    with model_session(config, dataset) as predictor:
+    with model_session(config, dataset) as leader, _on_cluster(cluster, leader, config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
             dataset = with_predicted_labels(config, dataset, predictor)
@@ -90,6 +96,42 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
         document[SECTION_KEY] = segment_section(
             config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names).section, explained)
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
+
+
+def _on_cluster(cluster: Cluster | None, predictor: Predictor | None, config: AnalysisConfig,
+                dataset: Dataset) -> AbstractContextManager[Predictor | None]:
+    if cluster is None or predictor is None:
+        return nullcontext(predictor)
+    return cluster.predictor(predictor, config, dataset.features)
+
+
+@contextmanager
+def _scaled_out(options: JobOptions, hosts: list[str], config: AnalysisConfig,
+                dataset: Dataset) -> Iterator[Cluster | None]:
+    """A Dask cluster when the job calls a model and a scheduler is given or there are several hosts."""
+    from analyzer.distributed import scale_settings
+
+    scale = options.scale or scale_settings()
+    if not (scale.scheduler or len(hosts) > 1):
+        yield None
+        return
+    if not needs_model(config, dataset):
+        log.info("The job calls no model: Dask is not used.")
+        yield None
+        return
+    from analyzer.distributed.session import open_cluster
+
+    with open_cluster(scale, hosts) as cluster:
+        yield cluster
+
+
+def _follow(leader: str, options: JobOptions) -> None:
+    """A follower's part: this host's Dask workers serve the leader until its job ends."""
+    from analyzer.distributed import scale_settings
+    from analyzer.distributed.follower import workers_for
+
+    with workers_for(leader, options.scale or scale_settings()):
+        follow(leader)
 
 
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
@@ -188,7 +230,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
         log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
         if job_config is not None:
-            follow(hosts[0])   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+            _follow(hosts[0], options)   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
@@ -215,7 +257,8 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
             dataset = load_capture(config, options.capture)
         else:
             dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        analysis = analyse(config, dataset)
+        with _scaled_out(options, hosts, config, dataset) as cluster:
+            analysis = analyse(config, dataset, cluster)
         if analysis.explanations is not None:
             analysis.explanations.write(writer)
         writer.write_json("analysis.json", analysis.document)

@@ -43,7 +43,7 @@ def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> 
     return parse_baseline(table.frame.values.tolist(), features)
 
 
-def _model_scores(predictor: Predictor):
+def model_scores(predictor: Predictor):
     """The callable Kernel SHAP and PDP evaluate: frame → (n, D) scores (numeric labels when the model
     returns no scores, e.g. a regression model)."""
 
@@ -119,7 +119,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
         if s.text_config is not None:  # units of text are the players: a separate stage
             from analyzer.stages.text_explanations import run_text_explanations
 
-            return run_text_explanations(config, dataset, _model_scores(predictor), baseline, labels, rows)
+            return run_text_explanations(config, dataset, model_scores(predictor), baseline, labels, rows)
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
@@ -132,6 +132,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
     _check_features(config, [str(c) for c in features.columns])
-    explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp,
-                          tree_sources=getattr(predictor, "tree_sources", None))
+    explanation = explain(model_scores(predictor), features, shap=shap, pdp=pdp,
+                          tree_sources=getattr(predictor, "tree_sources", None),
+                          shap_runner=getattr(predictor, "shap_runner", None))   # Dask: shards on workers
     return ExplanationResult(explanation=explanation, dataset=dataset)
