@@ -66,7 +66,8 @@ def test_a_one_host_job_never_imports_dask(tmp_path: Path) -> None:
               "analyzer.job._write_reports = lambda *a, **k: (None, None); "   # the reports only cost time here
               f"code = main(['run', '--config', {str(tmp_path / 'c.json')!r}, '--data', {str(data)!r}, "
               f"'--output', {str(tmp_path / 'out')!r}, '--base-dir', {str(tmp_path)!r}]); "
-              "assert code == 0, code; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+              "assert code == 0, code; "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ANALYZER_DASK_WORKERS": "2"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
