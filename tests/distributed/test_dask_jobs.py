@@ -3,10 +3,13 @@ one host: identical analysis.json and local SHAP values, and clean failures."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -51,23 +54,65 @@ def adult_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_a_two_worker_cluster_gives_the_one_host_result(tmp_path: Path, dask_model_server: str, local_cluster: Any,
-                                                        adult_csv: Path, capsys: pytest.CaptureFixture) -> None:
-    config = _config(dask_model_server)
-    code, alone = _job(tmp_path, "alone", config, adult_csv)
+@pytest.fixture(scope="module")
+def one_host(tmp_path_factory: pytest.TempPathFactory, dask_model_server: str, adult_csv: Path) -> Path:
+    """The job on one host, without Dask: the reference every cluster run must equal."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("analyzer.job._write_reports", lambda *args, **kwargs: (None, None))
+        code, out = _job(tmp_path_factory.mktemp("one_host"), "alone", _config(dask_model_server), adult_csv)
     assert code == 0
-    capsys.readouterr()
-    code, scaled = _job(tmp_path, "scaled", config, adult_csv, "--scheduler", local_cluster.scheduler_address,
-                        "--dask-chunk-rows", "40")
-    assert code == 0
-    assert (scaled / "analysis.json").read_bytes() == (alone / "analysis.json").read_bytes()
-    local = (scaled / "explanations_shap" / "out.csv").read_bytes()
-    assert local == (alone / "explanations_shap" / "out.csv").read_bytes()
+    return out
+
+
+def _same_result(out: Path, reference: Path) -> None:
+    assert (out / "analysis.json").read_bytes() == (reference / "analysis.json").read_bytes()
+    local = (out / "explanations_shap" / "out.csv").read_bytes()
+    assert local == (reference / "explanations_shap" / "out.csv").read_bytes()
     assert local.startswith(b"Id,") and local.count(b"\n") == 101
+
+
+def test_a_two_worker_cluster_gives_the_one_host_result(tmp_path: Path, dask_model_server: str, local_cluster: Any,
+                                                        one_host: Path, adult_csv: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    capsys.readouterr()
+    code, scaled = _job(tmp_path, "scaled", _config(dask_model_server), adult_csv,
+                        "--scheduler", local_cluster.scheduler_address, "--dask-chunk-rows", "40")
+    assert code == 0
+    _same_result(scaled, one_host)
     text = capsys.readouterr().err
     assert "Dask cluster" in text and "2 workers" in text
     tasks = re.search(r"Kernel SHAP: 100 records in (\d+) tasks on 2 worker threads", text)
     assert tasks and int(tasks.group(1)) >= 2   # 40-record shards, cut where influence blocks start
+
+
+def _killing(monkeypatch: pytest.MonkeyPatch, when: str, kill: Callable[[Any], None]) -> list[str]:
+    """Run ``kill(client)`` once, right after the ``when`` tasks were sent to the workers."""
+    import analyzer.distributed.predictor as predictor
+
+    original, done = predictor.wait_all, []
+
+    def wait_all(client: Any, futures: list, settings: Any, what: str, on_result: Any) -> None:
+        if what == when and not done:
+            kill(client)
+            done.append(what)
+        original(client, futures, settings, what, on_result)
+
+    monkeypatch.setattr(predictor, "wait_all", wait_all)
+    return done
+
+
+def test_a_killed_worker_is_replaced_and_the_result_is_the_same(tmp_path: Path, dask_model_server: str,
+                                                                local_cluster: Any, one_host: Path, adult_csv: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def kill_one(client: Any) -> None:
+        pids = client.run(os.getpid)
+        os.kill(sorted(pids.values())[0], signal.SIGKILL)
+
+    done = _killing(monkeypatch, "Kernel SHAP", kill_one)
+    code, out = _job(tmp_path, "killed", _config(dask_model_server), adult_csv,
+                     "--scheduler", local_cluster.scheduler_address, "--dask-chunk-rows", "32")
+    assert done and code == 0
+    _same_result(out, one_host)
 
 
 def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_cluster: Any, adult_csv: Path,
@@ -101,4 +146,18 @@ def test_an_unreachable_scheduler_is_a_flag_error(tmp_path: Path, adult_csv: Pat
     assert code == 2
     first = (tmp_path / "opt_nosched" / "output" / "message").read_text().splitlines()[0]
     assert "--scheduler" in first and "tcp://127.0.0.1:9" in first
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_losing_every_worker_fails_cleanly_within_the_timeout(tmp_path: Path, dask_model_server: str,
+                                                              local_cluster: Any, adult_csv: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Last in the module: it takes the shared cluster's workers away."""
+    done = _killing(monkeypatch, "Kernel SHAP", lambda client: local_cluster.scale(0))
+    began = time.monotonic()
+    code, out = _job(tmp_path, "lost", _config(dask_model_server), adult_csv,
+                     "--scheduler", local_cluster.scheduler_address, "--dask-lost-timeout", "3")
+    assert done and code == 6 and time.monotonic() - began < 60
+    first = (tmp_path / "opt_lost" / "output" / "message").read_text().splitlines()[0]
+    assert first.startswith("ClientError: No Dask worker for 3 s while running the Kernel SHAP"), first
     assert not out.exists() or not any(out.iterdir())
