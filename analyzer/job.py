@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer import signals
-from analyzer.cluster import follow
+from analyzer.cluster import LOST, follow
 from analyzer.config import AnalysisConfig, load_config, shown_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import Interrupted
+from analyzer.errors import AnalysisError, Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
 from analyzer.stages import model_session, needs_model, run_bias, with_predicted_labels
@@ -125,13 +125,15 @@ def _scaled_out(options: JobOptions, hosts: list[str], config: AnalysisConfig,
         yield cluster
 
 
-def _follow(leader: str, options: JobOptions) -> None:
+def _follow(leader: str, host: str, options: JobOptions) -> None:
     """A follower's part: this host's Dask workers serve the leader until its job ends."""
     from analyzer.distributed import scale_settings
     from analyzer.distributed.follower import workers_for
 
-    with workers_for(leader, options.scale or scale_settings()):
-        follow(leader)
+    with workers_for(leader, host, options.scale or scale_settings()):
+        outcome = follow(leader)
+    if outcome == LOST:
+        raise AnalysisError(f"The leader host {leader} stopped before the job finished; its log says why.")
 
 
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
@@ -228,9 +230,9 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     log.info("This host is %s.", host)
     if host != hosts[0]:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
-        log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
-        if job_config is not None:
-            _follow(hosts[0], options)   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+        log.info("The leader (%s) runs the analysis; this host lends it Dask workers.", hosts[0])
+        if job_config is not None:   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+            _follow(hosts[0], host, options)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
@@ -260,7 +262,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         with _scaled_out(options, hosts, config, dataset) as cluster:
             analysis = analyse(config, dataset, cluster)
         if analysis.explanations is not None:
-            analysis.explanations.write(writer)
+            analysis.explanations.write(writer, parts=len(hosts))   # multi-host: Clarify's part files
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)

@@ -20,9 +20,10 @@ def _joined(future: asyncio.Future, count: int, address: str) -> None:
 
 
 @contextmanager
-def workers_for(leader: str, settings: ScaleSettings) -> Iterator[None]:
-    """``settings.workers`` worker processes joining ``tcp://<leader>:<port>`` while the block runs.
-    They keep trying to reach the scheduler, which the leader starts when its job begins."""
+def workers_for(leader: str, host: str, settings: ScaleSettings) -> Iterator[None]:
+    """``settings.workers`` worker processes named ``<host>/<i>`` joining ``tcp://<leader>:<port>``
+    while the block runs. They keep trying to reach the scheduler, which the leader starts when its
+    job needs the model (it waits for every host's workers by those names)."""
     from distributed import Nanny
 
     address = f"tcp://{leader}:{dask_port()}"
@@ -30,7 +31,8 @@ def workers_for(leader: str, settings: ScaleSettings) -> Iterator[None]:
     stop = asyncio.Event()
 
     async def main() -> None:
-        nannies = [Nanny(address, nthreads=settings.threads, dashboard_address=None) for _ in range(settings.workers)]
+        nannies = [Nanny(address, nthreads=settings.threads, name=f"{host}/{i}", dashboard_address=None)
+                   for i in range(settings.workers)]
         starting = asyncio.ensure_future(asyncio.gather(*(nanny.start() for nanny in nannies)))
         starting.add_done_callback(lambda f: _joined(f, len(nannies), address))
         await stop.wait()      # the leader's job ended (it may never have started a scheduler)

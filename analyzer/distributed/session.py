@@ -98,7 +98,7 @@ def open_cluster(settings: ScaleSettings, hosts: Sequence[str]) -> Iterator[Clus
                       host="0.0.0.0", scheduler_port=port, dashboard_address=None) as local, \
             Client(local) as client:
         log.info("Dask scheduler for %d hosts on port %d", len(hosts), port)
-        _wait_for_hosts(client, len(hosts))
+        _wait_for_hosts(client, hosts)
         _log_workers(client)
         yield Cluster(client, settings)
 
@@ -123,17 +123,19 @@ def _connect(settings: ScaleSettings) -> Iterator[Client]:
         client.close()
 
 
-def _wait_for_hosts(client: Client, count: int) -> None:
-    """Until a worker of every host has joined, or the wait runs out (the job goes on with fewer)."""
+def _wait_for_hosts(client: Client, hosts: Sequence[str]) -> None:
+    """Until a worker of every other host (named ``<host>/<i>``) has joined, or the wait runs out
+    (then the job goes on with the workers it has)."""
     wait_s = float(os.environ.get(HOSTS_WAIT_ENV) or DEFAULT_HOSTS_WAIT_S)
     deadline = time.monotonic() + wait_s
     while True:
-        hosts = {w.get("host") for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()}
-        if len(hosts) >= count:
+        workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        missing = set(hosts[1:]) - {str(w.get("name")).split("/")[0] for w in workers}
+        if not missing:
             return
         if time.monotonic() > deadline:
-            log.warning("Only %d of %d hosts joined the Dask cluster within %.0f s; going on with them.",
-                        len(hosts), count, wait_s)
+            log.warning("No Dask worker of %s joined within %.0f s; going on without.", ", ".join(sorted(missing)),
+                        wait_s)
             return
         time.sleep(0.5)
 

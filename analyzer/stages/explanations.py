@@ -75,15 +75,26 @@ class ExplanationResult:
         values = self.dataset.frame[join].to_numpy() if join else None
         return self.explanation.local_values_frame(join_column=join, join_values=values)
 
-    def write(self, writer: OutputWriter) -> None:
+    def write(self, writer: OutputWriter, parts: int = 1) -> None:
+        """The baseline and the local values: one ``out.csv``, or with ``parts`` > 1 (multi-host jobs)
+        Clarify's multi-instance layout, part files with a header each under ``out.csv/``."""
         baseline = self.explanation.baseline_frame()
         if baseline is not None:
             writer.write_csv(BASELINE_FILE, baseline)
             log.info("Wrote baseline used to compute explanations to: %s", writer.output_dir / BASELINE_FILE)
         local = self.local_values()
-        if local is not None:
+        if local is None:
+            return
+        if parts <= 1:
             writer.write_csv(LOCAL_VALUES_FILE, local)
-            log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
+        else:
+            if self.dataset.join_column is None:
+                log.warning("Local SHAP values in %d part files without joinsource_name_or_index: their rows are "
+                            "in dataset order, part after part.", parts)
+            bounds = np.linspace(0, len(local), parts + 1).astype(int)
+            for i in range(parts):
+                writer.write_csv(f"{LOCAL_VALUES_FILE}/part-{i:05d}.csv", local.iloc[bounds[i]:bounds[i + 1]])
+        log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
 
 
 def _check_features(config: AnalysisConfig, names: list[str]) -> None:

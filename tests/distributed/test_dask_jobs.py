@@ -2,7 +2,6 @@
 one host: identical analysis.json and local SHAP values, and clean failures."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -13,8 +12,8 @@ from typing import Any, Callable
 
 import pytest
 
-from analyzer.cli import main
-from predictor_servers import adult_frame
+from dask_helpers import job_config as _config
+from dask_helpers import run_job as _job
 
 pytestmark = pytest.mark.slow
 
@@ -23,45 +22,6 @@ pytestmark = pytest.mark.slow
 def _no_reports(monkeypatch: pytest.MonkeyPatch) -> None:
     """The reports are rendered from analysis.json, which is compared; they only cost time here."""
     monkeypatch.setattr("analyzer.job._write_reports", lambda *args, **kwargs: (None, None))
-
-
-def _config(url: str, **predictor: Any) -> dict:
-    return {"dataset_type": "text/csv", "label": "Target", "label_values_or_threshold": [">50K"],
-            "facet": [{"name_or_index": "Sex", "value_or_threshold": ["Female"]}],
-            "joinsource_name_or_index": "Id",
-            "methods": {"post_training_bias": {"methods": ["DPPL", "DI", "AD"]},
-                        "shap": {"num_samples": 40, "num_clusters": 2, "seed": 3, "agg_method": "mean_abs",
-                                 "save_local_shap_values": True},
-                        "pdp": {"features": ["Age", "Education-Num"], "grid_resolution": 5}},
-            "predictor": {"endpoint_url": f"{url}/invocations", "accept_type": "application/jsonlines",
-                          "label": "predicted_label", "probability": "score", **predictor}}
-
-
-def _job(tmp_path: Path, name: str, config: dict, data: Path, *flags: str) -> tuple[int, Path]:
-    (tmp_path / f"{name}.json").write_text(json.dumps(config))
-    out = tmp_path / name
-    code = main(["run", "--config", str(tmp_path / f"{name}.json"), "--data", str(data), "--output", str(out),
-                 "--base-dir", str(tmp_path / f"opt_{name}"), *flags])
-    return code, out
-
-
-@pytest.fixture(scope="module")
-def adult_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    frame = adult_frame(100)
-    frame.insert(0, "Id", [f"r{i}" for i in range(len(frame))])
-    path = tmp_path_factory.mktemp("dask_data") / "adult.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def one_host(tmp_path_factory: pytest.TempPathFactory, dask_model_server: str, adult_csv: Path) -> Path:
-    """The job on one host, without Dask: the reference every cluster run must equal."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("analyzer.job._write_reports", lambda *args, **kwargs: (None, None))
-        code, out = _job(tmp_path_factory.mktemp("one_host"), "alone", _config(dask_model_server), adult_csv)
-    assert code == 0
-    return out
 
 
 def _same_result(out: Path, reference: Path) -> None:
