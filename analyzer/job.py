@@ -136,19 +136,38 @@ def _follow(leader: str, host: str, options: JobOptions) -> None:
         raise AnalysisError(f"The leader host {leader} stopped before the job finished; its log says why.")
 
 
+def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
+    from analyzer.stages import run_time_series
+
+    result = run_time_series(config, config.dataset_uri or options.runtime.data_dir, options.output_dir, job_config)
+    return Analysis(document={"version": "1.0", "explanations": result.section()}, dataset=result.dataset,
+                    explanations=result)
+
+
+def _write_explanations(writer: OutputWriter, explained: Any, hosts: int) -> None:
+    """Tabular local SHAP values of a multi-host job go in Clarify's part files; the rest as on one host."""
+    from analyzer.stages import ExplanationResult
+
+    if hosts > 1 and isinstance(explained, ExplanationResult):
+        explained.write(writer, parts=hosts)
+    else:
+        explained.write(writer)
+
+
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
     """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
     from analyzer.report import build_context, config_summary
 
     explained = analysis.explanations
     kernel = explained.explanation.kernel_shap if explained else None
-    return build_context(
+    context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
         rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
+    return replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
 
 
 def _shown(config: AnalysisConfig) -> AnalysisConfig:
@@ -253,16 +272,18 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        if options.capture is not None:
+        if config.time_series_data_config is not None:   # forecasting models: their own reader and game
+            analysis = _time_series(config, options, job_config)
+        elif options.capture is not None:
             from analyzer.capture import load_capture
 
-            dataset = load_capture(config, options.capture)
+            analysis = analyse(config, load_capture(config, options.capture))
         else:
             dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        with _scaled_out(options, hosts, config, dataset) as cluster:
-            analysis = analyse(config, dataset, cluster)
+            with _scaled_out(options, hosts, config, dataset) as cluster:
+                analysis = analyse(config, dataset, cluster)
         if analysis.explanations is not None:
-            analysis.explanations.write(writer, parts=len(hosts))   # multi-host: Clarify's part files
+            _write_explanations(writer, analysis.explanations, len(hosts))
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)

@@ -2,8 +2,8 @@
 that ``analyzer validate`` reports exactly what ``analyzer run`` would refuse, with the same words.
 
 A config can be valid for Clarify (schema and cross-field checks in :mod:`analyzer.config`) and
-still be refused here: a dataset type without a reader, time series / image explanations,
-or model request and response settings that cannot work (templates, content and accept types).
+still be refused here: a dataset type without a reader, image explanations, time series mixed with
+other methods, or model request and response settings that cannot work (templates, content and accept types).
 """
 from __future__ import annotations
 
@@ -31,12 +31,31 @@ def _dataset_type(config: AnalysisConfig) -> list[str]:
 
 def _explanation_kinds(config: AnalysisConfig) -> list[str]:
     unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
     shap = config.methods.shap
     if shap and shap.image_config:
         unsupported.append("image explanations (methods.shap.image_config)")
     return ["Not supported by this analyzer yet: " + "; ".join(unsupported) + "."] if unsupported else []
+
+
+def _time_series(config: AnalysisConfig) -> list[str]:
+    """Forecast explanations run alone (as the SDK builds them), with a request the model can take."""
+    ts = config.time_series_data_config
+    if ts is None:
+        return []
+    methods = config.methods
+    others = [name for name, value in (("shap", methods.shap), ("pdp", methods.pdp),
+                                       ("pre_training_bias", methods.pre_training_bias),
+                                       ("post_training_bias", methods.post_training_bias)) if value is not None]
+    if others or methods.asymmetric_shapley_value is None:
+        return [f"time_series_data_config: runs only methods.asymmetric_shapley_value (time series explanations); "
+                f"{'remove methods.' + ', methods.'.join(others) if others else 'add it'}."]
+    from analyzer.predictor import forecast_codecs
+
+    try:
+        forecast_codecs(config, len(ts.get("related_time_series") or ()), len(ts.get("static_covariates") or ()))
+    except ConfigError as exc:
+        return [exc.message]
+    return []
 
 
 def _empty_selections(config: AnalysisConfig) -> list[str]:
@@ -85,8 +104,8 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     return problems
 
 
-CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _empty_selections,
-                                                              _model_requests)
+CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _time_series,
+                                                              _empty_selections, _model_requests)
 
 
 def refusals(config: AnalysisConfig) -> list[str]:

@@ -17,11 +17,18 @@ SHAP = {"shap": {"baseline": [[1, 2]], "num_samples": 4}}
 URL = "http://127.0.0.1:9/invocations"
 
 REFUSED = {
-    "time series": {"dataset_type": "application/json", "headers": ["item_id", "timestamp", "target"],
-                    "time_series_data_config": {"target_time_series": 2, "item_id": 0, "timestamp": 1},
-                    "methods": {"asymmetric_shapley_value": {"direction": "chronological"}},
-                    "predictor": {"endpoint_url": URL, "content_template": "{\"instances\": $record}",
-                                  "time_series_predictor_config": {"forecast": "predictions.mean"}}},
+    "time series request without the target": {
+        "dataset_type": "application/json", "headers": ["item_id", "timestamp", "target"],
+        "time_series_data_config": {"target_time_series": 2, "item_id": 0, "timestamp": 1},
+        "methods": {"asymmetric_shapley_value": {"direction": "chronological"}},
+        "predictor": {"endpoint_url": URL, "content_template": "{\"instances\": $record}",
+                      "record_template": "{\"start\": $start_time}",
+                      "time_series_predictor_config": {"forecast": "predictions.mean"}}},
+    "time series with bias": {"dataset_type": "application/json", **BIAS, "headers": ["item_id", "timestamp", "y"],
+                              "time_series_data_config": {"target_time_series": 2, "item_id": 0, "timestamp": 1},
+                              "methods": {"asymmetric_shapley_value": {}, "pre_training_bias": {"methods": "all"}},
+                              "predictor": {"endpoint_url": URL,
+                                            "time_series_predictor_config": {"forecast": "predictions.mean"}}},
     "image": {"dataset_type": "application/x-image",
               "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
               "predictor": {"endpoint_url": URL, "label_headers": ["cat", "dog"]}},

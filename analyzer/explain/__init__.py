@@ -5,6 +5,9 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 ``explain`` runs everything and returns one result that feeds ``analysis.json``
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``.
 """
+from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
+from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
+from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
 from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
 from analyzer.explain.kernel_shap import EMPTY_SELECTION, KernelShapResult, kernel_shap
@@ -15,6 +18,18 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "METHOD_KEY",
+    "AsymmetricResult",
+    "Baselines",
+    "ItemBaseline",
+    "Plan",
+    "analysis_entry",
+    "asymmetric_shapley",
+    "check_settings",
+    "item_line",
+    "load_baselines",
+    "plan",
+    "results_path",
     "DIAGNOSTICS_KEY",
     "EMPTY_SELECTION",
     "Baseline",

@@ -5,7 +5,9 @@ torn down. ``model_files`` is how ``model_data`` becomes local files (S3, ``.tar
 from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
 from analyzer.predictor.codecs import request_codec, response_codec
 from analyzer.predictor.container_backend import model_files
+from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
 from analyzer.predictor.session import open_predictor
 
-__all__ = ["InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
+__all__ = ["ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
+           "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec"]

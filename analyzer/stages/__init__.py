@@ -13,6 +13,10 @@ _LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE
 
 
 def __getattr__(name: str) -> Any:
+    if name == "run_time_series":   # forecasting models (time_series_data_config)
+        from analyzer.stages import time_series
+
+        return time_series.run_time_series
     if name in _LAZY:
         from analyzer.stages import explanations
 
@@ -20,4 +24,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
-__all__ = ["run_bias", "model_session", "needs_model", "with_predicted_labels", *sorted(_LAZY)]
+__all__ = ["run_bias", "model_session", "needs_model", "with_predicted_labels", "run_time_series", *sorted(_LAZY)]

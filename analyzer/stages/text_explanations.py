@@ -99,8 +99,7 @@ class TextExplanationResult:
     def local_values(self) -> None:
         return None  # text values are not a table: out.jsonl
 
-    def write(self, writer: OutputWriter, parts: int = 1) -> None:
-        """The baseline and the local values (one JSON Lines file, whatever ``parts``)."""
+    def write(self, writer: OutputWriter) -> None:
         from analyzer.stages.explanations import BASELINE_FILE
 
         writer.write_csv(BASELINE_FILE, self.baseline.rows)
