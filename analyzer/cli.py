@@ -22,6 +22,7 @@ from analyzer.storage import is_s3_uri, publish, scratch_session
 
 if TYPE_CHECKING:
     from analyzer.capture import CaptureSource
+    from analyzer.distributed import ScaleSettings
     from analyzer.job import JobResult
     from analyzer.monitor import CheckOptions
 
@@ -73,6 +74,21 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                        help="attribution drift: nDCG below X is a violation (default 0.9)")
     parser.add_argument("--chunk-rows", help="read the dataset in chunks of this many rows for bias-only jobs: a "
                         "number, 'auto' (default: datasets over 64 MiB) or 'off' (also env ANALYZER_CHUNK_ROWS)")
+    scale = parser.add_argument_group(
+        "scale-out (Dask)", "predictions, SHAP and PDP on Dask workers: an existing cluster, or the hosts of a "
+                            "multi-host job (see README, 'Scaling out')")
+    scale.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (also env "
+                                                               "ANALYZER_DASK_SCHEDULER)")
+    for flag, metavar, text in (("--dask-workers", "N", "worker processes per host of a multi-host job (default: "
+                                                         "CPU count, at most one per GiB of memory)"),
+                                ("--dask-threads", "N", "threads per worker process (default 1)"),
+                                ("--dask-chunk-rows", "N", "records per task (default: about 4 tasks per worker "
+                                                           "thread)"),
+                                ("--dask-in-flight", "N", "model requests each worker keeps in flight (default: "
+                                                          "the predictor's max_concurrency)"),
+                                ("--dask-lost-timeout", "S", "wait at most S seconds for the scheduler, and fail "
+                                                             "after S seconds without any worker (default 60)")):
+        scale.add_argument(flag, metavar=metavar, help=f"{text}; env ANALYZER_{flag[2:].upper().replace('-', '_')}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -102,6 +118,14 @@ def _check_options(args: argparse.Namespace) -> CheckOptions | None:
 
     return parse_check_options(args.fail_on, args.thresholds, args.baseline_constraints,
                                args.drift_tolerance, args.attribution_threshold)
+
+
+def _scale_settings(args: argparse.Namespace) -> ScaleSettings:
+    from analyzer.distributed import scale_settings  # no dask import: that happens only if a cluster is used
+
+    return scale_settings({"scheduler": args.scheduler, "workers": args.dask_workers, "threads": args.dask_threads,
+                           "chunk_rows": args.dask_chunk_rows, "in_flight": args.dask_in_flight,
+                           "lost_timeout": args.dask_lost_timeout})
 
 
 def _validate_parser() -> argparse.ArgumentParser:
@@ -194,6 +218,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 capture=_capture_source(args),
                 checks=_check_options(args),
                 chunk_rows=args.chunk_rows,
+                scale=_scale_settings(args),
             )
             result = run_job(options, final=output_uri is None)
             if monitor:
