@@ -23,7 +23,7 @@ from analyzer.storage import is_s3_uri, publish, scratch_session
 if TYPE_CHECKING:
     from analyzer.capture import CaptureSource
     from analyzer.distributed import ScaleSettings
-    from analyzer.job import JobResult
+    from analyzer.job import JobOptions, JobResult
     from analyzer.monitor import CheckOptions
 
 log = logging.getLogger("analyzer")
@@ -194,8 +194,26 @@ def cmd_validate(argv: Sequence[str]) -> int:
     return 0
 
 
+def _job_options(args: argparse.Namespace, runtime: Runtime, output_dir: Path) -> JobOptions:
+    """The job ``analyzer run``'s flags ask for."""
+    from analyzer.job import JobOptions
+
+    return JobOptions(
+        runtime=runtime,
+        config_path=args.config or runtime.config_path,
+        output_dir=output_dir,
+        data_uri=args.data,
+        dataset_type=args.dataset_type,
+        methods=_methods(args.methods),
+        capture=_capture_source(args),
+        checks=_check_options(args),
+        chunk_rows=args.chunk_rows,
+        scale=_scale_settings(args),
+    )
+
+
 def cmd_run(argv: Sequence[str]) -> int:
-    from analyzer.job import JobOptions, run_job  # here: `validate` need not import the job's stages
+    from analyzer.job import run_job  # here: `validate` need not import the job's stages
     from analyzer.monitor import find_monitor_execution
 
     args = _run_parser().parse_args(argv)
@@ -208,18 +226,8 @@ def cmd_run(argv: Sequence[str]) -> int:
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
         with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
             monitor = None if _has_job_flags(args) else find_monitor_execution(runtime)
-            options = monitor.job_options() if monitor else JobOptions(
-                runtime=runtime,
-                config_path=args.config or runtime.config_path,
-                output_dir=scratch / "output" if output_uri else Path(args.output or runtime.output_dir),
-                data_uri=args.data,
-                dataset_type=args.dataset_type,
-                methods=_methods(args.methods),
-                capture=_capture_source(args),
-                checks=_check_options(args),
-                chunk_rows=args.chunk_rows,
-                scale=_scale_settings(args),
-            )
+            options = monitor.job_options() if monitor else _job_options(
+                args, runtime, scratch / "output" if output_uri else Path(args.output or runtime.output_dir))
             result = run_job(options, final=output_uri is None)
             if monitor:
                 monitor.finish(result)  # CloudWatch metric files
