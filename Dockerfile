@@ -40,6 +40,9 @@ RUN if [ -n "${MODEL_PACKAGES}" ]; then pip install ${MODEL_PACKAGES}; fi
 # Text explanations (pyproject's `text` extra: spaCy, blank pipelines only, no model downloads).
 ARG TEXT_PACKAGES="spacy>=3.7"
 RUN if [ -n "${TEXT_PACKAGES}" ]; then pip install "${TEXT_PACKAGES}"; fi
+# Image explanations (pyproject's `image` extra: scikit-image for SLIC superpixels).
+ARG IMAGE_PACKAGES="scikit-image>=0.22"
+RUN if [ -n "${IMAGE_PACKAGES}" ]; then pip install "${IMAGE_PACKAGES}"; fi
 
 # ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
 FROM deps AS wheel

@@ -96,7 +96,9 @@ class OutputWriter:
         self.path(relative).write_text(text, encoding="utf-8")
 
     def write_csv(self, relative: str, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.path(relative), index=False)
+        from analyzer.predictor import frame_csv   # to_csv's text, the rows made by Arrow (out.csv: ~0.1 s)
+
+        self.path(relative).write_bytes(frame_csv(frame))
 
     def commit(self) -> list[Path]:
         """Move every staged file into the output directory (analysis.json last) and clean up."""
