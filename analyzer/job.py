@@ -99,10 +99,12 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
 
 def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, hosts: list[str]) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
-    from analyzer.stages import chunk_plan, run_chunked
+    from analyzer.stages import check_fits, chunk_plan, run_chunked
 
     plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
     if plan.rows is None:
+        if plan.files:
+            check_fits(config, plan.files)   # a dataset this machine cannot hold fails now, not in an OOM kill
         dataset = load_dataset(config, uri, plan.files)
         with scaled_out(options.scale, hosts, config, dataset) as cluster:
             return analyse(config, dataset, cluster)

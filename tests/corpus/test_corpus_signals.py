@@ -82,7 +82,8 @@ def _job_tree(workdir: Path, model_url: str) -> Path:
 
 def run_and_stop(workdir: Path, model_url: str, stage: str, signals: tuple[int, ...], gap_s: float) -> Outcome:
     base = _job_tree(workdir, model_url)
-    env = {**os.environ, "ANALYZER_BASE_DIR": str(base), "PYTHONPATH": str(ROOT), "MPLCONFIGDIR": str(workdir)}
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", "ANALYZER_BASE_DIR": str(base), "PYTHONPATH": str(ROOT),
+           "MPLCONFIGDIR": str(workdir)}
     process = subprocess.Popen([sys.executable, "-m", "analyzer"], env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir)
     lines: list[str] = []
@@ -108,17 +109,22 @@ def run_and_stop(workdir: Path, model_url: str, stage: str, signals: tuple[int, 
         if process.poll() is None:
             process.send_signal(signum)
     try:
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
+        process.wait(timeout=STOP_WAIT_S)
+    except subprocess.TimeoutExpired:  # hung: faulthandler dumps every thread's stack on SIGABRT
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
     reader.join(timeout=5)
     process.stderr.close()  # type: ignore[union-attr]
     return _outcome(base, stage, signals, process.returncode, "".join(lines))
 
 
 def check(outcome: Outcome) -> None:
-    at = outcome.stderr.find("Traceback")  # the start of a traceback says more than its end
+    # The start of a traceback (or of a hung process's stack dump) says more than its end.
+    at = max(outcome.stderr.find("Traceback"), outcome.stderr.find("Fatal Python error"))
     log = outcome.stderr[max(0, at - 1000):at + 1000] if at >= 0 else outcome.stderr[-2000:]
     where = f"{outcome.stage} {outcome.signals}: exit {outcome.code}\n{outcome.message!r}\n{log}"
     assert outcome.code == 143, where
@@ -131,6 +137,7 @@ def check(outcome: Outcome) -> None:
 PATTERNS = ((signal.SIGTERM,), (signal.SIGINT,), (signal.SIGTERM, signal.SIGTERM))
 IN_PROCESS_STAGES = [stage for stage in STAGES if stage != "imports"]  # loaded once per process
 REPORT_DELAY_S = 1.0  # the report renders for seconds: stops land anywhere in it
+STOP_WAIT_S = 60      # a stopped process must be gone by then (a loaded machine included)
 SOAK_RUNS = int(os.environ.get("ANALYZER_SIGNAL_SOAK_RUNS", str(len(STAGES))))
 
 
