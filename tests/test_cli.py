@@ -140,7 +140,7 @@ BAD_CASES = {
                      ConfigError.exit_code, "features: 'features[' is not a valid JMESPath expression"),
     "time-series": (_bad(time_series_data_config={"target_time_series": 1, "item_id": 0, "timestamp": 2},
                          dataset_type="application/json", features="f"),
-                    ConfigError.exit_code, "Not supported by this analyzer yet: time series"),
+                    ConfigError.exit_code, "time_series_data_config: runs only methods.asymmetric_shapley_value"),
     "headers-count": (_bad(headers=["s", "y", "p"]), ConfigError.exit_code, "rows have 4 columns but 'headers'"),
     "empty-csv": (_bad(data=""), DataError.exit_code, "The dataset has no rows"),
     "dataset-uri-missing": (_bad(dataset_uri="/nonexistent/data.csv"), DataError.exit_code,
