@@ -232,6 +232,8 @@ def _order(stamps: list[Any], item: Any, name: str, what: str) -> np.ndarray:
         raise DataError(f"The {what}: item {item!r} has a null timestamp ({name}).")
     if all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in stamps):
         keys: Any = np.asarray(stamps, dtype=float)
+        if not np.isfinite(keys).all():
+            raise DataError(f"The {what}: item {item!r} has a timestamp ({name}) that is not a finite number.")
     elif all(isinstance(s, str) for s in stamps):
         try:
             keys = pd.to_datetime(pd.Series(stamps), format="mixed").to_numpy()
