@@ -20,8 +20,7 @@ from analyzer.support import check_runnable
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
-    from analyzer.distributed import ScaleSettings
-    from analyzer.distributed.session import Cluster
+    from analyzer.distributed import Cluster, ScaleSettings
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
