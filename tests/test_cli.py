@@ -138,7 +138,7 @@ BAD_CASES = {
     "excluded-out-of-range": (_bad(excluded_columns=[9]), ConfigError.exit_code, "excluded_columns: index 9 is out of range"),
     "bad-jmespath": (_bad(dataset_type="application/jsonlines", features="features[", label="y"),
                      ConfigError.exit_code, "features: 'features[' is not a valid JMESPath expression"),
-    "time-series": (_bad(time_series_data_config={"target_time_series": 1, "item_id": 0, "timestamp": 2},
+    "time-series-with-bias": (_bad(time_series_data_config={"target_time_series": 1, "item_id": 0, "timestamp": 2},
                          dataset_type="application/json", features="f"),
                     ConfigError.exit_code, "time_series_data_config: runs only methods.asymmetric_shapley_value"),
     "headers-count": (_bad(headers=["s", "y", "p"]), ConfigError.exit_code, "rows have 4 columns but 'headers'"),
