@@ -117,10 +117,10 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     if config.predictor is None or not (config.methods.needs_explanations or (
             config.methods.post_training_bias is not None and not config.has_predictions_in_data)):
         return []
-    from analyzer.predictor import request_codec, response_codec
+    from analyzer.predictor import check_response, request_codec   # no pandas, numpy (but for images)
 
     problems = []
-    for build in (lambda: request_codec(config, _feature_names(config)), lambda: response_codec(config)):
+    for build in (lambda: request_codec(config, _feature_names(config)), lambda: check_response(config)):
         try:
             build()
         except ConfigError as exc:

@@ -6,6 +6,9 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``. Text and
 image explanations have their own games (``text_*``, ``image_*``) on the same estimator.
 """
+from analyzer.explain._game import CountingPredict
+from analyzer.explain._influence import PatternInfluence
+from analyzer.explain._run import Run
 from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
 from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
@@ -23,6 +26,9 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "CountingPredict",
+    "PatternInfluence",
+    "Run",
     "METHOD_KEY",
     "AsymmetricResult",
     "Baselines",

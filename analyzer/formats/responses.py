@@ -16,7 +16,7 @@ import numpy as np
 from analyzer.errors import ConfigError
 from analyzer.formats import CSV, JSON, JSONLINES
 from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
-from analyzer.formats.json_lines import json_lines
+from analyzer.formats.json_lines import json_fields, json_lines
 from analyzer.formats.paths import compile_path
 
 NameOrIndex = str | int
@@ -147,7 +147,17 @@ def _path(path: NameOrIndex, key: str) -> Callable[[Any], Any]:
         raise ConfigError(f"predictor.{key}: invalid JMESPath {path!r}: {exc}") from None
 
 
-def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
+def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, Any]:
+    wanted = [(key, path) for key, path in (("label", codec.label), (codec.probability_key, codec.probability))
+              if path is not None]
+    if wanted and all(isinstance(path, str) for _, path in wanted):
+        for key, path in wanted:
+            _path(path, key)   # an invalid JMESPath is a config error on every path
+        fields = json_fields(body, [str(path) for _, path in wanted])
+        if fields is not None:   # plain field names, read in bulk
+            found = iter(fields)
+            labels = None if codec.label is None else next(found)
+            return labels, None if codec.probability is None else next(found)
     try:
         documents = json_lines(body.decode("utf-8"))
     except ValueError as exc:
