@@ -32,9 +32,16 @@ REFUSED = {
                               "methods": {"asymmetric_shapley_value": {}, "pre_training_bias": {"methods": "all"}},
                               "predictor": {"endpoint_url": URL,
                                             "time_series_predictor_config": {"forecast": "predictions.mean"}}},
-    "image": {"dataset_type": "application/x-image",
-              "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
-              "predictor": {"endpoint_url": URL, "label_headers": ["cat", "dog"]}},
+    "image config on a table": {"dataset_type": "text/csv", "label": "y",
+                                "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
+                                "predictor": {"endpoint_url": URL}},
+    "image model in process": {"dataset_type": "application/x-image",
+                               "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION",
+                                                                     "feature_extraction_method": "pixels"}}},
+                               "predictor": {"in_process": True, "model_data": "model.joblib"}},
+    "image with a tabular model request": {"dataset_type": "application/x-image",
+                                           "methods": {"shap": {"image_config": {"model_type": "OBJECT_DETECTION"}}},
+                                           "predictor": {"endpoint_url": URL, "accept_type": "text/csv"}},
     "image dataset": {"dataset_type": "application/x-image", **BIAS,
                       "methods": {"pre_training_bias": {"methods": "all"}}},
     "unknown placeholder": {"dataset_type": "text/csv", **BIAS, "headers": ["y", "x", "z", "s"],
@@ -106,6 +113,13 @@ def test_placeholder_message_is_the_one_run_gives_after_loading_the_data(tmp_pat
 def test_unreadable_dataset_type_refusal_names_it():
     problems = refusals(parse_config(REFUSED["image dataset"]))
     assert problems[0].startswith("dataset_type: application/x-image is not supported by this analyzer")
+
+
+def test_image_explanations_are_not_refused():
+    config = {"dataset_type": "application/x-image",
+              "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
+              "predictor": {"endpoint_url": URL, "content_type": "image/png", "label_headers": ["cat", "dog"]}}
+    assert refusals(parse_config(config)) == []
 
 
 def test_capture_json_is_read_now_and_not_refused():

@@ -4,19 +4,22 @@ endpoint, local model container, any HTTP server) plus a model file loaded in pr
 torn down. ``model_files`` is how ``model_data`` becomes local files (S3, ``.tar.gz``)."""
 from typing import TYPE_CHECKING
 
-from analyzer.predictor.codecs import request_codec, response_codec, response_settings
+from analyzer.predictor.codecs import check_response, request_codec, response_codec, response_settings
 
 if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
     from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
+    from analyzer.predictor.batching import concatenate_outputs
     from analyzer.predictor.bulk import frame_csv
     from analyzer.predictor.container_backend import model_files
     from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
+    from analyzer.predictor.image_codecs import CLASSIFICATION, DETECTION, image_frame
     from analyzer.predictor.session import open_predictor
 
 _LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
          "model_files": "container_backend", "open_predictor": "session",
          "ForecastRecord": "forecast", "forecast_codecs": "forecast", "open_forecaster": "forecast",
-         "record_frame": "forecast", "frame_csv": "bulk"}
+         "record_frame": "forecast", "frame_csv": "bulk", "concatenate_outputs": "batching",
+         "CLASSIFICATION": "image_codecs", "DETECTION": "image_codecs", "image_frame": "image_codecs"}
 
 
 def __getattr__(name: str) -> object:
@@ -29,6 +32,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["frame_csv", "ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
+__all__ = ["CLASSIFICATION", "DETECTION", "check_response", "concatenate_outputs", "frame_csv", "image_frame",
+           "ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
            "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec", "response_settings"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from analyzer.config import AnalysisConfig
 from analyzer.errors import ConfigError
-from analyzer.formats import CSV, JSON, JSONLINES
+from analyzer.formats import CSV, IMAGE, JSON, JSONLINES
 from analyzer.predictor import templates
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ def request_codec(config: AnalysisConfig, feature_names: Sequence[str]) -> Reque
     """The request format from ``predictor.content_type`` (default: the dataset type) and templates."""
     predictor = config.predictor
     assert predictor is not None
+    if config.dataset_type.lower() == IMAGE:  # image bytes or arrays, not feature rows
+        from analyzer.predictor.image_codecs import image_request_codec
+        return image_request_codec(config)  # type: ignore[return-value]  # same interface
     content_type = (predictor.content_type or config.dataset_type).lower()
     if content_type not in REQUEST_TYPES:
         raise ConfigError(f"predictor.content_type: {content_type} is not supported for tabular requests "
@@ -81,9 +84,20 @@ def response_codec(config: AnalysisConfig) -> ResponseCodec:
     ``predictor.probability``, ``predictor.label`` locates the scores (the SDK writes
     ``model_scores`` there).
     """
+    if config.dataset_type.lower() == IMAGE:  # class scores or detections per image
+        from analyzer.predictor.image_codecs import image_response_codec
+        return image_response_codec(config)  # type: ignore[return-value]  # same interface
     from analyzer.formats import ResponseCodec
 
     return ResponseCodec(*response_settings(config))
+
+
+def check_response(config: AnalysisConfig) -> None:
+    """Raise the ConfigError ``response_codec`` would, importing pandas only for image models."""
+    if config.dataset_type.lower() == IMAGE:
+        response_codec(config)
+    else:
+        response_settings(config)
 
 
 def response_settings(config: AnalysisConfig) -> tuple:

@@ -181,15 +181,16 @@ def _cases() -> dict[str, Case]:
     c["bias+shap/segments"] = Case(G.bias_and_explainability(
         _data(segmentation_config=[clarify.SegmentationConfig("Age", [["[17, 35]"]])]), CSV_MODEL, ONE_SCORE,
         _shap(), SEX, ["CI", "DPL"], ["DPPL"]))
-    # text and time series run on their own data (elsewhere); refused up front (validate says so too): image
+    # text, images and time series run on their own data (elsewhere)
     text = clarify.SHAPConfig(baseline=[["<UNK>"]], text_config=clarify.TextConfig("token", "english"))
     c["explain/text"] = Case(G.explainability(_data(headers=["Target", "review"]), CSV_MODEL, None, text),
                              elsewhere="tests/test_text_explanations.py")
     image = clarify.SHAPConfig(image_config=clarify.ImageConfig("IMAGE_CLASSIFICATION", num_segments=10))
-    c["refused/image"] = Case(G.explainability(
+    c["explain/image"] = Case(G.explainability(
         clarify.DataConfig(**S3, dataset_type="application/x-image"),
         clarify.ModelConfig(endpoint_name="ep", content_type="image/jpeg", accept_type="application/json"),
-        clarify.ModelPredictedLabelConfig(label_headers=["cat", "dog"]), image), runs=False)
+        clarify.ModelPredictedLabelConfig(label_headers=["cat", "dog"]), image),
+        elsewhere="tests/test_image_explanations.py")
     ts_data = clarify.DataConfig(**S3, dataset_type="application/json", headers=["id", "ts", "y"],
                                  time_series_data_config=clarify.TimeSeriesDataConfig(
                                      "[].y", "[].id", "[].ts",
