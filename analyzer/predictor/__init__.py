@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type che
 _LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
          "model_files": "container_backend", "open_predictor": "session",
          "ForecastRecord": "forecast", "forecast_codecs": "forecast", "open_forecaster": "forecast",
-         "record_frame": "forecast", "frame_csv": "bulk", "concatenate_outputs": "batching",
+         "record_frame": "forecast", "frame_csv": "bulk", "write_frame_csv": "bulk", "concatenate_outputs": "batching",
          "CLASSIFICATION": "image_codecs", "DETECTION": "image_codecs", "image_frame": "image_codecs"}
 
 
