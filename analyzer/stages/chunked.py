@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -36,6 +37,7 @@ MAX_CHUNK_ROWS = 10_000_000
 #: ``auto`` chunk size: about 1/16 of the available memory at a generous 2 KiB per row, within bounds.
 AUTO_ROWS_BOUNDS = (10_000, 250_000)
 _BYTES_PER_ROW = 2048
+PROGRESS_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -207,13 +209,19 @@ def _prediction_column(layout: Dataset) -> str:
     return column
 
 
-def _frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The chunks, with a stop request honoured between them."""
+def _frames(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:
+    """The chunks, with a stop request honoured between them and a progress line every ``every_s``."""
     from analyzer import signals
 
+    started = last = time.monotonic()
+    rows = 0
     for frame in frames:
         signals.check()
         yield frame
+        rows += len(frame)
+        if time.monotonic() - last >= every_s:
+            last = time.monotonic()
+            log.info("Read %s rows in %.0f s (%.0f rows/s)", f"{rows:,}", last - started, rows / (last - started))
 
 
 def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: pd.DataFrame, text: set[str],

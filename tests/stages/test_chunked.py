@@ -212,3 +212,20 @@ def test_random_csvs_chunked_equal_whole(job_: tuple[str, dict, int], tmp_path: 
         return run_chunked(config, path, ChunkPlan([path], rows)).bias
 
     assert _outcome(chunked) == _outcome(whole)
+
+
+def test_progress_lines_between_chunks() -> None:
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("sagemaker-clarify-processing")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        frames = list(chunked._frames(iter([pd.DataFrame({"a": range(3)})] * 2), every_s=0))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert len(frames) == 2
+    assert [r.split(" in ")[0] for r in records] == ["Read 3 rows", "Read 6 rows"]
