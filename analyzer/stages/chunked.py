@@ -75,8 +75,6 @@ def not_chunkable(config: AnalysisConfig) -> str | None:
         return "explanations (SHAP, PDP) read the dataset whole"
     if config.segment_config:
         return "segment_config reads the dataset whole"
-    if config.facet_dataset_uri or config.predicted_label_dataset_uri:
-        return "facet or predicted-label datasets are joined in memory"
     return None
 
 
