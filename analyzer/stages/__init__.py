@@ -10,7 +10,7 @@ from analyzer.stages.bias import run_bias
 from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
-_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE"}
+_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
 
 
 def __getattr__(name: str) -> Any:
