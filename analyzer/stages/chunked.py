@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -134,6 +134,10 @@ class ChunkedResult:
     layout: Dataset                 # the dataset's columns (no rows), with the predicted label's column
     bias: tuple[BiasResult, ...]    # post-training first, then pre-training (Clarify's order)
     rows: int
+
+    def document(self) -> dict[str, Any]:
+        """analysis.json: the bias sections."""
+        return {"version": "1.0", **{result.key: result.section for result in self.bias}}
 
 
 def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> ChunkedResult:
