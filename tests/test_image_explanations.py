@@ -125,7 +125,7 @@ def _sdk_config(model_type: str, content_type: str, **image) -> dict:
     model = clarify.ModelConfig(model_name="cv", instance_type="ml.m5.xlarge", instance_count=1,
                                 content_type=content_type)
     scores = clarify.ModelPredictedLabelConfig(label_headers=CLASSES, probability_threshold=0.8)
-    shap = clarify.SHAPConfig(num_samples=300, seed=4, image_config=clarify.ImageConfig(model_type=model_type,
+    shap = clarify.SHAPConfig(num_samples=80, seed=4, image_config=clarify.ImageConfig(model_type=model_type,
                                                                                           **image))
     return clarify._AnalysisConfigGenerator.explainability(data, model, scores, shap)
 
@@ -152,7 +152,7 @@ def test_sdk_classification_config_over_http_matches_the_in_process_computation(
         def served_model(batch: np.ndarray) -> np.ndarray:  # what the server computes: JPEG round trip
             return classify(np.stack([_decode(encode_image(b, "image/jpeg"), "image/jpeg")[0] for b in batch]))
 
-        expected = segment_kernel_shap(served_model, picture, white_noise(48, 48, 4), labels, num_samples=300, seed=4)
+        expected = segment_kernel_shap(served_model, picture, white_noise(48, 48, 4), labels, num_samples=80, seed=4)
         top = int(np.argmax(expected.prediction))
         assert entry["predicted_label"] == CLASSES[top]
         np.testing.assert_allclose(entry["shap_values"], expected.values[:, top], atol=1e-9)
