@@ -1,5 +1,6 @@
-"""Multi-host processing jobs: the leader (first host in resourceconfig.json) computes everything;
-the other hosts wait for it to finish and then exit 0 without writing results.
+"""Multi-host processing jobs: the leader (first host in resourceconfig.json) runs the job; the other
+hosts lend it their Dask workers (:mod:`analyzer.distributed`) until it finishes, then exit 0
+without writing results.
 
 Why followers wait instead of exiting at once: the SageMaker SDK's local mode runs the hosts with
 ``docker-compose up --abort-on-container-exit``, which stops every container as soon as one exits
@@ -8,6 +9,11 @@ leader killed mid-job while the job still looked successful. So the leader keeps
 while it works; followers connect to it and block until the connection closes (the leader's process
 ended: success, failure or stop alike), then exit. A follower that cannot reach the leader within
 a bounded time exits too, since the leader decides the job's outcome either way.
+
+While it works the leader sends a heartbeat byte every few seconds, and ``done`` when its job has
+ended (whatever the outcome: the leader reports it). A connection that closes without ``done``, or
+stays silent past the heartbeat timeout (a killed leader host may never close it), means the leader
+died: the follower fails instead of reporting success.
 """
 from __future__ import annotations
 
@@ -29,6 +35,12 @@ DEFAULT_PORT = 7070
 CONNECT_TIMEOUT_ENV = "ANALYZER_LEADER_CONNECT_TIMEOUT"
 DEFAULT_CONNECT_TIMEOUT_S = 300.0     # hosts start at different times; host names may resolve late
 RETRY_INTERVAL_S = 1.0
+HEARTBEAT_S = 2.0
+HEARTBEAT_TIMEOUT_ENV = "ANALYZER_LEADER_HEARTBEAT_TIMEOUT"
+DEFAULT_HEARTBEAT_TIMEOUT_S = 30.0
+DONE = b"done"
+#: What :func:`follow` saw: the leader's job ended, the leader was never reached, or it died.
+FINISHED, UNREACHABLE, LOST = "finished", "unreachable", "lost"
 
 
 def leader_port() -> int:
@@ -60,12 +72,16 @@ def leading(runtime: "Runtime", port: int | None = None, address: str = "") -> I
     done = threading.Event()
 
     def accept() -> None:
+        beat = time.monotonic()
         while not done.is_set():
             try:
                 conn, _ = server.accept()
+                held.append(conn)
             except OSError:
-                continue
-            held.append(conn)
+                pass
+            if time.monotonic() - beat >= HEARTBEAT_S:
+                beat = time.monotonic()
+                _send(held, b".")
 
     thread = threading.Thread(target=accept, name="leader-port", daemon=True)
     thread.start()
@@ -74,17 +90,30 @@ def leading(runtime: "Runtime", port: int | None = None, address: str = "") -> I
     finally:
         done.set()
         thread.join(timeout=2)
+        _send(held, DONE)
         for conn in held:
             conn.close()
         server.close()
 
 
-def follow(leader: str, port: int | None = None, connect_timeout: float | None = None) -> bool:
-    """On a follower: block until the leader's job ends. True when it was reached and finished,
-    False when it could not be reached within ``connect_timeout`` seconds."""
+def _send(conns: list[socket.socket], data: bytes) -> None:
+    for conn in conns:
+        try:
+            conn.sendall(data)
+        except OSError:
+            pass    # that follower is gone; nothing to tell it
+
+
+def follow(leader: str, port: int | None = None, connect_timeout: float | None = None,
+           heartbeat_timeout: float | None = None) -> str:
+    """On a follower: block until the leader's job ends. :data:`FINISHED` when the leader said so,
+    :data:`UNREACHABLE` when it could not be reached within ``connect_timeout`` seconds, :data:`LOST`
+    when it went away without finishing (closed, or silent for ``heartbeat_timeout`` seconds)."""
     port = leader_port() if port is None else port
     if connect_timeout is None:
         connect_timeout = float(os.environ.get(CONNECT_TIMEOUT_ENV) or DEFAULT_CONNECT_TIMEOUT_S)
+    if heartbeat_timeout is None:
+        heartbeat_timeout = float(os.environ.get(HEARTBEAT_TIMEOUT_ENV) or DEFAULT_HEARTBEAT_TIMEOUT_S)
     deadline = time.monotonic() + connect_timeout
     while True:
         try:
@@ -94,12 +123,21 @@ def follow(leader: str, port: int | None = None, connect_timeout: float | None =
             if time.monotonic() >= deadline:
                 log.warning("Could not reach the leader %s on port %d within %.0f s (%s); exiting.",
                             leader, port, connect_timeout, exc)
-                return False
+                return UNREACHABLE
             time.sleep(RETRY_INTERVAL_S)
     log.info("Waiting for the leader %s to finish.", leader)
+    received = b""
     with conn:
-        conn.settimeout(None)   # SIGTERM still interrupts: the CLI's handler raises in this thread
-        while conn.recv(64):
-            pass
-    log.info("The leader %s has finished.", leader)
-    return True
+        conn.settimeout(heartbeat_timeout)   # SIGTERM still interrupts: the CLI's handler raises in this thread
+        while True:
+            try:
+                chunk = conn.recv(64)
+            except OSError:   # silent past the timeout, or reset
+                chunk = b""
+            received = (received + chunk)[-len(DONE):]
+            if received == DONE:
+                log.info("The leader %s has finished.", leader)
+                return FINISHED
+            if not chunk:
+                log.warning("The leader %s went away before its job finished.", leader)
+                return LOST

@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer import signals
-from analyzer.cluster import follow
 from analyzer.config import AnalysisConfig, load_config, shown_config
 from analyzer.data import Dataset, load_dataset
+from analyzer.distributed import follow_leader, on_cluster, scaled_out
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.stages import chunk_setting, model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
+    from analyzer.distributed import Cluster, ScaleSettings
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
@@ -38,6 +39,8 @@ class JobOptions:
     capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
+    chunk_rows: str | None = None         # --chunk-rows: auto, off or rows (analyzer.stages.chunked)
+    scale: ScaleSettings | None = None    # Dask knobs (None: from the environment)
 
 
 @dataclass
@@ -58,14 +61,16 @@ class Analysis:
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
+    rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 
 
-def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
+def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = None) -> Analysis:
     """Every requested analysis, in Clarify's order: the model (shadow endpoint) is used for
-    post-training predictions and explanations, and released before the pre-training metrics."""
+    post-training predictions and explanations, and released before the pre-training metrics.
+    With a Dask ``cluster`` the model is called from its workers."""
     methods = config.methods
     post = pre = explained = None
-    with model_session(config, dataset) as predictor:
+    with model_session(config, dataset) as leader, on_cluster(cluster, leader, config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
             dataset = with_predicted_labels(config, dataset, predictor)
@@ -92,6 +97,46 @@ def analyse(config: AnalysisConfig, dataset: Dataset) -> Analysis:
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
+def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, hosts: list[str]) -> Analysis:
+    """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
+    from analyzer.stages import chunk_plan, run_chunked
+
+    plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
+    if plan.rows is None:
+        dataset = load_dataset(config, uri, plan.files)
+        with scaled_out(options.scale, hosts, config, dataset) as cluster:
+            return analyse(config, dataset, cluster)
+    from analyzer.bias import TooManyDistinct
+
+    try:
+        result = run_chunked(config, uri, plan)
+    except TooManyDistinct as exc:  # counting would hold about as much as the rows themselves
+        log.warning("Reading the dataset whole after all: %s.", exc)
+        return analyse(config, load_dataset(config, uri, plan.files))
+    document: dict[str, Any] = {"version": "1.0"}
+    for bias in result.bias:
+        document[bias.key] = bias.section
+    return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
+
+
+def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
+    from analyzer.stages import run_time_series
+
+    result = run_time_series(config, config.dataset_uri or options.runtime.data_dir, options.output_dir, job_config)
+    return Analysis(document={"version": "1.0", "explanations": result.section()}, dataset=result.dataset,
+                    explanations=result)
+
+
+def _write_explanations(writer: OutputWriter, explained: Any, hosts: int) -> None:
+    """Tabular local SHAP values of a multi-host job go in Clarify's part files; the rest as on one host."""
+    from analyzer.stages import ExplanationResult
+
+    if hosts > 1 and isinstance(explained, ExplanationResult):
+        explained.write(writer, parts=hosts)
+    else:
+        explained.write(writer)
+
+
 def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext:
     """The report's inputs, from the analysis result only (the reports and the verdict share it)."""
     from analyzer.report import build_context, config_summary
@@ -100,11 +145,13 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     kernel = explained.explanation.kernel_shap if explained else None
     context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
-        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
+        features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
+    context = replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
     images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
     return replace(context, images=images()) if images else context
 
@@ -139,6 +186,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     except Interrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
+        signals.check()  # a stop that a library turned into another error is still a stop
         log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
         return f"{type(exc).__name__}: {exc}"[:300], context
     return None, context
@@ -188,9 +236,9 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     log.info("This host is %s.", host)
     if host != hosts[0]:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
-        log.info("The leader (%s) computes the analysis; nothing to do on this host.", hosts[0])
-        if job_config is not None:
-            follow(hosts[0])   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+        log.info("The leader (%s) runs the analysis; this host lends it Dask workers.", hosts[0])
+        if job_config is not None:   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+            follow_leader(hosts[0], host, options.scale)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
@@ -211,15 +259,16 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     writer = OutputWriter(options.output_dir)
     try:
         log.info("Running Python / Pandas based analyzer.")
-        if options.capture is not None:
+        if config.time_series_data_config is not None:   # forecasting models: their own reader and game
+            analysis = _time_series(config, options, job_config)
+        elif options.capture is not None:
             from analyzer.capture import load_capture
 
-            dataset = load_capture(config, options.capture)
+            analysis = analyse(config, load_capture(config, options.capture))
         else:
-            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-        analysis = analyse(config, dataset)
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options, hosts)
         if analysis.explanations is not None:
-            analysis.explanations.write(writer)
+            _write_explanations(writer, analysis.explanations, len(hosts))
         writer.write_json("analysis.json", analysis.document)
         writer.write_json("analysis_config.json", shown_config(config.raw))  # no credentials in outputs
         checks = _run_checks(writer, analysis.document, check_options)

@@ -2,9 +2,9 @@
 that ``analyzer validate`` reports exactly what ``analyzer run`` would refuse, with the same words.
 
 A config can be valid for Clarify (schema and cross-field checks in :mod:`analyzer.config`) and
-still be refused here: a dataset type without a reader, time series explanations, images without
-image explanations,
-or model request and response settings that cannot work (templates, content and accept types).
+still be refused here: a dataset type without a reader, time series mixed with other methods, images
+without image explanations, or model request and response settings that cannot work (templates,
+content and accept types).
 """
 from __future__ import annotations
 
@@ -30,11 +30,25 @@ def _dataset_type(config: AnalysisConfig) -> list[str]:
     return []
 
 
-def _explanation_kinds(config: AnalysisConfig) -> list[str]:
-    unsupported = []
-    if config.time_series_data_config or config.methods.asymmetric_shapley_value:
-        unsupported.append("time series explanations (time_series_data_config / asymmetric_shapley_value)")
-    return ["Not supported by this analyzer yet: " + "; ".join(unsupported) + "."] if unsupported else []
+def _time_series(config: AnalysisConfig) -> list[str]:
+    """Forecast explanations run alone (as the SDK builds them), with a request the model can take."""
+    ts = config.time_series_data_config
+    if ts is None:
+        return []
+    methods = config.methods
+    others = [name for name, value in (("shap", methods.shap), ("pdp", methods.pdp),
+                                       ("pre_training_bias", methods.pre_training_bias),
+                                       ("post_training_bias", methods.post_training_bias)) if value is not None]
+    if others or methods.asymmetric_shapley_value is None:
+        return [f"time_series_data_config: runs only methods.asymmetric_shapley_value (time series explanations); "
+                f"{'remove methods.' + ', methods.'.join(others) if others else 'add it'}."]
+    from analyzer.predictor import forecast_codecs
+
+    try:
+        forecast_codecs(config, len(ts.get("related_time_series") or ()), len(ts.get("static_covariates") or ()))
+    except ConfigError as exc:
+        return [exc.message]
+    return []
 
 
 def _images(config: AnalysisConfig) -> list[str]:
@@ -105,10 +119,10 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     if config.predictor is None or not (config.methods.needs_explanations or (
             config.methods.post_training_bias is not None and not config.has_predictions_in_data)):
         return []
-    from analyzer.predictor import request_codec, response_codec
+    from analyzer.predictor import check_response, request_codec   # no pandas, numpy (but for images)
 
     problems = []
-    for build in (lambda: request_codec(config, _feature_names(config)), lambda: response_codec(config)):
+    for build in (lambda: request_codec(config, _feature_names(config)), lambda: check_response(config)):
         try:
             build()
         except ConfigError as exc:
@@ -116,7 +130,7 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     return problems
 
 
-CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _images,
+CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _time_series, _images,
                                                               _empty_selections, _model_requests)
 
 

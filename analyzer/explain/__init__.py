@@ -6,6 +6,12 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``. Text and
 image explanations have their own games (``text_*``, ``image_*``) on the same estimator.
 """
+from analyzer.explain._game import CountingPredict
+from analyzer.explain._influence import PatternInfluence
+from analyzer.explain._run import Run
+from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
+from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
+from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
 from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
 from analyzer.explain.image_detection import Detection, matched_scores, parse_detections, pixel_box, select_objects
@@ -20,6 +26,21 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "CountingPredict",
+    "PatternInfluence",
+    "Run",
+    "METHOD_KEY",
+    "AsymmetricResult",
+    "Baselines",
+    "ItemBaseline",
+    "Plan",
+    "analysis_entry",
+    "asymmetric_shapley",
+    "check_settings",
+    "item_line",
+    "load_baselines",
+    "plan",
+    "results_path",
     "DIAGNOSTICS_KEY",
     "EMPTY_SELECTION",
     "Baseline",

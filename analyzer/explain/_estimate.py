@@ -8,17 +8,9 @@ import numpy as np
 from analyzer.explain._design import CoalitionDesign, Solver, rowwise_matmul
 
 
-class PatternStats:
-    """Per-pattern accumulators of draw influences on the global values."""
-
-    def __init__(self, solver: Solver, m: int, d: int) -> None:
-        units = len(solver.design.unit_counts)
-        self.abs = np.zeros((units, m, d))
-        self.sq = np.zeros((units, m, d))
-
-
-def solve(solver: Solver, y: np.ndarray, delta: np.ndarray, n_total: int):
-    """phi (r, m, d), its variance, and the draws' influences on mean_abs / mean_sq (u, m, d)."""
+def solve(solver: Solver, y: np.ndarray, delta: np.ndarray):
+    """phi (r, m, d), its variance, and each record's residual differences per draw (r, u, d), from
+    which :mod:`analyzer.explain._influence` sums the draws' influences on the global values."""
     design = solver.design
     r, s, d = y.shape
     m = solver.q.shape[0]
@@ -28,13 +20,12 @@ def solve(solver: Solver, y: np.ndarray, delta: np.ndarray, n_total: int):
         phi[:, :, k] = rowwise_matmul(y[:, :, k], solver.q.T) + delta[:, k, None] * solver.u[None, :]
     units = len(design.unit_counts)
     var = np.zeros((r, m, d))
-    infl_abs = np.zeros((units, m, d))
-    infl_sq = np.zeros((units, m, d))
+    diffs = np.zeros((r, units, d))
     if units == 0:
-        return phi, var, infl_abs, infl_sq
+        return phi, var, diffs
     first, second = design.unit_first, design.unit_second
     paired = second >= 0
-    g = z[first] @ solver.cov  # (u, m): Cov @ z_i
+    g = influence_map(solver)
     counts = design.unit_counts
     total = counts.sum()
     scale = design.random_scale**2 * total / (total - 1) if total > 1 else np.nan
@@ -44,11 +35,15 @@ def solve(solver: Solver, y: np.ndarray, delta: np.ndarray, n_total: int):
         m1 = rowwise_matmul(diff * counts[None, :], g)
         m2 = rowwise_matmul(diff**2 * counts[None, :], g**2)
         var[:, :, k] = np.maximum(m2 - m1**2 / total, 0.0) * scale
-        infl_abs[:, :, k] = (diff.T @ np.sign(phi[:, :, k])) * g / n_total
-        infl_sq[:, :, k] = (diff.T @ (2.0 * phi[:, :, k])) * g / n_total
+        diffs[:, :, k] = diff
     if not np.isfinite(scale):
         var[:] = np.nan
-    return phi, var, infl_abs, infl_sq
+    return phi, var, diffs
+
+
+def influence_map(solver: Solver) -> np.ndarray:
+    """(u, m): ``Cov @ z_i`` for each random unit's first mask."""
+    return solver.design.masks[solver.design.unit_first].astype(float) @ solver.cov
 
 
 def draw_variance(design: CoalitionDesign, infl: np.ndarray) -> np.ndarray:

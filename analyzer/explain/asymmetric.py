@@ -59,38 +59,63 @@ def check_settings(direction: str, granularity: str, num_samples: int | None) ->
             raise ConfigError(f"{key}.num_samples: a positive integer is required with fine_grained.")
 
 
+@dataclass
+class Plan:
+    """The coalitions of one item's game, in blocks, and how to turn their forecasts into values.
+
+    ``block(i)`` is a ``(k_i, T, F)`` mask array (made on demand: fine-grained plans can be large);
+    ``finish([out_0, out_1, ...])`` takes the ``(k_i, H)`` forecasts of every block, in order.
+    Callers may evaluate blocks of many items together (one model call for several items).
+    """
+
+    blocks: int
+    block: Callable[[int], np.ndarray]
+    finish: Callable[[list[np.ndarray]], AsymmetricResult]
+    evaluations: int          # the number of masks over all blocks
+
+
+def plan(steps: int, series: int, *, direction: str = "chronological", granularity: str = "timewise",
+         num_samples: int | None = None, seed: int | None = None) -> Plan:
+    """The plan of one item's game (see the module docstring)."""
+    check_settings(direction, granularity, num_samples)
+    if granularity == "timewise":
+        return _timewise(steps, series, direction)
+    return _fine_grained(steps, series, int(num_samples or 0), 0 if seed is None else int(seed))
+
+
 def asymmetric_shapley(evaluate: Evaluate, steps: int, series: int, *, direction: str = "chronological",
                        granularity: str = "timewise", num_samples: int | None = None,
                        seed: int | None = None) -> AsymmetricResult:
-    """Asymmetric Shapley values of one item's forecast (see the module docstring)."""
-    check_settings(direction, granularity, num_samples)
-    if granularity == "timewise":
-        return _timewise(evaluate, steps, series, direction)
-    return _fine_grained(evaluate, steps, series, int(num_samples or 0), 0 if seed is None else int(seed))
+    """Asymmetric Shapley values of one item's forecast, evaluating each block in turn."""
+    p = plan(steps, series, direction=direction, granularity=granularity, num_samples=num_samples, seed=seed)
+    return p.finish([np.asarray(evaluate(p.block(i)), dtype=float) for i in range(p.blocks)])
 
 
-def _timewise(evaluate: Evaluate, steps: int, series: int, direction: str) -> AsymmetricResult:
+def _timewise(steps: int, series: int, direction: str) -> Plan:
     # Row k of the prefix masks has the first k steps present; row k of the suffix masks the last k.
     k = np.arange(steps + 1)[:, None]
     t = np.arange(steps)[None, :]
-    prefix = np.repeat((t < k)[:, :, None], series, axis=2)
-    suffix = np.repeat((t >= steps - k)[:, :, None], series, axis=2)
     parts = []
     if direction in ("chronological", "bidirectional"):
-        parts.append(prefix)
+        parts.append(np.repeat((t < k)[:, :, None], series, axis=2))
     if direction in ("anti_chronological", "bidirectional"):
-        parts.append(suffix)
-    out = np.asarray(evaluate(np.concatenate(parts)), dtype=float)
-    offset = out[0]                                               # row 0 of either: nothing present
-    values = []
-    if direction in ("chronological", "bidirectional"):
-        chron = out[:steps + 1]
-        values.append(chron[1:] - chron[:-1])                     # step t joins after steps < t
-        out = out[steps + 1:]
-    if direction in ("anti_chronological", "bidirectional"):
-        anti = out[:steps + 1]                                    # anti[k]: the last k steps present
-        values.append((anti[1:] - anti[:-1])[::-1])               # step T-k joins after the later ones
-    return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=len(parts) * (steps + 1))
+        parts.append(np.repeat((t >= steps - k)[:, :, None], series, axis=2))
+    masks = np.concatenate(parts)
+
+    def finish(outputs: list[np.ndarray]) -> AsymmetricResult:
+        out = np.asarray(outputs[0], dtype=float)
+        offset = out[0]                                           # row 0 of either: nothing present
+        values = []
+        if direction in ("chronological", "bidirectional"):
+            chron = out[:steps + 1]
+            values.append(chron[1:] - chron[:-1])                 # step t joins after steps < t
+            out = out[steps + 1:]
+        if direction in ("anti_chronological", "bidirectional"):
+            anti = out[:steps + 1]                                # anti[k]: the last k steps present
+            values.append((anti[1:] - anti[:-1])[::-1])           # step T-k joins after the later ones
+        return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=len(masks))
+
+    return Plan(1, lambda _i: masks, finish, len(masks))
 
 
 def _subset_weights(series: int) -> list[tuple[tuple[int, ...], float]]:
@@ -101,44 +126,57 @@ def _subset_weights(series: int) -> list[tuple[tuple[int, ...], float]]:
     return out
 
 
-def _fine_grained(evaluate: Evaluate, steps: int, series: int, num_samples: int, seed: int) -> AsymmetricResult:
+def _fine_grained(steps: int, series: int, num_samples: int, seed: int) -> Plan:
+    """One block per time step: every subset of the step's series (exact) or ``num_samples`` random
+    orderings of them, with the earlier steps present."""
     exact = 2**series <= num_samples
     rng = np.random.default_rng(np.random.SeedSequence([seed, steps, series]))
-    values, evaluations, offset = [], 0, None
-    for t in range(steps):
+    orders = [] if exact else [[rng.permutation(series) for _ in range(num_samples)] for _ in range(steps)]
+    subsets = list(itertools.product([False, True], repeat=series)) if exact else []
+
+    def block(t: int) -> np.ndarray:
         base = np.zeros((steps, series), bool)
         base[:t] = True
-        if exact:  # every subset of the step's series, then the Shapley weights
-            subsets = list(itertools.product([False, True], repeat=series))
+        if exact:
             masks = np.repeat(base[None], len(subsets), axis=0)
             masks[:, t] = np.array(subsets, bool)
-            out = np.asarray(evaluate(masks), float)
-            index = {s: i for i, s in enumerate(subsets)}
-            phi = np.zeros((series, out.shape[1]))
-            for f in range(series):
-                for subset, w in _subset_weights(series):
-                    if f in subset:
-                        continue
-                    without = tuple(g in subset for g in range(series))
-                    with_f = tuple(g in subset or g == f for g in range(series))
-                    phi[f] += w * (out[index[with_f]] - out[index[without]])
-            empty = out[index[(False,) * series]]
-        else:  # random orderings: each gives a chain of F + 1 masks
-            orders = [rng.permutation(series) for _ in range(num_samples)]
-            masks = np.repeat(base[None], num_samples * (series + 1), axis=0).reshape(
-                num_samples, series + 1, steps, series)
-            for i, order in enumerate(orders):
-                for j in range(1, series + 1):
-                    masks[i, j:, t, order[j - 1]] = True
-            out = np.asarray(evaluate(masks.reshape(-1, steps, series)), float).reshape(num_samples, series + 1, -1)
-            phi = np.zeros((series, out.shape[2]))
-            for i, order in enumerate(orders):
-                phi[order] += out[i, 1:] - out[i, :-1]
-            phi /= num_samples
-            empty = out[0, 0]
-        evaluations += len(masks.reshape(-1, steps, series))
-        if offset is None:
-            offset = empty
-        values.append(phi)
-    assert offset is not None or steps == 0
-    return AsymmetricResult(np.asarray(values), offset if offset is not None else np.zeros(0), evaluations)
+            return masks
+        masks = np.repeat(base[None], num_samples * (series + 1), axis=0).reshape(num_samples, series + 1, steps,
+                                                                                    series)
+        for i, order in enumerate(orders[t]):       # each ordering: a chain of F + 1 masks
+            for j in range(1, series + 1):
+                masks[i, j:, t, order[j - 1]] = True
+        return masks.reshape(-1, steps, series)
+
+    def finish(outputs: list[np.ndarray]) -> AsymmetricResult:
+        values, evaluations = [], 0
+        for t, out in enumerate(outputs):
+            out = np.asarray(out, dtype=float)
+            evaluations += len(out)
+            values.append(_exact_step(out, subsets, series) if exact else _sampled_step(out, orders[t], series))
+        first = np.asarray(outputs[0], dtype=float) if steps else np.zeros((1, 0))
+        offset = first[0]                           # the first mask of step 0 has nothing present
+        return AsymmetricResult(np.asarray(values), offset, evaluations)
+
+    return Plan(steps, block, finish, steps * (len(subsets) if exact else num_samples * (series + 1)))
+
+
+def _exact_step(out: np.ndarray, subsets: list[tuple[bool, ...]], series: int) -> np.ndarray:
+    index = {s: i for i, s in enumerate(subsets)}
+    phi = np.zeros((series, out.shape[1]))
+    for f in range(series):
+        for subset, w in _subset_weights(series):
+            if f in subset:
+                continue
+            without = tuple(g in subset for g in range(series))
+            with_f = tuple(g in subset or g == f for g in range(series))
+            phi[f] += w * (out[index[with_f]] - out[index[without]])
+    return phi
+
+
+def _sampled_step(out: np.ndarray, orders: list[np.ndarray], series: int) -> np.ndarray:
+    chains = out.reshape(len(orders), series + 1, -1)
+    phi = np.zeros((series, chains.shape[2]))
+    for i, order in enumerate(orders):
+        phi[order] += chains[i, 1:] - chains[i, :-1]
+    return phi / len(orders)

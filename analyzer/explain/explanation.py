@@ -15,6 +15,7 @@ from analyzer.explain.kernel_shap import (
     DEFAULT_MAX_ROWS_PER_CALL,
     KernelShapResult,
     Predict,
+    Runner,
     kernel_shap,
     resolve_features,
 )
@@ -102,22 +103,24 @@ def explain(
     pdp: PdpSettings | None = None,
     feature_names: Sequence[str] | None = None,
     tree_sources: TreeSources | None = None,
+    shap_runner: Runner | None = None,
 ) -> Explanation:
     """Run Kernel SHAP and/or PDP for ``records`` (feature columns; ``feature_names`` selects them).
-    ``tree_sources`` (an in-process tree model's) enables ``algorithm="tree_exact"``."""
+    ``tree_sources`` (an in-process tree model's) enables ``algorithm="tree_exact"``; ``shap_runner``
+    explains Kernel SHAP's records elsewhere (Dask workers)."""
     if shap is None and pdp is None:
         raise ConfigError("Nothing to explain: neither methods.shap nor methods.pdp is set.")
     frame = records if feature_names is None else records[list(feature_names)]
     result = Explanation(shap_settings=shap)
     if shap is not None:
-        _run_shap(result, predict, frame, shap, tree_sources)
+        _run_shap(result, predict, frame, shap, tree_sources, shap_runner)
     if pdp is not None:
         _run_pdp(result, predict, frame, pdp)
     return result
 
 
 def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: ShapSettings,
-              tree_sources: TreeSources | None = None) -> None:
+              tree_sources: TreeSources | None = None, runner: Runner | None = None) -> None:
     if shap.baseline is not None and shap.num_clusters is not None:
         raise ConfigError("methods.shap: give either baseline or num_clusters, not both.")
     if shap.baseline is None:
@@ -142,6 +145,7 @@ def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: 
             use_logit=shap.use_logit,
             max_rows_per_call=shap.max_rows_per_call,
             agg_method=shap.agg_method,
+            runner=runner,
         )
     result.labels = label_names(len(result.kernel_shap.expected_value), shap.label_names)
 

@@ -81,6 +81,6 @@ def segment_kernel_shap(value: ImageValue, image: np.ndarray, baseline: np.ndarr
         values = delta[None, :] if k == 1 else np.zeros((0, out.shape[1]))
     else:
         y = (out[2:] - empty[None, :])[None]
-        values = solve(solver, y, delta[None], 1)[0][0]
+        values = solve(solver, y, delta[None])[0][0]
     return SegmentShap(values=values, expected_value=empty, prediction=full, num_samples=len(masks),
                        model_images=len(rows))

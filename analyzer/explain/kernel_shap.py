@@ -51,7 +51,7 @@ patterns: a conservative approximation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,9 +64,12 @@ from analyzer.explain._game import LOGIT_EPS, CountingPredict, Predict, link, we
 from analyzer.explain._patterns import find_patterns
 from analyzer.explain._run import Run
 
+#: Explains every record of a run (in this process, or in shards elsewhere).
+Runner = Callable[[Run, int], None]
+
 log = logging.getLogger(__name__)
 
-__all__ = ["AGG_METHODS", "DEFAULT_MAX_ROWS_PER_CALL", "LOGIT_EPS", "KernelShapResult", "Predict",
+__all__ = ["AGG_METHODS", "DEFAULT_MAX_ROWS_PER_CALL", "LOGIT_EPS", "KernelShapResult", "Predict", "Runner",
            "kernel_shap", "resolve_features"]
 
 #: Default cap on rows per model call.
@@ -158,6 +161,7 @@ def kernel_shap(
     use_logit: bool = False,
     max_rows_per_call: int = DEFAULT_MAX_ROWS_PER_CALL,
     agg_method: str | None = None,
+    runner: Runner | None = None,
 ) -> KernelShapResult:
     """Kernel SHAP values of ``predict`` for every row of ``records`` (see the module docstring).
 
@@ -184,6 +188,9 @@ def kernel_shap(
     agg_method : str, optional
         The global aggregation that will be reported; only its standard error is computed
         (``None``: all of them).
+    runner : callable, optional
+        ``runner(run, max_rows_per_call)`` explains the records of ``run`` instead of this process,
+        e.g. in shards on Dask workers (:mod:`analyzer.distributed`); same results, bit for bit.
     """
     _check_inputs(records, baseline, num_samples, max_rows_per_call)
     weights = _normalised_weights(baseline_weights, len(baseline))
@@ -197,7 +204,10 @@ def kernel_shap(
     run = Run(model=model, codec=codec, x_vals=x_vals, b_vals=b_vals, weights=weights, players=players,
                subset_game=len(players) < len(names), seed=0 if seed is None else int(seed),
                num_samples=num_samples, use_logit=use_logit, fnull=fnull, patterns=patterns)
-    run.explain_all(max_rows_per_call)
+    if runner is None:
+        run.explain_all(max_rows_per_call)
+    else:
+        runner(run, max_rows_per_call)
 
     n, n_base = len(records), len(baseline)
     global_se = {k: np.sqrt(v) for k, v in run.global_var.items()}

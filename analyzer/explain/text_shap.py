@@ -119,7 +119,7 @@ def text_kernel_shap(
     unit_values: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
     sizes = np.array([r.size for r in recs], dtype=np.intp)
     used = np.zeros(n, dtype=np.intp)
-    game = _Game(model, records, baseline, tab, text, reps, weights, use_logit, n)
+    game = _Game(model, records, baseline, tab, text, reps, weights, use_logit)
     with Progress(n, "Kernel SHAP: explaining text records") as progress:
         for m in np.unique(sizes):
             group = [recs[i] for i in np.flatnonzero(sizes == m)]
@@ -159,7 +159,6 @@ class _Game:
     reps: dict[str, list[str]]
     weights: np.ndarray
     use_logit: bool
-    n_total: int
 
     def solve(self, chunk: list[_Record], solver, d: int) -> np.ndarray:
         """phi (records, m, D) for the chunk."""
@@ -172,7 +171,7 @@ class _Game:
         if solver is None:  # no player, or one that takes everything
             return delta[:, None, :] if chunk[0].size == 1 else np.zeros((len(chunk), 0, d))
         ey = _weighted_sum(preds[:, 1 + n_base:].reshape(len(chunk), s, n_base, d), self.weights)
-        return _solve(solver, _link(ey, self.use_logit) - v0[:, None, :], delta, self.n_total)[0]
+        return _solve(solver, _link(ey, self.use_logit) - v0[:, None, :], delta)[0]
 
 
 def _store(rec: _Record, phi: np.ndarray, tab_values: np.ndarray, unit_values: list[dict], text: list[str]) -> None:

@@ -111,6 +111,16 @@ def _read_images(files: Sequence[Path], request: ReadRequest) -> Table:
     return Table(read_images(files), (IMAGE_COLUMN,))
 
 
+def json_expressions(request: ReadRequest) -> tuple[str, str | None, str | None]:
+    """The JMESPath expressions of a JSON record's features, label and predicted label."""
+    return _features(request.features), _path(request.label), _path(request.predicted_label)
+
+
+def json_table(frame: pd.DataFrame, feature_names: list[str], request: ReadRequest) -> Table:
+    """A JSON reader's frame as a Table (label and predicted label named as Clarify's headers do)."""
+    return _json_table(frame, feature_names, request)
+
+
 def _path(ref: NameOrIndex | None) -> str | None:
     """JSON records locate the label by JMESPath; an index refers to a column after reading."""
     return ref if isinstance(ref, str) else None

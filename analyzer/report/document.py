@@ -270,8 +270,13 @@ def build_report(analysis: Mapping[str, Any], context: ReportContext, title: str
         performance = _performance(context.dataset) if context.dataset is not None else None
         if performance is not None:
             sections.append(performance)
-    if "explanations" in analysis:
-        sections.append(_explanations(analysis["explanations"], context))
+    explanations = analysis.get("explanations") or {}
+    if set(explanations) - {"asymmetric_shapley_value"}:
+        sections.append(_explanations(explanations, context))
+    if "asymmetric_shapley_value" in explanations:   # forecasts: analyzer.report.time_series
+        from analyzer.report.time_series import time_series_section
+
+        sections.append(time_series_section(explanations["asymmetric_shapley_value"], context.time_series))
     from analyzer.report.segments import segment_sections  # segment_config results (analyzer.segments)
 
     sections.extend(segment_sections(analysis))

@@ -44,7 +44,7 @@ def _baseline_file(uri: str, config: AnalysisConfig, features: pd.DataFrame) -> 
     return parse_baseline(table.frame.values.tolist(), features)
 
 
-def _model_scores(predictor: Predictor):
+def model_scores(predictor: Predictor):
     """The callable Kernel SHAP and PDP evaluate: frame → (n, D) scores (numeric labels when the model
     returns no scores, e.g. a regression model)."""
 
@@ -76,15 +76,26 @@ class ExplanationResult:
         values = self.dataset.frame[join].to_numpy() if join else None
         return self.explanation.local_values_frame(join_column=join, join_values=values)
 
-    def write(self, writer: OutputWriter) -> None:
+    def write(self, writer: OutputWriter, parts: int = 1) -> None:
+        """The baseline and the local values: one ``out.csv``, or with ``parts`` > 1 (multi-host jobs)
+        Clarify's multi-instance layout, part files with a header each under ``out.csv/``."""
         baseline = self.explanation.baseline_frame()
         if baseline is not None:
             writer.write_csv(BASELINE_FILE, baseline)
             log.info("Wrote baseline used to compute explanations to: %s", writer.output_dir / BASELINE_FILE)
         local = self.local_values()
-        if local is not None:
+        if local is None:
+            return
+        if parts <= 1:
             writer.write_csv(LOCAL_VALUES_FILE, local)
-            log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
+        else:
+            if self.dataset.join_column is None:
+                log.warning("Local SHAP values in %d part files without joinsource_name_or_index: their rows are "
+                            "in dataset order, part after part.", parts)
+            bounds = np.linspace(0, len(local), parts + 1).astype(int)
+            for i in range(parts):
+                writer.write_csv(f"{LOCAL_VALUES_FILE}/part-{i:05d}.csv", local.iloc[bounds[i]:bounds[i + 1]])
+        log.info("Wrote %d local explanations to: %s", len(local), writer.output_dir / LOCAL_VALUES_FILE)
 
 
 def _check_features(config: AnalysisConfig, names: list[str]) -> None:
@@ -124,7 +135,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
         if s.text_config is not None:  # units of text are the players: a separate stage
             from analyzer.stages.text_explanations import run_text_explanations
 
-            return run_text_explanations(config, dataset, _model_scores(predictor), baseline, labels, rows)
+            return run_text_explanations(config, dataset, model_scores(predictor), baseline, labels, rows)
         log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
@@ -137,6 +148,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
     _check_features(config, [str(c) for c in features.columns])
-    explanation = explain(_model_scores(predictor), features, shap=shap, pdp=pdp,
-                          tree_sources=getattr(predictor, "tree_sources", None))
+    explanation = explain(model_scores(predictor), features, shap=shap, pdp=pdp,
+                          tree_sources=getattr(predictor, "tree_sources", None),
+                          shap_runner=getattr(predictor, "shap_runner", None))   # Dask: shards on workers
     return ExplanationResult(explanation=explanation, dataset=dataset)

@@ -95,6 +95,11 @@ _BOUNDS = {  # id -> (path under a config that needs it, value, fragment)
     "accept_type_lookalike": ("predictor.accept_type", "text/\u0441sv", "non-ASCII"),
 }
 
+_TS = {"dataset_type": "application/json", "methods": {"asymmetric_shapley_value": {"granularity": "timewise"}},
+       "time_series_data_config": {"item_id": 0, "timestamp": 1, "target_time_series": 2},
+       "predictor": {"endpoint_url": "http://127.0.0.1:9/invocations",
+                     "time_series_predictor_config": {"forecast": "predictions.mean"}}}
+
 _CROSS = {  # id -> (config, fragment)
     "no_methods": (with_(BIAS, "methods", {}), "$.methods: no analysis requested"),
     "no_dataset_type": (with_(BIAS, "dataset_type", DELETE), "'dataset_type' is required"),
@@ -122,6 +127,13 @@ _CROSS = {  # id -> (config, fragment)
     "image_config": (with_(SHAP, "methods.shap.image_config", {"model_type": "IMAGE_CLASSIFICATION"}),
                      "image explanations need dataset_type application/x-image"),
     "image_dataset": (with_(BIAS, "dataset_type", "application/x-image"), "dataset_type: application/x-image"),
+    "time_series_with_bias": ({**_TS, **{k: BIAS[k] for k in ("label", "label_values_or_threshold", "facet")},
+                               "methods": {"asymmetric_shapley_value": {}, **BIAS["methods"]}},
+                              "time_series_data_config: runs only methods.asymmetric_shapley_value"),
+    "time_series_no_target_in_request": (with_(_TS, "predictor.record_template", '{"start": $start_time}'),
+                                         "predictor.record_template: must contain $target_time_series"),
+    "time_series_csv_requests": (with_(_TS, "predictor.content_type", "text/csv"),
+                                 "predictor.content_type: text/csv cannot carry time series"),
 }
 
 _COLUMNS = {  # id -> (config, fragment): the config is valid, the data does not have what it names

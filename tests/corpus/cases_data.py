@@ -194,5 +194,28 @@ def _parquet_cases() -> list[Case]:
             for k, (data, code, frag) in table.items()]
 
 
+def _time_series_cases() -> list[Case]:
+    """time_series_data_config (timestamp_records): each problem names the item and the column."""
+    ts = {"dataset_format": "timestamp_records", "item_id": "[].id", "timestamp": "[].t",
+          "target_time_series": "[].y", "related_time_series": ["[].r"]}
+    config = {"dataset_type": "application/json", "time_series_data_config": ts,
+              "methods": {"asymmetric_shapley_value": {}},
+              "predictor": {"endpoint_url": "{model}", "time_series_predictor_config": {"forecast": "mean"}}}
+    good = [{"id": "a", "t": f"2020-01-0{d} 00:00:00", "y": float(d), "r": 0.5 * d} for d in range(1, 5)]
+
+    def doc(row: int, **change: Any) -> bytes:
+        return json.dumps([dict(r, **change) if i == row else r for i, r in enumerate(good)]).encode()
+
+    table = {
+        "bad_timestamp": (doc(2, t="the 3rd"), "timestamp 'the 3rd' of item 'a' in column '[].t'"),
+        "target_gap": (doc(1, y=None), "target series 'y' of item 'a' has missing values inside its history"),
+        "related_null": (doc(3, r=None), "related series 'r' of item 'a' has a missing value"),
+        "same_timestamp": (doc(1, t=good[0]["t"]), "item 'a' has the same timestamp"),
+        "text_value": (doc(0, y="1013 hPa"), "series 'y' of item 'a' has the value '1013 hPa'"),
+    }
+    return [Case(f"time_series_{k}", DATA, 3, frag, config=config, files={"data.json": data})
+            for k, (data, frag) in table.items()]
+
+
 def data_cases() -> list[Case]:
-    return [*_csv_cases(), *_json_cases(), *_parquet_cases()]
+    return [*_csv_cases(), *_json_cases(), *_parquet_cases(), *_time_series_cases()]

@@ -33,8 +33,9 @@ def test_fine_grained_line() -> None:
     line = json.loads(json.dumps(item_line("sanjose", result, STAMPS, ["p_mbar", "rain_mm"])))
     assert list(line) == ["item_id", "offset", "explanations"]
     assert line["item_id"] == "sanjose" and len(line["offset"]) == 2
-    assert [(e["feature_name"], e["timestamp"]) for e in line["explanations"]][:3] == [
-        ("p_mbar", STAMPS[0]), ("rain_mm", STAMPS[0]), ("p_mbar", STAMPS[1])]
+    # AWS's published output: each series over its timestamps, the target first
+    assert [(e["feature_name"], e["timestamp"]) for e in line["explanations"]] == [
+        ("p_mbar", s) for s in STAMPS] + [("rain_mm", s) for s in STAMPS]
     assert all(list(e) == ["feature_name", "timestamp", "scores"] for e in line["explanations"])
     total = np.array(line["offset"]) + np.sum([e["scores"] for e in line["explanations"]], axis=0)
     np.testing.assert_allclose(total, evaluate(np.ones((1, 3, 2), bool))[0], atol=1e-12)

@@ -215,6 +215,59 @@ def test_same_seed_same_bytes_and_chunking_does_not_matter():
     assert _out_csv_bytes(different) != _out_csv_bytes(ref)
 
 
+def _in_shards(records_per_shard, order=lambda parts: parts):
+    """A runner that explains the records in shards (as Dask workers do), merged in any order."""
+
+    def runner(run, max_rows):
+        merged = {}
+        for rows in order(run.shards(records_per_shard)):
+            sub = run.shard(rows, run.model)
+            sub.explain_all(max_rows)
+            run.absorb(rows, sub.local, sub.local_var, sub.pattern_var, sub.partials(), merged)
+        run.close_merged(merged)
+
+    return runner
+
+
+def test_global_errors_do_not_depend_on_chunks_or_shards():
+    """Every output, the global standard errors too, is the same bits whatever the chunk size and
+    however the records are split into shards (and whatever order the shards come back in)."""
+    predict, x, base = _numeric_case(m=8, n=230, b=2, seed=5)
+    x.iloc[::4, 3] = base.iloc[0, 3]
+    base.iloc[:, 6] = 0.5
+    x.iloc[::3, 6] = 0.5  # patterns of 77, 58, ... records: several influence blocks each
+    kw = dict(num_samples=60, seed=9)
+    ref = kernel_shap(predict, x, base, max_rows_per_call=100_000, **kw)
+    assert len(set(ref.num_varying.tolist())) >= 2 and ref.global_std_errors["mean_abs"].max() > 0
+    runs = [kernel_shap(predict, x, base, max_rows_per_call=rows, **kw) for rows in (1, 333, 5000)]
+    runs += [kernel_shap(predict, x, base, runner=_in_shards(size, order), **kw)
+             for size, order in [(1, lambda p: p), (40, lambda p: p[::-1]), (97, lambda p: p[1:] + p[:1]),
+                                 (10_000, lambda p: p)]]
+    for other in runs:
+        assert _out_csv_bytes(other) == _out_csv_bytes(ref)
+        np.testing.assert_array_equal(other.local_std_errors, ref.local_std_errors)
+        for key in ref.global_std_errors:
+            np.testing.assert_array_equal(other.global_std_errors[key], ref.global_std_errors[key])
+
+
+def test_shards_start_on_influence_blocks():
+    from analyzer.explain._influence import BLOCK
+
+    predict, x, base = _numeric_case(m=5, n=100, b=1, seed=2)
+    x.iloc[::2, 1] = base.iloc[0, 1]
+    seen = []
+
+    def runner(run, max_rows):
+        parts = run.shards(10)
+        seen.extend(parts)
+        assert np.array_equal(np.concatenate(parts), run.order())
+        assert all(run.position[p[0]] % BLOCK == 0 for p in parts)
+        _in_shards(10)(run, max_rows)
+
+    kernel_shap(predict, x, base, runner=runner, num_samples=20)
+    assert len(seen) > 2
+
+
 def test_rank_deficient_budget_stays_bounded_and_warns():
     rng = np.random.default_rng(0)
     m = 60

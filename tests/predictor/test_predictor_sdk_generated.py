@@ -2,8 +2,8 @@
 ``_AnalysisConfigGenerator`` (issue 12, "the big test"): each config validates (schema, cross-field
 checks and the refusals ``analyzer validate`` reports), and each tabular one runs on UCI Adult with
 the example model server, giving outputs in Clarify's shape that the SDK's own model-card parsers
-read. Image and time-series configs validate for Clarify and are refused up front (ours); text runs
-(tests/test_text_explanations.py).
+read. Image configs validate for Clarify and are refused up front (ours); text and time series run
+(tests/test_text_explanations.py, tests/test_time_series_explanations.py).
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Case:
     config: dict            # exactly as the SDK generated it
     data: str = "csv"       # which file (see _files)
     server: str | None = "score"   # None (no model), "score" (CSV: score), "labelled" (CSV: label,score)
-    runs: bool = True       # False: image / time series, refused before any work
+    runs: bool = True       # False: image, refused before any work
     elsewhere: str | None = None   # runs, but on data other than Adult: the test file that runs it
     metrics: dict = field(default_factory=dict)
 
@@ -181,7 +181,7 @@ def _cases() -> dict[str, Case]:
     c["bias+shap/segments"] = Case(G.bias_and_explainability(
         _data(segmentation_config=[clarify.SegmentationConfig("Age", [["[17, 35]"]])]), CSV_MODEL, ONE_SCORE,
         _shap(), SEX, ["CI", "DPL"], ["DPPL"]))
-    # text and images run (on their own data: elsewhere); refused up front (validate says so too): time series
+    # text, images and time series run on their own data (elsewhere)
     text = clarify.SHAPConfig(baseline=[["<UNK>"]], text_config=clarify.TextConfig("token", "english"))
     c["explain/text"] = Case(G.explainability(_data(headers=["Target", "review"]), CSV_MODEL, None, text),
                              elsewhere="tests/test_text_explanations.py")
@@ -199,8 +199,9 @@ def _cases() -> dict[str, Case]:
                                    accept_type="application/json", content_template='{"instances": $record}',
                                    record_template='{"start": $start_time, "target": $target_time_series}',
                                    time_series_model_config=clarify.TimeSeriesModelConfig("predictions.mean"))
-    c["refused/time series"] = Case(G.explainability(ts_data, ts_model, None, clarify.AsymmetricShapleyValueConfig(
-        direction="chronological", granularity="timewise", baseline={"target_time_series": "mean"})), runs=False)
+    c["explain/time series"] = Case(G.explainability(ts_data, ts_model, None, clarify.AsymmetricShapleyValueConfig(
+        direction="chronological", granularity="timewise", baseline={"target_time_series": "mean"})),
+        elsewhere="tests/test_time_series_explanations.py")
     return c
 
 

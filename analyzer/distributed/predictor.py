@@ -1,0 +1,121 @@
+"""The job's predictor on a Dask cluster: predictions (post-training labels, PDP) in row slices and
+Kernel SHAP in shards of records, each run by a worker that calls the model itself; the leader only
+sends rows and merges results, in input order, so the analysis is the one a single host computes."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from analyzer import signals
+from analyzer.distributed.settings import ScaleSettings
+from analyzer.distributed.tasks import ShardResult, WorkerModel, explain_shard, predict_rows
+from analyzer.errors import AnalysisError
+from analyzer.predictor import concatenate_outputs
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from analyzer.explain import PatternInfluence
+    from analyzer.explain import Run
+    from analyzer.predictor import ModelOutput, Predictor
+
+log = logging.getLogger("sagemaker-clarify-processing")
+
+POLL_SECONDS = 0.5
+TASKS_PER_THREAD = 4      # enough tasks that a slow or lost worker does not hold up the others for long
+
+
+def _not_here(frame: pd.DataFrame) -> np.ndarray:
+    raise RuntimeError("a shard's model is set on the worker")
+
+
+class LostWorkers(AnalysisError):
+    """The cluster lost its workers: like running out of memory, the job cannot run on what it has."""
+
+
+def wait_all(client: Client, futures: list[Future], settings: ScaleSettings, what: str,
+             on_result: Callable[[int, Any], None]) -> None:
+    """Results as they come (``on_result(index, value)``); the first error ends the wait, a stop
+    (SIGTERM) cancels, and ``lost_timeout`` seconds without any worker fail the job: never a hang."""
+    from distributed import KilledWorker, wait
+
+    index = {f.key: i for i, f in enumerate(futures)}
+    pending, alone_since = set(futures), None
+    try:
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            for future in done:
+                try:
+                    on_result(index[future.key], future.result())
+                except KilledWorker as exc:
+                    raise LostWorkers(f"Dask workers died running the {what} (task {exc.task}; tried on "
+                                      f"{exc.last_worker.address if exc.last_worker else 'several workers'}): "
+                                      "check their memory and logs.") from None
+            signals.check()
+            if pending and not client.scheduler_info(n_workers=-1).get("workers"):
+                alone_since = alone_since or time.monotonic()
+                if time.monotonic() - alone_since > settings.lost_timeout:
+                    raise LostWorkers(f"No Dask worker for {settings.lost_timeout} s while running the {what}; "
+                                      f"the scheduler {client.scheduler.address} has lost them (see "
+                                      "--dask-lost-timeout).")
+            else:
+                alone_since = None
+    finally:
+        if pending:
+            client.cancel(list(pending))
+
+
+class DaskPredictor:
+    """A :class:`~analyzer.predictor.Predictor` whose calls run on the cluster's workers."""
+
+    def __init__(self, client: Client, model: WorkerModel, settings: ScaleSettings, leader: Predictor) -> None:
+        self.client = client
+        self.model = model
+        self.settings = settings
+        self.leader = leader
+        self.tree_sources = getattr(leader, "tree_sources", None)   # tree_exact runs on the leader
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in
+                                  client.scheduler_info(n_workers=-1).get("workers", {}).values()))
+
+    @property
+    def max_rows_per_call(self) -> int:
+        return self.leader.max_rows_per_call * self.threads
+
+    def _per_task(self, total: int, floor: int = 1) -> int:
+        return self.settings.chunk_rows or max(floor, math.ceil(total / (self.threads * TASKS_PER_THREAD)))
+
+    def predict(self, features: pd.DataFrame) -> ModelOutput:
+        size = self._per_task(len(features), floor=256)
+        parts = [features.iloc[start:start + size] for start in range(0, len(features), size)] or [features]
+        futures = [self.client.submit(predict_rows, self.model, part, pure=False) for part in parts]
+        outputs: list[tuple[int, ModelOutput]] = []
+        wait_all(self.client, futures, self.settings, "predictions", lambda i, out: outputs.append((i, out)))
+        return concatenate_outputs(sorted(outputs, key=lambda p: p[0]), "the model")
+
+    def shap_runner(self, run: Run, max_rows_per_call: int) -> None:
+        """Kernel SHAP's records in shards on the workers (see :meth:`Run.shards`)."""
+        from analyzer.explain import CountingPredict
+
+        shards = run.shards(self._per_task(len(run.x_vals)))
+        placeholder = CountingPredict(_not_here, 1)
+        futures = [self.client.submit(explain_shard, self.model, run.shard(rows, placeholder), rows,
+                                      max_rows_per_call, pure=False) for rows in shards]
+        log.info("Kernel SHAP: %d records in %d tasks on %d worker threads", len(run.x_vals), len(shards), self.threads)
+        merged: dict[int, PatternInfluence] = {}
+        results: list[ShardResult] = []
+        wait_all(self.client, futures, self.settings, "Kernel SHAP", lambda i, result: results.append(result))
+        for result in results:
+            run.absorb(result.rows, result.local, result.local_var, result.pattern_var, result.partials, merged)
+            run.model.calls += result.calls
+            run.model.rows += result.model_rows
+        run.close_merged(merged)
+
+

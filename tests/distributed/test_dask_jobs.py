@@ -1,0 +1,123 @@
+"""Whole jobs on a real Dask cluster (LocalCluster, two worker processes) against the same job on
+one host: identical analysis.json and local SHAP values, and clean failures."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from dask_helpers import job_config as _config
+from dask_helpers import run_job as _job
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _no_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reports are rendered from analysis.json, which is compared; they only cost time here."""
+    monkeypatch.setattr("analyzer.job._write_reports", lambda *args, **kwargs: (None, None))
+
+
+def _same_result(out: Path, reference: Path) -> None:
+    assert (out / "analysis.json").read_bytes() == (reference / "analysis.json").read_bytes()
+    local = (out / "explanations_shap" / "out.csv").read_bytes()
+    assert local == (reference / "explanations_shap" / "out.csv").read_bytes()
+    assert local.startswith(b"Id,") and local.count(b"\n") == 101
+
+
+def test_a_two_worker_cluster_gives_the_one_host_result(tmp_path: Path, dask_model_server: str, local_cluster: Any,
+                                                        one_host: Path, adult_csv: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    capsys.readouterr()
+    code, scaled = _job(tmp_path, "scaled", _config(dask_model_server), adult_csv,
+                        "--scheduler", local_cluster.scheduler_address, "--dask-chunk-rows", "40")
+    assert code == 0
+    _same_result(scaled, one_host)
+    text = capsys.readouterr().err
+    assert "Dask cluster" in text and "2 workers" in text
+    tasks = re.search(r"Kernel SHAP: 100 records in (\d+) tasks on 2 worker threads", text)
+    assert tasks and int(tasks.group(1)) >= 2   # 40-record shards, cut where influence blocks start
+
+
+def _killing(monkeypatch: pytest.MonkeyPatch, when: str, kill: Callable[[Any], None]) -> list[str]:
+    """Run ``kill(client)`` once, right after the ``when`` tasks were sent to the workers."""
+    import analyzer.distributed.predictor as predictor
+
+    original, done = predictor.wait_all, []
+
+    def wait_all(client: Any, futures: list, settings: Any, what: str, on_result: Any) -> None:
+        if what == when and not done:
+            kill(client)
+            done.append(what)
+        original(client, futures, settings, what, on_result)
+
+    monkeypatch.setattr(predictor, "wait_all", wait_all)
+    return done
+
+
+def test_a_killed_worker_is_replaced_and_the_result_is_the_same(tmp_path: Path, dask_model_server: str,
+                                                                local_cluster: Any, one_host: Path, adult_csv: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def kill_one(client: Any) -> None:
+        pids = client.run(os.getpid)
+        os.kill(sorted(pids.values())[0], signal.SIGKILL)
+
+    done = _killing(monkeypatch, "Kernel SHAP", kill_one)
+    code, out = _job(tmp_path, "killed", _config(dask_model_server), adult_csv,
+                     "--scheduler", local_cluster.scheduler_address, "--dask-chunk-rows", "32")
+    assert done and code == 0
+    _same_result(out, one_host)
+
+
+def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_cluster: Any, adult_csv: Path,
+                                                       dask_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leader loaded the model; the file is gone when the workers look (as on hosts that do not
+    share the leader's disk): one line naming the file and the worker, no output."""
+    import analyzer.job
+
+    model = tmp_path / "model.tar.gz"
+    shutil.copy(dask_model / "model.tar.gz", model)
+    on_cluster = analyzer.job._on_cluster
+
+    def leader_only(*args: Any) -> Any:
+        model.unlink()
+        return on_cluster(*args)
+
+    monkeypatch.setattr(analyzer.job, "_on_cluster", leader_only)
+    config = _config("http://unused")
+    config["predictor"] = {"in_process": True, "model_data": str(model), "allow_pickle": True,
+                           "label": "predicted_label", "probability": "score"}
+    code, out = _job(tmp_path, "missing", config, adult_csv, "--scheduler", local_cluster.scheduler_address)
+    first = (tmp_path / "opt_missing" / "output" / "message").read_text().splitlines()[0]
+    assert code == 5, first
+    assert str(model) in first and "on Dask worker tcp://127.0.0.1:" in first
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_unreachable_scheduler_is_a_flag_error(tmp_path: Path, adult_csv: Path, dask_model_server: str) -> None:
+    code, out = _job(tmp_path, "nosched", _config(dask_model_server), adult_csv,
+                     "--scheduler", "tcp://127.0.0.1:9", "--dask-lost-timeout", "2")
+    assert code == 2
+    first = (tmp_path / "opt_nosched" / "output" / "message").read_text().splitlines()[0]
+    assert "--scheduler" in first and "tcp://127.0.0.1:9" in first
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_losing_every_worker_fails_cleanly_within_the_timeout(tmp_path: Path, dask_model_server: str,
+                                                              local_cluster: Any, adult_csv: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Last in the module: it takes the shared cluster's workers away."""
+    done = _killing(monkeypatch, "Kernel SHAP", lambda client: local_cluster.scale(0))
+    began = time.monotonic()
+    code, out = _job(tmp_path, "lost", _config(dask_model_server), adult_csv,
+                     "--scheduler", local_cluster.scheduler_address, "--dask-lost-timeout", "3")
+    assert done and code == 6 and time.monotonic() - began < 60
+    first = (tmp_path / "opt_lost" / "output" / "message").read_text().splitlines()[0]
+    assert first.startswith("ClientError: No Dask worker for 3 s while running the Kernel SHAP"), first
+    assert not out.exists() or not any(out.iterdir())

@@ -1,0 +1,115 @@
+"""A real forecasting model for the time-series tests: an autoregressive model with an exogenous
+(related) series, an interaction and a static offset, fitted here by least squares on a simulated
+history, and served over HTTP in DeepAR's request/response shapes.
+
+Request ``{"instances": [{"start", "target", "dynamic_feat", "cat"}, ...]}`` (``$records``) or
+``{"instances": {...}}`` (``$record``); answer ``{"predictions": [{"mean": [...]}, ...]}`` or
+``{"predictions": {"mean": [...]}}``. The forecast is recursive over ``H`` steps: step ``t`` uses
+the last two values, ``dynamic_feat[0][t]`` (a value known in advance, so related series run on
+through the horizon), ``dynamic_feat[1][t - 1]`` and ``cat[0]``.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+import numpy as np
+
+H = 3
+
+
+def _design(y1: np.ndarray, y2: np.ndarray, r0: np.ndarray, r1: np.ndarray, cat: np.ndarray) -> np.ndarray:
+    return np.column_stack([y1, y2, r0, r1, y1 * r0 / 100, cat, np.ones_like(y1)])
+
+
+@dataclass
+class ForecastModel:
+    coef: np.ndarray
+    requests: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def fitted(cls, seed: int = 0) -> "ForecastModel":
+        """Least squares on a simulated history of 400 steps from three item kinds."""
+        rng = np.random.default_rng(seed)
+        rows, answers = [], []
+        for cat in (0.0, 1.0, 2.0):
+            r0, r1 = rng.normal(size=400), rng.normal(size=400)
+            y = [10.0, 10.5]
+            for t in range(2, 400):
+                y.append(0.5 * y[-1] + 0.3 * y[-2] + 1.5 * r0[t] - 0.7 * r1[t - 1] + 0.2 * y[-1] * r0[t] / 100
+                         + 0.8 * cat + 1.0 + rng.normal(scale=0.05))
+            ys = np.array(y)
+            rows.append(_design(ys[1:-1], ys[:-2], r0[2:], r1[1:-1], np.full(398, cat)))
+            answers.append(ys[2:])
+        coef, *_ = np.linalg.lstsq(np.vstack(rows), np.concatenate(answers), rcond=None)
+        return cls(coef)
+
+    def forecast(self, record: dict) -> list[float]:
+        y = [float(v) for v in record["target"]]
+        dyn = record.get("dynamic_feat") or []
+        cat = float((record.get("cat") or [0.0])[0])
+        out = []
+        for _ in range(H):
+            t = len(y)
+            r0 = dyn[0][t] if dyn and t < len(dyn[0]) else 0.0
+            r1 = dyn[1][t - 1] if len(dyn) > 1 and t - 1 < len(dyn[1]) else 0.0
+            y1, y2 = y[-1], (y[-2] if len(y) > 1 else 0.0)
+            value = float((_design(np.array([y1]), np.array([y2]), np.array([r0]), np.array([r1]),
+                                   np.array([cat])) @ self.coef)[0])
+            out.append(value)
+            y.append(value)
+        return out
+
+
+@contextmanager
+def serving(model: ForecastModel) -> Iterator[str]:
+    """The model over HTTP; yields its /invocations URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            model.requests.append(body)
+            instances = body["instances"]
+            if isinstance(instances, list):
+                answer = {"predictions": [{"mean": model.forecast(r)} for r in instances]}
+            else:
+                answer = {"predictions": {"mean": model.forecast(instances)}}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def weather_records(items: dict[str, int], horizon: int = 1, seed: int = 3) -> list[dict]:
+    """timestamp_records like AWS's notebook data: per item ``n`` known pressures, then ``horizon``
+    future steps with only the related series (rain, temperature) and the static elevation."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, (item, n) in enumerate(items.items()):
+        for t in range(n + horizon):
+            record = {"item_id": item, "timestamp": f"2020-01-01 {16 + t // 6:02d}:{t % 6}0:00",
+                      "rain_mm": round(float(rng.normal()), 3), "T_degC": round(float(rng.normal()), 3),
+                      "elev": float(k + 1)}
+            if t < n:
+                record["p_mbar"] = round(10 + float(rng.normal()), 3)
+            out.append(record)
+    rng.shuffle(out)   # the reader sorts by item and time
+    return out
