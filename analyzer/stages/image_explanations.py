@@ -141,8 +141,10 @@ class _Run:
 
     def classify(self, name: str, image: np.ndarray, labels: np.ndarray) -> dict:
         result = self.shap(self.model.scores, image, labels)
+        from analyzer.formats import score_names
+
         top = int(np.argmax(result.prediction))
-        label = _label_name(top, self.headers)
+        label = score_names(len(result.prediction), self.headers)[top]   # one score + 2 headers: the positive
         heat_map = f"shap_{Path(name).stem}.jpeg"
         caption = f"{name}: {label} ({result.prediction[top]:.3g}); blue raises, red lowers the score"
         self.files[heat_map] = classification_heat_map(image, labels, result.values[:, top], caption)
