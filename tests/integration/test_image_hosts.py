@@ -6,6 +6,7 @@ container, the server and the network are removed whatever happens."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -74,7 +75,7 @@ def test_two_host_containers_lose_the_follower_and_complete(docker_client: Any, 
         for host in HOSTS:   # SageMaker's host names, one container each, on the job's own network
             base = _host_dir(tmp_path / host, host, config, data)
             container = docker_client.containers.create(
-                analyzer_image, name=f"{host}-{tag}", hostname=host, environment={
+                analyzer_image, name=f"{host}-{tag}", hostname=host, user=f"{os.getuid()}:{os.getgid()}", environment={
                     "ANALYZER_DASK_WORKERS": "1", "ANALYZER_DASK_CHUNK_ROWS": "32",
                     "ANALYZER_LEADER_HEARTBEAT_TIMEOUT": "20"},
                 volumes={str(base): {"bind": "/opt/ml", "mode": "rw"}})
