@@ -3,24 +3,27 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer import signals
+from analyzer.cluster import LOST, follow
 from analyzer.config import AnalysisConfig, load_config, shown_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.distributed import roles, scale_settings
-from analyzer.errors import Interrupted
+from analyzer.errors import AnalysisError, Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, run_bias, with_predicted_labels
+from analyzer.stages import model_session, needs_model, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
-    from analyzer.distributed import Cluster, ScaleSettings
+    from analyzer.distributed import ScaleSettings
+    from analyzer.distributed.session import Cluster
+    from analyzer.predictor import Predictor
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
@@ -68,7 +71,7 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
     With a Dask ``cluster`` the model is called from its workers."""
     methods = config.methods
     post = pre = explained = None
-    with model_session(config, dataset) as leader, roles.on_cluster(cluster, leader, config, dataset) as predictor:
+    with model_session(config, dataset) as leader, _on_cluster(cluster, leader, config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
             dataset = with_predicted_labels(config, dataset, predictor)
@@ -93,6 +96,44 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
         document[SECTION_KEY] = segment_section(
             config, dataset, lambda subset, stage, names: run_bias(config, subset, stage, names).section, explained)
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
+
+
+def _on_cluster(cluster: Cluster | None, predictor: Predictor | None, config: AnalysisConfig,
+                dataset: Dataset) -> AbstractContextManager[Predictor | None]:
+    if cluster is None or predictor is None:
+        return nullcontext(predictor)
+    return cluster.predictor(predictor, config, dataset.features)
+
+
+@contextmanager
+def _scaled_out(options: JobOptions, hosts: list[str], config: AnalysisConfig,
+                dataset: Dataset) -> Iterator[Cluster | None]:
+    """A Dask cluster when the job calls a model and a scheduler is given or there are several hosts."""
+    from analyzer.distributed import scale_settings
+
+    scale = options.scale or scale_settings()
+    if not (scale.scheduler or len(hosts) > 1):
+        yield None
+        return
+    if not needs_model(config, dataset):
+        log.info("The job calls no model: Dask is not used.")
+        yield None
+        return
+    from analyzer.distributed.session import open_cluster
+
+    with open_cluster(scale, hosts) as cluster:
+        yield cluster
+
+
+def _follow(leader: str, host: str, options: JobOptions) -> None:
+    """A follower's part: this host's Dask workers serve the leader until its job ends."""
+    from analyzer.distributed import scale_settings
+    from analyzer.distributed.follower import workers_for
+
+    with workers_for(leader, host, options.scale or scale_settings()):
+        outcome = follow(leader)
+    if outcome == LOST:
+        raise AnalysisError(f"The leader host {leader} stopped before the job finished; its log says why.")
 
 
 def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
@@ -195,14 +236,6 @@ def _publish(writer: OutputWriter, final: bool) -> list[Path]:
     return outputs
 
 
-def _follower(options: JobOptions, host: str, hosts: list[str], in_job: bool) -> JobResult:
-    log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
-    log.info("The leader (%s) runs the analysis; this host lends it Dask workers.", hosts[0])
-    if in_job:   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
-        roles.lend_workers(hosts[0], host, options.scale or scale_settings())
-    return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
-
-
 def run_job(options: JobOptions, final: bool = True) -> JobResult:
     started = time.monotonic()
     runtime = options.runtime
@@ -215,7 +248,11 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
     host, hosts = runtime.cluster()
     log.info("This host is %s.", host)
     if host != hosts[0]:
-        return _follower(options, host, hosts, job_config is not None)
+        log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
+        log.info("The leader (%s) runs the analysis; this host lends it Dask workers.", hosts[0])
+        if job_config is not None:   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
+            _follow(hosts[0], host, options)
+        return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
 
@@ -243,7 +280,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
             analysis = analyse(config, load_capture(config, options.capture))
         else:
             dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-            with roles.scaled_out(options.scale or scale_settings(), hosts, config, dataset) as cluster:
+            with _scaled_out(options, hosts, config, dataset) as cluster:
                 analysis = analyse(config, dataset, cluster)
         if analysis.explanations is not None:
             _write_explanations(writer, analysis.explanations, len(hosts))

@@ -6,7 +6,6 @@ bit for bit the one a single host computes.
 
 Importing this package does not import dask: one-host jobs and ``analyzer validate`` never pay for it.
 """
-from analyzer.distributed.session import Cluster
 from analyzer.distributed.settings import SCHEDULER_ENV, ScaleSettings, scale_settings
 
-__all__ = ["SCHEDULER_ENV", "Cluster", "ScaleSettings", "scale_settings"]
+__all__ = ["SCHEDULER_ENV", "ScaleSettings", "scale_settings"]

@@ -5,9 +5,6 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 ``explain`` runs everything and returns one result that feeds ``analysis.json``
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``.
 """
-from analyzer.explain._game import CountingPredict
-from analyzer.explain._influence import PatternInfluence
-from analyzer.explain._run import Run as KernelShapRun
 from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
 from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
@@ -21,9 +18,6 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
-    "CountingPredict",
-    "KernelShapRun",
-    "PatternInfluence",
     "METHOD_KEY",
     "AsymmetricResult",
     "Baselines",

@@ -2,13 +2,12 @@
 payload size with retries and concurrency, and four backends (SageMaker shadow endpoint, existing
 endpoint, local model container, any HTTP server) plus a model file loaded in process, each always
 torn down. ``model_files`` is how ``model_data`` becomes local files (S3, ``.tar.gz``)."""
-from analyzer.predictor.batching import _concatenate as concatenate_outputs  # Dask: outputs of row slices
 from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
 from analyzer.predictor.codecs import request_codec, response_codec
 from analyzer.predictor.container_backend import model_files
 from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
 from analyzer.predictor.session import open_predictor
 
-__all__ = ["concatenate_outputs", "ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
+__all__ = ["ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
            "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec"]

@@ -9,7 +9,7 @@ from typing import Any
 from analyzer.stages.bias import run_bias
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
-_LAZY = {"ExplanationResult", "run_explanations", "model_scores", "LOCAL_VALUES_FILE", "BASELINE_FILE"}
+_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE"}
 
 
 def __getattr__(name: str) -> Any:
