@@ -5,12 +5,16 @@
 #
 # The default command is the processing job: config from /opt/ml/processing/input/config,
 # data from /opt/ml/processing/input/data, results to /opt/ml/processing/output.
-# Runs as the unprivileged user "analyzer" (uid 10001, group 0). Options:
-#   - host output folders: run with --user "$(id -u):$(id -g)" so the files are yours;
+# The analysis runs as the unprivileged user "analyzer" (uid 10001, group 0), never as root. The
+# container starts as root only so that the entrypoint (scripts/docker-entrypoint.sh) can give the
+# root-owned output folders that SageMaker and the SDK's local mode mount to uid 10001; it then drops
+# to uid 10001 before any analysis code runs. The same image runs on SageMaker unchanged. Options:
+#   - host output folders: run with --user "$(id -u):$(id -g)" so the files are yours (then the
+#     entrypoint changes nothing and needs no capability: --cap-drop ALL works);
+#   - as root the entrypoint needs the capabilities SETUID, SETGID and (for root-owned output
+#     folders) CHOWN, all in Docker's default set;
 #   - the local-container predictor (starts model containers through the Docker socket):
 #       -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)"
-#   - SageMaker itself mounts root-owned volumes: build with --build-arg ANALYZER_USER=0
-#     for an image you push to ECR (or run local mode with local.container_config.user "0").
 ARG BASE_IMAGE=python:3.11-slim
 
 # ---- requirements: only the dependency list of pyproject.toml, so editing anything else in
@@ -36,6 +40,9 @@ RUN if [ -n "${MODEL_PACKAGES}" ]; then pip install ${MODEL_PACKAGES}; fi
 # Text explanations (pyproject's `text` extra: spaCy, blank pipelines only, no model downloads).
 ARG TEXT_PACKAGES="spacy>=3.7"
 RUN if [ -n "${TEXT_PACKAGES}" ]; then pip install "${TEXT_PACKAGES}"; fi
+# Image explanations (pyproject's `image` extra: scikit-image for SLIC superpixels).
+ARG IMAGE_PACKAGES="scikit-image>=0.22"
+RUN if [ -n "${IMAGE_PACKAGES}" ]; then pip install "${IMAGE_PACKAGES}"; fi
 
 # ---- wheel: the analyzer itself, as a small wheel (a code change rebuilds only from here).
 FROM deps AS wheel
@@ -55,12 +62,14 @@ RUN if [ -n "${RUNTIME_APT_PACKAGES}" ]; then \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_APT_PACKAGES} \
         && rm -rf /var/lib/apt/lists/*; \
     fi
+# The unprivileged user the analysis runs as (the entrypoint drops to it; see the header).
+ARG ANALYZER_UID=10001
 # Group 0 owns the /opt/ml tree so that an arbitrary --user with group 0 can write there too.
-RUN useradd --uid 10001 --gid 0 --home-dir /home/analyzer --create-home \
+RUN useradd --uid ${ANALYZER_UID} --gid 0 --home-dir /home/analyzer --create-home \
         --shell /usr/sbin/nologin analyzer \
     && mkdir -p /opt/ml/processing/input/config /opt/ml/processing/input/data \
         /opt/ml/processing/output /opt/ml/output /opt/ml/config \
-    && chown -R 10001:0 /opt/ml && chmod -R g+rwX /opt/ml
+    && chown -R ${ANALYZER_UID}:0 /opt/ml && chmod -R g+rwX /opt/ml
 COPY --from=deps /opt/venv /opt/venv
 # MPLCONFIGDIR: matplotlib needs a writable cache; /tmp is the one place that stays writable
 # under `docker run --read-only --tmpfs /tmp`.
@@ -68,11 +77,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
+COPY scripts/docker-entrypoint.sh /usr/local/bin/analyzer-entrypoint
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-deps --no-cache-dir --disable-pip-version-check /tmp/wheels/*.whl && rm -rf /tmp/wheels
-ARG ANALYZER_USER=10001
-USER ${ANALYZER_USER}
+# No USER line: the entrypoint starts as root (or as docker run's --user) and drops to ANALYZER_UID.
+ENV ANALYZER_UID=${ANALYZER_UID} \
+    ANALYZER_HOME=/home/analyzer
 WORKDIR /home/analyzer
-# python is PID 1: the analyzer installs its own SIGTERM/SIGINT handlers, so `docker stop`
-# stops the work, cleans up and exits non-zero without an init process.
-ENTRYPOINT ["python", "-m", "analyzer"]
+# After the entrypoint's exec, python is PID 1: the analyzer installs its own SIGTERM/SIGINT
+# handlers, so `docker stop` stops the work, cleans up and exits non-zero without an init process.
+ENTRYPOINT ["analyzer-entrypoint"]

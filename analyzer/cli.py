@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 from analyzer.cluster import leading
 from analyzer import signals
 from analyzer.config import DEFAULT_SECTIONS, apply_overrides, read_config_file, validate
-from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError
+from analyzer.errors import INTERNAL_ERROR_EXIT_CODE, AnalysisError, AnalyzerError, ConfigError, Interrupted
 from analyzer.redact import RedactingFilter, redact
 from analyzer.runtime import Runtime
 from analyzer.storage import is_s3_uri, publish, scratch_session
@@ -23,7 +23,7 @@ from analyzer.storage import is_s3_uri, publish, scratch_session
 if TYPE_CHECKING:
     from analyzer.capture import CaptureSource
     from analyzer.distributed import ScaleSettings
-    from analyzer.job import JobResult
+    from analyzer.job import JobOptions, JobResult
     from analyzer.monitor import CheckOptions
 
 log = logging.getLogger("analyzer")
@@ -72,6 +72,8 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                        help="bias drift is a violation only when the distance from neutral grows by more than X")
     gates.add_argument("--attribution-threshold", type=float, default=0.9, metavar="X",
                        help="attribution drift: nDCG below X is a violation (default 0.9)")
+    parser.add_argument("--chunk-rows", help="read the dataset in chunks of this many rows for bias-only jobs: a "
+                        "number, 'auto' (default: datasets over 64 MiB) or 'off' (also env ANALYZER_CHUNK_ROWS)")
     scale = parser.add_argument_group(
         "scale-out (Dask)", "predictions, SHAP and PDP on Dask workers: an existing cluster, or the hosts of a "
                             "multi-host job (see README, 'Scaling out')")
@@ -192,8 +194,26 @@ def cmd_validate(argv: Sequence[str]) -> int:
     return 0
 
 
+def _job_options(args: argparse.Namespace, runtime: Runtime, output_dir: Path) -> JobOptions:
+    """The job ``analyzer run``'s flags ask for."""
+    from analyzer.job import JobOptions
+
+    return JobOptions(
+        runtime=runtime,
+        config_path=args.config or runtime.config_path,
+        output_dir=output_dir,
+        data_uri=args.data,
+        dataset_type=args.dataset_type,
+        methods=_methods(args.methods),
+        capture=_capture_source(args),
+        checks=_check_options(args),
+        chunk_rows=args.chunk_rows,
+        scale=_scale_settings(args),
+    )
+
+
 def cmd_run(argv: Sequence[str]) -> int:
-    from analyzer.job import JobOptions, run_job  # here: `validate` need not import the job's stages
+    from analyzer.job import run_job  # here: `validate` need not import the job's stages
     from analyzer.monitor import find_monitor_execution
 
     args = _run_parser().parse_args(argv)
@@ -206,17 +226,8 @@ def cmd_run(argv: Sequence[str]) -> int:
         # One scratch area per job for S3 downloads and S3-bound outputs, removed whatever happens.
         with scratch_session() as scratch, leading(runtime):  # other hosts wait for this leader
             monitor = None if _has_job_flags(args) else find_monitor_execution(runtime)
-            options = monitor.job_options() if monitor else JobOptions(
-                runtime=runtime,
-                config_path=args.config or runtime.config_path,
-                output_dir=scratch / "output" if output_uri else Path(args.output or runtime.output_dir),
-                data_uri=args.data,
-                dataset_type=args.dataset_type,
-                methods=_methods(args.methods),
-                capture=_capture_source(args),
-                checks=_check_options(args),
-                scale=_scale_settings(args),
-            )
+            options = monitor.job_options() if monitor else _job_options(
+                args, runtime, scratch / "output" if output_uri else Path(args.output or runtime.output_dir))
             result = run_job(options, final=output_uri is None)
             if monitor:
                 monitor.finish(result)  # CloudWatch metric files
@@ -225,7 +236,7 @@ def cmd_run(argv: Sequence[str]) -> int:
                 signals.check()
                 written = publish(options.output_dir, output_uri)
                 signals.finish()
-    except AnalyzerError as exc:
+    except (AnalyzerError, Interrupted) as exc:
         _fail(runtime, exc.kind, exc.message)
         return exc.exit_code
     except MemoryError:
@@ -234,6 +245,10 @@ def cmd_run(argv: Sequence[str]) -> int:
                                       "methods.pdp.grid_resolution.")
         return AnalysisError.exit_code
     except Exception as exc:  # a bug: keep the traceback for us, a one-line reason for the user
+        if signals.received() is not None:  # no bug: a stop that a library turned into another error
+            stop = Interrupted(signals.message(signals.received()))  # type: ignore[arg-type]
+            _fail(runtime, stop.kind, stop.message)
+            return stop.exit_code
         log.error("Internal error (please report it): %s\n%s", exc, traceback.format_exc())
         reason = str(exc).splitlines()[0][:300] if str(exc).strip() else ""
         _fail(runtime, "AlgorithmError", f"internal error: {type(exc).__name__}: {reason}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Clarify's message (a fragment of it) -> the usual fix.
@@ -24,13 +25,18 @@ FIXES = (
 SHOWN_VALUES = 5
 
 
-def describe_column(role: str, name: str, series: pd.Series) -> str:
-    """``label 'y': int64, 2 distinct (0 ×31, 1 ×29), 3 missing``."""
-    counts = series.value_counts(dropna=True)
+def describe_column(role: str, name: str, series: pd.Series, weights: np.ndarray | None = None) -> str:
+    """``label 'y': int64, 2 distinct (0 ×31, 1 ×29), 3 missing``; ``weights``: rows per row of ``series``."""
+    if weights is not None:  # distinct rows, counted (the chunked path)
+        w = pd.Series(weights, index=series.index)
+        counts = w.groupby(series, dropna=True, sort=False).sum().sort_values(ascending=False, kind="stable")
+        missing_rows = int(w[series.isna()].sum())
+    else:
+        counts = series.value_counts(dropna=True)
+        missing_rows = int(series.isna().sum())
     shown = ", ".join(f"{_short(v)} ×{n}" for v, n in counts.head(SHOWN_VALUES).items())
     more = ", ..." if len(counts) > SHOWN_VALUES else ""
-    missing = int(series.isna().sum())
-    missing_text = f", {missing} missing" if missing else ""
+    missing_text = f", {missing_rows} missing" if missing_rows else ""
     return f"{role} '{name}': {series.dtype}, {len(counts)} distinct ({shown}{more}){missing_text}"
 
 
@@ -40,18 +46,19 @@ def _short(value: Any) -> str:
 
 
 def bias_failure(message: str, frame: pd.DataFrame, label: str | None, label_values: Sequence[Any],
-                 facets: Sequence[tuple[str, Sequence[Any] | None]], predicted: str | None) -> str:
+                 facets: Sequence[tuple[str, Sequence[Any] | None]], predicted: str | None,
+                 weights: np.ndarray | None = None) -> str:
     """``message``, then the columns and the fix, on the same line."""
     parts = []
     if label is not None and label in frame:
         given = f", label_values_or_threshold {list(label_values)}"
-        parts.append(describe_column("label", label, frame[label]) + given)
+        parts.append(describe_column("label", label, frame[label], weights) + given)
     for name, values in facets:
         if name in frame:
             given = f", value_or_threshold {list(values)}" if values else ""
-            parts.append(describe_column("facet", name, frame[name]) + given)
+            parts.append(describe_column("facet", name, frame[name], weights) + given)
     if predicted is not None and predicted in frame:
-        parts.append(describe_column("predicted label", predicted, frame[predicted]))
+        parts.append(describe_column("predicted label", predicted, frame[predicted], weights))
     fix = next((fix for fragment, fix in FIXES if fragment in message), None)
     tail = "; ".join(parts) + (f". Fix: {fix}." if fix else ".")
     return f"{message.rstrip('.')}. Seen: {tail}" if parts else message

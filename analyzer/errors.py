@@ -51,11 +51,23 @@ class AnalysisError(AnalyzerError):
     exit_code = 6
 
 
-class Interrupted(AnalyzerError):
-    """The job received SIGTERM or SIGINT and stopped."""
+class Interrupted(BaseException):
+    """The job received SIGTERM or SIGINT and stopped.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: raised asynchronously by the signal handler,
+    it can land anywhere, and library code that catches ``Exception`` must not swallow it (logging's
+    ``emit`` prints a traceback and goes on; ``Thread.start``'s cleanup corrupts the new thread's
+    bookkeeping; a fallback import hides it). Same interface as ``AnalyzerError`` for the CLI."""
 
     exit_code = 143
     kind = "Stopped"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 #: Exit code for unexpected internal errors (bugs); the message file is still written.

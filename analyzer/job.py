@@ -3,27 +3,24 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer import signals
-from analyzer.cluster import LOST, follow
 from analyzer.config import AnalysisConfig, load_config, shown_config
 from analyzer.data import Dataset, load_dataset
-from analyzer.errors import AnalysisError, Interrupted
+from analyzer.distributed import follow_leader, on_cluster, scaled_out
+from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
-from analyzer.stages import model_session, needs_model, run_bias, with_predicted_labels
+from analyzer.stages import chunk_setting, model_session, run_bias, with_predicted_labels
 from analyzer.support import check_runnable
 
 if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the first log line comes fast
     from analyzer.bias import BiasResult
     from analyzer.capture import CaptureSource
-    from analyzer.distributed import ScaleSettings
-    from analyzer.distributed.session import Cluster
-    from analyzer.predictor import Predictor
+    from analyzer.distributed import Cluster, ScaleSettings
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
     from analyzer.stages import ExplanationResult
@@ -42,6 +39,7 @@ class JobOptions:
     capture: CaptureSource | None = None   # captured traffic (+ ground truth) instead of a dataset
     checks: CheckOptions | None = None    # threshold rules and/or a baseline to check the result against
     monitor: bool = False                 # a Model Monitor execution: violations go to the message, exit 0
+    chunk_rows: str | None = None         # --chunk-rows: auto, off or rows (analyzer.stages.chunked)
     scale: ScaleSettings | None = None    # Dask knobs (None: from the environment)
 
 
@@ -63,6 +61,7 @@ class Analysis:
     dataset: Dataset                          # with the predicted labels when post-training ran
     explanations: ExplanationResult | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
+    rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 
 
 def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = None) -> Analysis:
@@ -71,7 +70,7 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
     With a Dask ``cluster`` the model is called from its workers."""
     methods = config.methods
     post = pre = explained = None
-    with model_session(config, dataset) as leader, _on_cluster(cluster, leader, config, dataset) as predictor:
+    with model_session(config, dataset) as leader, on_cluster(cluster, leader, config, dataset) as predictor:
         if methods.post_training_bias is not None:
             log.info("Calculating post-training bias metrics")
             dataset = with_predicted_labels(config, dataset, predictor)
@@ -98,42 +97,26 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
-def _on_cluster(cluster: Cluster | None, predictor: Predictor | None, config: AnalysisConfig,
-                dataset: Dataset) -> AbstractContextManager[Predictor | None]:
-    if cluster is None or predictor is None:
-        return nullcontext(predictor)
-    return cluster.predictor(predictor, config, dataset.features)
+def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, hosts: list[str]) -> Analysis:
+    """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
+    from analyzer.stages import chunk_plan, run_chunked
 
+    plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
+    if plan.rows is None:
+        dataset = load_dataset(config, uri, plan.files)
+        with scaled_out(options.scale, hosts, config, dataset) as cluster:
+            return analyse(config, dataset, cluster)
+    from analyzer.bias import TooManyDistinct
 
-@contextmanager
-def _scaled_out(options: JobOptions, hosts: list[str], config: AnalysisConfig,
-                dataset: Dataset) -> Iterator[Cluster | None]:
-    """A Dask cluster when the job calls a model and a scheduler is given or there are several hosts."""
-    from analyzer.distributed import scale_settings
-
-    scale = options.scale or scale_settings()
-    if not (scale.scheduler or len(hosts) > 1):
-        yield None
-        return
-    if not needs_model(config, dataset):
-        log.info("The job calls no model: Dask is not used.")
-        yield None
-        return
-    from analyzer.distributed.session import open_cluster
-
-    with open_cluster(scale, hosts) as cluster:
-        yield cluster
-
-
-def _follow(leader: str, host: str, options: JobOptions) -> None:
-    """A follower's part: this host's Dask workers serve the leader until its job ends."""
-    from analyzer.distributed import scale_settings
-    from analyzer.distributed.follower import workers_for
-
-    with workers_for(leader, host, options.scale or scale_settings()):
-        outcome = follow(leader)
-    if outcome == LOST:
-        raise AnalysisError(f"The leader host {leader} stopped before the job finished; its log says why.")
+    try:
+        result = run_chunked(config, uri, plan)
+    except TooManyDistinct as exc:  # counting would hold about as much as the rows themselves
+        log.warning("Reading the dataset whole after all: %s.", exc)
+        return analyse(config, load_dataset(config, uri, plan.files))
+    document: dict[str, Any] = {"version": "1.0"}
+    for bias in result.bias:
+        document[bias.key] = bias.section
+    return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
 
 
 def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:
@@ -162,12 +145,15 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     kernel = explained.explanation.kernel_shap if explained else None
     context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
-        rows=len(analysis.dataset.frame), features=len(analysis.dataset.features),
+        rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
+        features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
-    return replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
+    context = replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
+    images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
+    return replace(context, images=images()) if images else context
 
 
 def _shown(config: AnalysisConfig) -> AnalysisConfig:
@@ -200,6 +186,7 @@ def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analy
     except Interrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any report failure, including bugs, is reported the same way
+        signals.check()  # a stop that a library turned into another error is still a stop
         log.warning("The report was not written: %s: %s", type(exc).__name__, exc, exc_info=True)
         return f"{type(exc).__name__}: {exc}"[:300], context
     return None, context
@@ -251,7 +238,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
         log.info("This host is not the leader. Number of hosts in the cluster is %d.", len(hosts))
         log.info("The leader (%s) runs the analysis; this host lends it Dask workers.", hosts[0])
         if job_config is not None:   # exiting first would make SDK local mode stop the leader (analyzer.cluster)
-            _follow(hosts[0], host, options)
+            follow_leader(hosts[0], host, options.scale)
         return JobResult(analysis={}, message="Completed: not the leader host; the leader wrote the results")
     log.info("This host is the leader.")
     log.info("Number of hosts in the cluster is %d.", len(hosts))
@@ -279,9 +266,7 @@ def run_job(options: JobOptions, final: bool = True) -> JobResult:
 
             analysis = analyse(config, load_capture(config, options.capture))
         else:
-            dataset = load_dataset(config, config.dataset_uri or runtime.data_dir)
-            with _scaled_out(options, hosts, config, dataset) as cluster:
-                analysis = analyse(config, dataset, cluster)
+            analysis = _analyse_data(config, config.dataset_uri or runtime.data_dir, options, hosts)
         if analysis.explanations is not None:
             _write_explanations(writer, analysis.explanations, len(hosts))
         writer.write_json("analysis.json", analysis.document)

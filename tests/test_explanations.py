@@ -3,15 +3,15 @@ baseline.csv, checked against the same computation in-process and against effici
 from __future__ import annotations
 
 import json
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
+
+import model_servers
 
 from analyzer.cli import main
 from analyzer.explain import ShapSettings, explain
@@ -25,35 +25,13 @@ def model(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # /ping
-        self.send_response(200)
-        self.end_headers()
-
-    def do_POST(self) -> None:  # /invocations: CSV rows in, one score per line out
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        rows = np.array([[float(v) for v in line.split(",")] for line in body.splitlines() if line])
-        out = "\n".join(repr(float(s)) for s in model(rows)).encode() + b"\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args) -> None:
-        pass
+def _respond(body: str, kind: str) -> tuple[str, str]:  # CSV rows in, one score per line out
+    rows = np.array([[float(v) for v in line.split(",")] for line in body.splitlines() if line])
+    return "\n".join(repr(float(s)) for s in model(rows)) + "\n", "text/csv"
 
 
-@contextmanager
-def serving() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
+def serving() -> AbstractContextManager[str]:
+    return model_servers.serving(_respond)
 
 
 @pytest.fixture(scope="module")

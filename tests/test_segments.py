@@ -6,10 +6,8 @@ import csv
 import io
 import json
 import math
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ import pytest
 from analyzer.cli import main
 from analyzer.errors import ConfigError
 from analyzer.segments import DEFAULT_SEGMENT, parse_interval, segments_of
+from model_servers import serving
 
 GERMAN = Path(__file__).resolve().parents[1] / "data" / "german" / "german.csv"
 FEATURES = ["sex", "job", "housing", "saving_accounts", "checking_account", "credit_amount", "duration",
@@ -68,40 +67,21 @@ def test_config_mistakes_name_the_key(entry: dict, message: str):
 
 # ------------------------------------------------------------------------------------ whole jobs
 
-class _Model(BaseHTTPRequestHandler):
+def _respond(body: str, kind: str) -> tuple[str, None]:
     """CSV rows of FEATURES in, one score out: a fixed logistic function of age, duration, amount."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-        scores = []
-        for row in csv.reader(io.StringIO(body)):
-            if row:
-                amount, duration, age = float(row[5]), float(row[6]), float(row[8])
-                z = (age - 33) / 9 - (duration - 20) / 11 - (amount - 3000) / 4000
-                scores.append(1 / (1 + math.exp(-z)))
-        answer = "".join(f"{s}\n" for s in scores).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+    scores = []
+    for row in csv.reader(io.StringIO(body)):
+        if row:
+            amount, duration, age = float(row[5]), float(row[6]), float(row[8])
+            z = (age - 33) / 9 - (duration - 20) / 11 - (amount - 3000) / 4000
+            scores.append(1 / (1 + math.exp(-z)))
+    return "".join(f"{s}\n" for s in scores), None
 
 
 @pytest.fixture(scope="module")
 def model_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Model)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_respond) as url:
+        yield url
 
 
 def _config(url: str, segments: list | None = None) -> dict:

@@ -3,6 +3,9 @@ same message (issue 12 item 4): one function, analyzer.support.refusals, serves 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,9 +32,16 @@ REFUSED = {
                               "methods": {"asymmetric_shapley_value": {}, "pre_training_bias": {"methods": "all"}},
                               "predictor": {"endpoint_url": URL,
                                             "time_series_predictor_config": {"forecast": "predictions.mean"}}},
-    "image": {"dataset_type": "application/x-image",
-              "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
-              "predictor": {"endpoint_url": URL, "label_headers": ["cat", "dog"]}},
+    "image config on a table": {"dataset_type": "text/csv", "label": "y",
+                                "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
+                                "predictor": {"endpoint_url": URL}},
+    "image model in process": {"dataset_type": "application/x-image",
+                               "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION",
+                                                                     "feature_extraction_method": "pixels"}}},
+                               "predictor": {"in_process": True, "model_data": "model.joblib"}},
+    "image with a tabular model request": {"dataset_type": "application/x-image",
+                                           "methods": {"shap": {"image_config": {"model_type": "OBJECT_DETECTION"}}},
+                                           "predictor": {"endpoint_url": URL, "accept_type": "text/csv"}},
     "image dataset": {"dataset_type": "application/x-image", **BIAS,
                       "methods": {"pre_training_bias": {"methods": "all"}}},
     "unknown placeholder": {"dataset_type": "text/csv", **BIAS, "headers": ["y", "x", "z", "s"],
@@ -105,6 +115,13 @@ def test_unreadable_dataset_type_refusal_names_it():
     assert problems[0].startswith("dataset_type: application/x-image is not supported by this analyzer")
 
 
+def test_image_explanations_are_not_refused():
+    config = {"dataset_type": "application/x-image",
+              "methods": {"shap": {"image_config": {"model_type": "IMAGE_CLASSIFICATION"}}},
+              "predictor": {"endpoint_url": URL, "content_type": "image/png", "label_headers": ["cat", "dog"]}}
+    assert refusals(parse_config(config)) == []
+
+
 def test_capture_json_is_read_now_and_not_refused():
     config = {"dataset_type": "application/sagemakercapturejson", **BIAS,
               "methods": {"pre_training_bias": {"methods": "all"}}}
@@ -125,3 +142,23 @@ def test_capture_json_is_read_now_and_not_refused():
 def test_runnable_configs_have_no_refusals(tmp_path: Path, capsys, config: dict):
     assert refusals(parse_config(config)) == []
     assert _validate(tmp_path, config, capsys)[0] == 0
+
+
+def test_validate_checks_model_requests_without_pandas_or_numpy(tmp_path: Path) -> None:
+    """`analyzer validate` on a config with a model checks its request/response codecs (a bad
+    template is still reported) without importing pandas, numpy or boto3: it stays fast."""
+    config = {"dataset_type": "text/csv", "label": "y", "headers": ["a", "b", "y"], "label_values_or_threshold": [1],
+              "methods": {"shap": {"baseline": [[1, 2]]}, "post_training_bias": {"methods": "all"}},
+              "facet": [{"name_or_index": "a"}],
+              "predictor": {"endpoint_url": "http://127.0.0.1:1/x", "content_type": "application/json",
+                            "record_template": '{"x":"${a}"', "accept_type": "application/jsonlines",
+                            "label": "predicted_label", "probability": "score"}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    code = ("import sys; from analyzer.cli import main; status = main(['validate', sys.argv[1]]); "
+            "heavy = [m for m in ('pandas', 'numpy', 'boto3') if m in sys.modules]; "
+            "print('HEAVY', heavy); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 2 and "not valid JSON" in result.stdout + result.stderr

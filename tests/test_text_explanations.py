@@ -6,16 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from collections import defaultdict
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
+
+import model_servers
 
 from analyzer.cli import main
 from analyzer.explain.text_shap import text_kernel_shap
@@ -63,32 +62,14 @@ def classifier():
     return predict
 
 
-@contextmanager
-def serving(predict, columns: list[str]) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # CSV rows (quoted text) in, one probability per line out
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            rows = list(csv.reader(io.StringIO(body)))
-            frame = pd.DataFrame(rows, columns=columns)
-            if "Age" in frame:
-                frame["Age"] = frame["Age"].astype(float)
-            out = "".join(f"{float(p)!r}\n" for p in predict(frame)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/csv")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
+def serving(predict, columns: list[str]) -> AbstractContextManager[str]:
+    def respond(body: str, kind: str) -> tuple[str, str]:  # CSV rows (quoted text) in, one probability per line out
+        frame = pd.DataFrame(list(csv.reader(io.StringIO(body))), columns=columns)
+        if "Age" in frame:
+            frame["Age"] = frame["Age"].astype(float)
+        return "".join(f"{float(p)!r}\n" for p in predict(frame)), "text/csv"
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return model_servers.serving(respond)
 
 
 def _run(tmp_path: Path, config: dict, data: Path) -> int:
@@ -220,29 +201,13 @@ def test_a_config_from_the_sdk_runs(tmp_path: Path, classifier) -> None:
     assert 0 < len(top["global_top_shap_text"]["Review Text"]) <= 50
 
 
-@contextmanager
-def serving_jsonlines(predict) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # {"features": [text]} lines in, {"score": p} lines out
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            texts = [json.loads(line)["features"][0] for line in body.splitlines() if line.strip()]
-            out = "".join(json.dumps({"score": float(p)}) + "\n" for p in predict(pd.DataFrame({"Review Text": texts})))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/jsonlines")
-            self.send_header("Content-Length", str(len(out.encode())))
-            self.end_headers()
-            self.wfile.write(out.encode())
+def serving_jsonlines(predict) -> AbstractContextManager[str]:
+    def respond(body: str, kind: str) -> tuple[str, str]:  # {"features": [text]} lines in, {"score": p} lines out
+        texts = [json.loads(line)["features"][0] for line in body.splitlines() if line.strip()]
+        frame = pd.DataFrame({"Review Text": texts})
+        return "".join(json.dumps({"score": float(p)}) + "\n" for p in predict(frame)), "application/jsonlines"
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return model_servers.serving(respond)
 
 
 def test_jsonlines_data_and_model_with_paragraphs(tmp_path: Path, classifier) -> None:

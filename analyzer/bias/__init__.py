@@ -16,6 +16,7 @@ from analyzer.bias.bands import (
     neutral,
     outside_band,
 )
+from analyzer.bias.counts import ColumnValues, DistinctRows, TooManyDistinct
 from analyzer.bias.groups import Confusion, Features, Groups, divide
 from analyzer.bias.registry import Metric, MetricUndefined, Stage, names, select
 from analyzer.bias.result import SECTION_KEYS, BiasResult, GroupStats, ModelPerformance
@@ -25,10 +26,12 @@ from analyzer.bias.selection import FacetSpec
 __all__ = [
     "DATASET_WIDE",
     "DEFAULT_BANDS",
+    "DistinctRows",
     "RATIO_METRICS",
     "SECTION_KEYS",
     "Band",
     "BiasResult",
+    "ColumnValues",
     "Confusion",
     "FacetSpec",
     "Features",
@@ -38,6 +41,7 @@ __all__ = [
     "MetricUndefined",
     "ModelPerformance",
     "Stage",
+    "TooManyDistinct",
     "bias_section",
     "distance_from_neutral",
     "divide",

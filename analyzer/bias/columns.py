@@ -159,16 +159,18 @@ class CategoricalColumn:
     evaluated on the distinct values only and mapped back to rows through the codes.
     """
 
-    def __init__(self, series: pd.Series, name: str) -> None:
+    def __init__(self, series: pd.Series, name: str, weights: np.ndarray | None = None) -> None:
         self.name = name
         codes, uniques = pd.factorize(series, use_na_sentinel=False, sort=False)
         self.codes = codes
         # Distinct values (NaN included, in order of first appearance) as the same
         # categorical Clarify builds from the whole column.
         self._distinct = pd.Series(uniques, dtype=series.dtype).astype("category")
-        self.size = len(series)
+        # ``weights``: rows of the data each row of ``series`` stands for (the chunked path)
+        self.size = len(series) if weights is None else int(weights.sum())
         nan_code = np.flatnonzero(pd.isna(uniques))
-        n_missing = int(np.count_nonzero(np.isin(codes, nan_code))) if nan_code.size else 0
+        missing = np.isin(codes, nan_code) if nan_code.size else np.zeros(len(codes), dtype=bool)
+        n_missing = int(np.count_nonzero(missing) if weights is None else weights[missing].sum())
         #: ``nunique / count`` as Clarify computes it, from the same factorisation.
         self.uniqueness = float(divide(len(uniques) - nan_code.size, self.size - n_missing))
 

@@ -46,6 +46,7 @@ class Features:
 
     array: np.ndarray | None
     error: str | None = None
+    rows: np.ndarray | None = None  # weighted groups (chunked path): the group row of each feature row
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Groups:
         -1 for a missing value; None when no group variable was given.
     n_group_codes : number of distinct (non-missing) group codes.
     features : FlipTest features or None.
+    weights : int array or None: how many rows of the data each row stands for (the chunked path
+        counts distinct rows once, :mod:`analyzer.bias.counts`); None means one each.
     """
 
     facet: np.ndarray
@@ -71,6 +74,7 @@ class Groups:
     group: np.ndarray | None = None
     n_group_codes: int = 0
     features: Features | None = None
+    weights: np.ndarray | None = field(default=None, repr=False)
     cells: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]  # set by build()
 
     @classmethod
@@ -82,6 +86,7 @@ class Groups:
         group: np.ndarray | None = None,
         n_group_codes: int | None = None,
         features: Features | None = None,
+        weights: np.ndarray | None = None,
     ) -> Groups:
         """Validate the masks and count the (facet, label, prediction) cells once."""
         facet = np.asarray(facet, dtype=bool)
@@ -94,17 +99,17 @@ class Groups:
             if pred.shape != facet.shape:
                 raise ValueError("facet and prediction masks must have the same length")
             code += pred.view(np.uint8)
-        cells = np.bincount(code, minlength=8).reshape(2, 2, 2)
+        cells = np.bincount(code, weights=weights, minlength=8).astype(np.int64).reshape(2, 2, 2)
         if group is not None:
             group = np.asarray(group)
             if n_group_codes is None:
                 n_group_codes = int(group.max()) + 1 if group.size else 0
-        return cls(facet, label, pred, group, n_group_codes or 0, features, cells)
+        return cls(facet, label, pred, group, n_group_codes or 0, features, weights, cells)
 
     # --- counts -----------------------------------------------------------------
     @property
     def n(self) -> int:
-        return int(self.facet.shape[0])
+        return int(self.facet.shape[0]) if self.weights is None else int(self.cells.sum())
 
     @property
     def n_d(self) -> int:

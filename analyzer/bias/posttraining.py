@@ -203,7 +203,10 @@ def ft(g: Groups) -> float:
     if g.features.error is not None:
         raise MetricUndefined(g.features.error)
     g._need_pred()
+    facet, pred = g.facet, g.pred
+    if g.features.rows is not None:  # weighted groups: masks per distinct row, features per data row
+        facet, pred = facet[g.features.rows], pred[g.features.rows]  # type: ignore[index]
     try:
-        return flip_test(g.features.array, g.facet, g.pred)  # type: ignore[arg-type]
+        return flip_test(g.features.array, facet, pred)  # type: ignore[arg-type]
     except ValueError as exc:  # scikit-learn's input validation (NaN, no features, ...)
         raise MetricUndefined(str(exc)) from exc

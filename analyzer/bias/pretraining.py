@@ -140,15 +140,17 @@ def conditional_demographic_disparity(g: Groups, outcome: np.ndarray) -> float:
     """
     if g.group is None or g.group.size == 0:
         raise MetricUndefined("Group variable is empty or not provided")
-    n_pos = int(np.count_nonzero(outcome))
+    w = g.weights
+    n_pos = int(np.count_nonzero(outcome)) if w is None else int(w[outcome].sum())
     if n_pos == 0:
         raise MetricUndefined("No positive labels in set")
-    if n_pos == outcome.shape[0]:
+    if n_pos == g.n:
         raise MetricUndefined("No negative labels in set")
     k = g.n_group_codes
     valid = g.group >= 0
     code = g.group[valid].astype(np.int64) * 4 + outcome[valid] * 2 + g.facet[valid]
-    cells = np.bincount(code, minlength=4 * k).reshape(k, 2, 2).astype(np.float64)
+    weights = None if w is None else w[valid]
+    cells = np.bincount(code, weights=weights, minlength=4 * k).reshape(k, 2, 2).astype(np.float64)
     # cells[k, outcome, facet]
     counts = cells.sum(axis=(1, 2))
     pos, neg = cells[:, 1, :].sum(axis=1), cells[:, 0, :].sum(axis=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -58,8 +59,12 @@ def _run(metrics: list[registry.Metric], groups: Groups) -> list[dict[str, Any]]
     return out
 
 
-def _label_distribution(series: pd.Series) -> tuple[tuple[str, int], ...]:
-    counts = series.value_counts(dropna=False)
+def _label_distribution(series: pd.Series, weights: np.ndarray | None) -> tuple[tuple[str, int], ...]:
+    if weights is None:
+        counts = series.value_counts(dropna=False)
+    else:
+        counts = pd.Series(weights).groupby(series.to_numpy(), dropna=False, sort=False).sum()
+        counts = counts.sort_values(ascending=False, kind="stable")
     return tuple((str(k), int(v)) for k, v in counts.iloc[:MAX_LABEL_VALUES].items())
 
 
@@ -76,14 +81,20 @@ def run_bias(
     label_data_type: Literal["categorical", "continuous"] | None = None,
     ft_exclude: Sequence[str] = (),
     ft_encoding: str | None = None,
+    weights: np.ndarray | None = None,
+    ft_rows: tuple[pd.DataFrame, np.ndarray] | None = None,
 ) -> BiasResult:
     """One bias stage on ``frame``; see :func:`bias_section` for the parameters and errors.
 
     The result's ``section`` is exactly Clarify's section; ``groups`` has one
     :class:`~analyzer.bias.result.GroupStats` per entry of the section, in the same order.
+
+    With ``weights`` (the chunked path, :mod:`analyzer.bias.counts`) each row of ``frame`` stands for
+    that many rows of the data; FlipTest then reads its features from ``ft_rows``: (the data rows'
+    feature frame, the ``frame`` row of each data row).
     """
     warnings: list[str] = []
-    notes = Notes(warnings)
+    notes = Notes(warnings, weights)
     metrics = registry.select(stage, methods)
     resolved, kinds = resolve(
         frame, stage=stage, label=label, label_values=label_values, facets=facets,
@@ -97,7 +108,10 @@ def run_bias(
         features = None
         if need_features:
             extra = [predicted_label] if predicted_label else []
-            features = _features(frame, [spec.name, label, *extra, *ft_exclude], ft_encoding)
+            source = frame if ft_rows is None else ft_rows[0]
+            features = _features(source, [spec.name, label, *extra, *ft_exclude], ft_encoding)
+            if ft_rows is not None:
+                features = replace(features, rows=ft_rows[1])
         entries = []
         for text, groups in facet_entries(frame, resolved, spec, kind, features, notes):
             entries.append({"value_or_threshold": text, "metrics": _run(metrics, groups)})
@@ -106,8 +120,9 @@ def run_bias(
     section["label_value_or_threshold"] = resolved.label.text
     positive = resolved.label.text or f"none (the threshold {list(label_values)[0]} selects no rows)"
     return BiasResult(
-        stage=stage, section=section, label=label, positive_label=positive, rows=len(frame),
-        label_distribution=_label_distribution(frame[label]), groups=tuple(stats),
+        stage=stage, section=section, label=label, positive_label=positive,
+        rows=len(frame) if weights is None else int(weights.sum()),
+        label_distribution=_label_distribution(frame[label], weights), groups=tuple(stats),
         performance=performance(resolved) if resolved.pred is not None else None,
         warnings=tuple(dict.fromkeys(warnings)),
     )

@@ -67,15 +67,20 @@ class Notes:
     caller's list if given) and caches one factorisation per column, which serves both the
     type inference (uniqueness) and the categorical selection."""
 
-    def __init__(self, sink: list[str] | None) -> None:
+    def __init__(self, sink: list[str] | None, weights: np.ndarray | None = None) -> None:
         self.sink = sink
+        self.weights = weights  # rows of the data each frame row stands for (chunked path), or None
         self.columns: dict[str, CategoricalColumn] = {}
 
     def factorised(self, series: pd.Series, name: str) -> CategoricalColumn:
         column = self.columns.get(name)
         if column is None:
-            column = self.columns[name] = CategoricalColumn(series, name)
+            column = self.columns[name] = CategoricalColumn(series, name, self.weights)
         return column
+
+    def count(self, mask: np.ndarray) -> int:
+        """Rows of the data that ``mask`` selects."""
+        return int(np.count_nonzero(mask) if self.weights is None else self.weights[mask].sum())
 
     def warn(self, message: str) -> None:
         logger.warning(message)
@@ -99,7 +104,7 @@ def _explain_kind(series: pd.Series, name: str, role: str, kind: Kind, forced: b
         return
     if kind == "continuous":
         numeric_dtype = pd.api.types.is_float_dtype(series.dtype)
-        n = int(np.count_nonzero(sel.mask))
+        n = notes.count(sel.mask)
         if numeric_dtype and n > 0:
             logger.info("%s column %r: threshold %r selects the interval %s (%d rows)",
                         role, name, values[0], sel.text, n)
@@ -146,7 +151,7 @@ def _kind(series: pd.Series, name: str, values: Sequence[Any] | None, forced: Ki
                               "a continuous column takes a single threshold")
         return forced
     frac = None
-    if not pd.api.types.is_float_dtype(series.dtype):  # the factorisation is reused for selection
+    if notes.weights is not None or not pd.api.types.is_float_dtype(series.dtype):  # reused for selection
         frac = notes.factorised(series, name).uniqueness
     return infer_kind(series, list(values) if values is not None else None, name=name, frac=frac)
 
@@ -205,6 +210,7 @@ class Resolved:
     pred: np.ndarray | None
     group_codes: np.ndarray | None
     n_group_codes: int
+    weights: np.ndarray | None = None   # see Notes.weights
 
 
 def resolve(
@@ -221,7 +227,8 @@ def resolve(
 ) -> tuple[Resolved, list[Kind]]:
     """Validate the configuration against the frame, in Clarify's order, and build the masks.
 
-    Returns the resolved label/prediction/group data and each facet's kind.
+    Returns the resolved label/prediction/group data and each facet's kind. With ``notes`` that carry
+    weights (the chunked path), each row of ``frame`` stands for that many rows of the data.
     """
     notes = notes or Notes(None)
     values = list(label_values) if label_values is not None else []
@@ -246,7 +253,7 @@ def resolve(
         pred_mask = _prediction_mask(frame, predicted_label, values, label_sel,  # type: ignore[arg-type]
                                      label_data_type, notes)
     codes, n_codes = _group_codes(frame, group_variable)
-    return Resolved(label_sel, pred_mask, codes, n_codes), facet_kinds
+    return Resolved(label_sel, pred_mask, codes, n_codes, notes.weights), facet_kinds
 
 
 def facet_entries(frame: pd.DataFrame, resolved: Resolved, spec: FacetSpec, kind: Kind,
@@ -255,7 +262,7 @@ def facet_entries(frame: pd.DataFrame, resolved: Resolved, spec: FacetSpec, kind
     notes = notes or Notes(None)
     return [
         (text, Groups.build(mask, resolved.label.mask, resolved.pred, resolved.group_codes,
-                            resolved.n_group_codes, features))
+                            resolved.n_group_codes, features, resolved.weights))
         for text, mask in _facet_groups(frame[spec.name], spec, kind, notes)
     ]
 

@@ -70,7 +70,7 @@ def performance(resolved: Resolved) -> ModelPerformance:
 
 def _overall_confusion(resolved: Resolved) -> Confusion:
     mask = resolved.label.mask
-    return Groups.build(np.zeros(len(mask), dtype=bool), mask, resolved.pred).confusion(0)
+    return Groups.build(np.zeros(len(mask), dtype=bool), mask, resolved.pred, weights=resolved.weights).confusion(0)
 
 
 def bias_basic_stats(

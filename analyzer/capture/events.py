@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from analyzer.capture.fast import capture_columns
+import pyarrow as pa
+
+from analyzer.capture.fast import CAPTURE_SCHEMA, capture_columns, parse_files
 from analyzer.capture.window import TimeWindow, event_time
 from analyzer.data import read_text
 from analyzer.errors import DataError
@@ -217,13 +219,17 @@ def _add_fast(events: Events, columns: dict[str, list], file_index: int, window:
     return True
 
 
-def read_events(files: list[Path], window: TimeWindow) -> Events:
-    """Every captured event in ``files`` (in order) whose inferenceTime is inside ``window``."""
+def read_events(files: list[Path], window: TimeWindow, tables: list[pa.Table | None] | None = None) -> Events:
+    """Every captured event in ``files`` (in order) whose inferenceTime is inside ``window``.
+    ``tables``: the files as parsed by the fast path already (None where it could not)."""
     events = Events(files=list(files))
     decode = _Decoder()
     bounded = not window.unbounded
+    if tables is None:
+        tables = parse_files(files, CAPTURE_SCHEMA)
     for file_index, path in enumerate(files):
-        columns = capture_columns(path, CONTENT_TYPES)
+        table = tables[file_index]
+        columns = None if table is None else capture_columns(table, CONTENT_TYPES)
         if columns is not None and _add_fast(events, columns, file_index, window):
             continue
         numbers, records = json_lines(path)

@@ -22,7 +22,9 @@ from typing import Any
 import jmespath
 
 from analyzer.capture.events import Events, decode_payload, json_lines
-from analyzer.capture.fast import truth_columns
+import pyarrow as pa
+
+from analyzer.capture.fast import TRUTH_SCHEMA, parse_files, truth_columns
 from analyzer.capture.records import single_lines
 from analyzer.errors import DataError
 from analyzer.formats import CSV
@@ -39,11 +41,14 @@ def where(truth: Truth) -> str:
     return f"{truth[2]} line {truth[3]}"
 
 
-def read_ground_truth(files: list[Path]) -> dict[str, Truth]:
-    """eventId → ground truth, from every line of ``files``. A repeated id keeps the last upload."""
+def read_ground_truth(files: list[Path], tables: list[pa.Table | None] | None = None) -> dict[str, Truth]:
+    """eventId → ground truth, from every line of ``files``. A repeated id keeps the last upload.
+    ``tables``: the files as parsed by the fast path already (None where it could not)."""
     found: dict[str, Truth] = {}
-    for path in files:
-        fast = truth_columns(path)
+    if tables is None:
+        tables = parse_files(files, TRUTH_SCHEMA)
+    for path, table in zip(files, tables, strict=True):
+        fast = None if table is None else truth_columns(table)
         if fast is not None:
             keys, texts, encodings = fast
             rows = zip(texts, encodings, repeat(path), itertools.count(1))

@@ -10,20 +10,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
+from analyzer.capture import columns
+from analyzer.capture.columns import CaptureColumns, read_columns, read_truth
 from analyzer.capture.events import Events, read_events
 from analyzer.capture.ground_truth import labels_per_record, match, read_ground_truth, where
-from analyzer.capture.records import feature_rows, model_outputs, parse_csv_labels
+from analyzer.capture.records import feature_rows, model_codec, model_outputs, parse_csv_labels
 from analyzer.capture.window import TimeWindow
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset, resolve_column
 from analyzer.errors import DataError, EndpointError
 from analyzer.formats import ReadRequest, Table
-from analyzer.formats import labels_from_output
+from analyzer.formats import ModelOutput, labels_from_output
 from analyzer.storage import fetch
 
 log = logging.getLogger("analyzer.capture")
@@ -81,6 +83,12 @@ def feature_names(headers: Sequence[str] | None, width: int, reserved: Sequence[
                     f"({len(without)} without the label); give the feature names (and the label) in 'headers'.")
 
 
+def _log_missing(missing: int, total: int, source: CaptureSource) -> None:
+    if missing:
+        log.warning("%d of %d captured event(s) have no ground truth in %s; they are left out of the analysis.",
+                    missing, total, source.ground_truth_uri)
+
+
 def _ground_truth(events: Events, source: CaptureSource) -> tuple[Events, list | None]:
     """The events that have ground truth and their truth; all events and None when there is none."""
     # Ground truth is uploaded whenever it becomes known: its folders say nothing about the window.
@@ -94,9 +102,7 @@ def _ground_truth(events: Events, source: CaptureSource) -> tuple[Events, list |
         raise DataError(f"None of the {len(events)} captured event(s) in {source.capture_uri} has ground truth in "
                         f"{source.ground_truth_uri or 'the merged records'} (joined on eventMetadata.inferenceId, "
                         "then eventId).")
-    if missing:
-        log.warning("%d of %d captured event(s) have no ground truth in %s; they are left out of the analysis.",
-                    missing, len(events), source.ground_truth_uri)
+    _log_missing(missing, len(events), source)
     return events.select(kept) if missing else events, matched
 
 
@@ -111,6 +117,54 @@ def _labels(truths: list, counts: list[int], config: AnalysisConfig) -> pd.Serie
     return pd.Series(values).infer_objects()
 
 
+#: What both paths read: the features, the labels (None without ground truth), the model output
+#: (None when no event has one) and the number of events with ground truth.
+Parts = tuple[pd.DataFrame, "pd.Series | None", "ModelOutput | None", int]
+
+
+def _careful(config: AnalysisConfig, source: CaptureSource, events: Events) -> Parts:
+    truths = None
+    if config.methods.needs_bias:
+        events, truths = _ground_truth(events, source)
+    frame, counts = feature_rows(events, source.features_attribute or config.features)
+    labels = _labels(truths, counts, config) if truths is not None else None
+    output = None
+    if any(out is not None for out in events.outputs):
+        label, probability, headers = _output_attributes(config, source)
+        output = model_outputs(events, counts, label, probability, headers)
+    return frame, labels, output, len(events)
+
+
+def _columnar(config: AnalysisConfig, source: CaptureSource, events: CaptureColumns) -> Parts | None:
+    """The same parts from whole columns; None where the careful path must read them."""
+    labels = None
+    missing = 0
+    if config.methods.needs_bias:
+        truth = read_truth(_files(source.ground_truth_uri, "ground truth", TimeWindow())) \
+            if source.ground_truth_uri else None
+        if truth is None:
+            return None
+        rows, found = columns.join(events, truth[0])
+        if not len(rows):
+            return None
+        missing = len(events) - len(rows)
+        events = events.take(rows) if missing else events
+        labels = columns.labels(truth[1], found)
+        if labels is None:
+            return None
+    frame = columns.features(events)
+    if frame is None:
+        return None
+    output = None
+    if events.arrays["outputs"].null_count < len(events):
+        label, probability, headers = _output_attributes(config, source)
+        output = columns.outputs(events, lambda kind: model_codec(kind, label, probability, headers))
+        if output is None:
+            return None
+    _log_missing(missing, len(events) + missing, source)
+    return frame, labels, output, len(events)
+
+
 def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
     """Read captured traffic (and ground truth) into the Dataset the analyses take."""
     log.info("Dataset type: %s uri: %s", config.dataset_type, source.capture_uri)
@@ -120,7 +174,7 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
     except DataError as exc:  # an empty or missing capture location: the endpoint had no traffic
         raise DataError(f"No captured data in {source.capture_uri} for {source.window.describe()} "
                         f"({exc.message})") from None
-    events = read_events(files, source.window)
+    events = read_columns(files, source.window)
     if events.outside_window:
         log.info("%d captured event(s) are outside the window %s; skipped.", events.outside_window,
                  source.window.describe())
@@ -128,42 +182,46 @@ def load_capture(config: AnalysisConfig, source: CaptureSource) -> Dataset:
         raise DataError(f"No captured data in {source.capture_uri} for {source.window.describe()}: the endpoint "
                         "received no traffic in the monitoring period (or data capture is off).")
     total = len(events)
-    truths = None
-    if config.methods.needs_bias:
-        events, truths = _ground_truth(events, source)
-    elif source.ground_truth_uri:
+    if not config.methods.needs_bias and source.ground_truth_uri:
         log.info("Ground truth %s is not used: no bias metrics are requested.", source.ground_truth_uri)
-    frame, counts = feature_rows(events, source.features_attribute or config.features)
+    parts = _columnar(config, source, events) if isinstance(events, CaptureColumns) else None
+    if parts is None:
+        parts = _careful(config, source, events.to_events() if isinstance(events, CaptureColumns) else events)
+    frame, labels, output, matched = parts
     label = label_name(config)
     predicted = config.predicted_label if isinstance(config.predicted_label, str) else DEFAULT_PREDICTED_LABEL
     names = feature_names(config.headers, frame.shape[1], (label, predicted))
     frame.columns = names
-    if truths is not None:
-        frame[label] = _labels(truths, counts, config)
-    if any(out is not None for out in events.outputs):
-        frame[predicted] = _predictions(config, source, events, counts)
+    if labels is not None:
+        frame[label] = labels
+    if output is not None:
+        frame[predicted] = _predictions(config, source, output)
     elif config.methods.post_training_bias is not None:
         raise DataError(f"{source.capture_uri}: the captured events hold no model output "
                         "(captureData.endpointOutput); post-training bias needs it.")
-    if config.methods.needs_bias and truths is None:
+    if config.methods.needs_bias and labels is None:
         raise DataError(f"Bias metrics need ground truth: none for the captured data in {source.capture_uri}; "
                         "give --ground-truth (Model Monitor: GroundTruthS3Input).")
-    log.info("Captured data: %d event(s), %d with ground truth, %d record(s), %d feature(s).", total, len(events),
+    log.info("Captured data: %d event(s), %d with ground truth, %d record(s), %d feature(s).", total, matched,
              len(frame), len(names))
-    return _dataset(config, frame, names, label if truths is not None else None,
+    return _dataset(config, frame, names, label if labels is not None else None,
                     predicted if predicted in frame.columns else None)
 
 
-def _predictions(config: AnalysisConfig, source: CaptureSource, events: Events, counts: list[int]) -> np.ndarray:
+def _output_attributes(config: AnalysisConfig, source: CaptureSource) -> tuple[Any, Any, tuple[str, ...] | None]:
+    """(label, probability, label headers) of the model output: Model Monitor's attributes, else the config's."""
     predictor = config.predictor
     label = source.inference_attribute if source.inference_attribute is not None else (
         predictor.label if predictor else None)
     probability = source.probability_attribute if source.probability_attribute is not None else (
         predictor.probability if predictor else None)
+    return label, probability, predictor.label_headers if predictor else None
+
+
+def _predictions(config: AnalysisConfig, source: CaptureSource, output: ModelOutput) -> np.ndarray:
     threshold = source.probability_threshold if source.probability_threshold is not None else (
         config.probability_threshold)
-    headers = predictor.label_headers if predictor else None
-    output = model_outputs(events, counts, label, probability, headers)
+    headers = config.predictor.label_headers if config.predictor else None
     try:
         return labels_from_output(output, threshold, headers)
     except EndpointError as exc:  # the shared rules speak of a live model; here it is recorded data

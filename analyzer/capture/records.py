@@ -63,8 +63,11 @@ def _json_rows(text: str, features: Any, whole: bool, where: str) -> list[list]:
     return rows
 
 
-def _csv_frame(texts: Sequence[str]) -> pd.DataFrame:
-    """Many CSV payloads as one frame, parsed as the text/csv dataset reader parses a file."""
+def csv_frame(texts: Sequence[str] | bytes) -> pd.DataFrame:
+    """Many CSV payloads (or their lines joined already) as one frame, parsed as the text/csv
+    dataset reader parses a file."""
+    if isinstance(texts, bytes):
+        return pd.read_csv(io.BytesIO(texts), header=None, skip_blank_lines=True)
     joined = "\n".join(t.strip("\r\n") for t in texts)
     return pd.read_csv(io.StringIO(joined), header=None, skip_blank_lines=True)
 
@@ -92,7 +95,7 @@ def feature_rows(events: Events, features: str | None) -> tuple[pd.DataFrame, li
                 for i, text in zip(members, texts, strict=True):
                     counts[i] = 1 if joined is not None else _line_count(text)
             try:
-                frame = _csv_frame([joined] if joined is not None else texts)
+                frame = csv_frame([joined] if joined is not None else texts)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
                 raise DataError(f"Captured CSV input cannot be parsed ({exc}); first event: "
                                 f"{events.where(members[0])}.") from None
@@ -136,7 +139,7 @@ def _attribute(value: Any, kind: str) -> Any:
     return value
 
 
-def _codec(kind: str, label: Any, probability: Any, label_headers: tuple[str, ...] | None) -> ResponseCodec:
+def model_codec(kind: str, label: Any, probability: Any, label_headers: tuple[str, ...] | None) -> ResponseCodec:
     return ResponseCodec(accept_type=kind, label=_attribute(label, kind),
                          probability=_attribute(probability, kind), label_headers=label_headers)
 
@@ -180,7 +183,7 @@ def model_outputs(events: Events, counts: list[int], label: Any, probability: An
     groups: list[tuple[list[int], ModelOutput]] = []
     for kind in sorted({k for k in events.output_types if k is not None}):
         members, bodies = _group(events.outputs, events.output_types, kind)
-        codec = _codec(kind, label, probability, label_headers)
+        codec = model_codec(kind, label, probability, label_headers)
         pairs = zip(members, bodies, strict=True)
         expected = sum(counts) if len(members) == len(counts) else sum(counts[i] for i in members)
         joined = single_lines(bodies) if expected == len(members) else None
@@ -209,12 +212,17 @@ def model_outputs(events: Events, counts: list[int], label: Any, probability: An
 
 def parse_csv_labels(lines: list[str], where: str) -> pd.Series:
     """Ground-truth CSV labels, parsed like a CSV label column (same dtype inference as the dataset)."""
+    return csv_label_column("\n".join(lines), len(lines), where)
+
+
+def csv_label_column(text: str | bytes, count: int, where: str) -> pd.Series:
+    """``count`` newline-separated CSV labels (text or UTF-8 bytes) as one column."""
     try:
-        frame = pd.read_csv(io.StringIO("\n".join(lines)), header=None, skip_blank_lines=False,
-                            quoting=csv.QUOTE_MINIMAL)
+        frame = pd.read_csv(io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text), header=None,
+                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL)
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"Ground truth ({where}) cannot be parsed as CSV ({exc}).") from None
-    if frame.shape[1] != 1 or len(frame) != len(lines):
+    if frame.shape[1] != 1 or len(frame) != count:
         raise DataError(f"Ground truth ({where}): expected one label per record, found {frame.shape[1]} "
                         "CSV column(s).")
     return frame.iloc[:, 0]

@@ -13,7 +13,7 @@ from analyzer.config import AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.sources import resolve_files
 from analyzer.errors import ConfigError, DataError
-from analyzer.formats import CAPTURE_JSON, CSV, ReadRequest, dataset_format
+from analyzer.formats import CAPTURE_JSON, CSV, ReadRequest, Table, dataset_format
 
 log = logging.getLogger("analyzer.data")
 
@@ -100,17 +100,33 @@ def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd
     return read_csv(resolve_files(uri, what=what, content_type=CSV), headers)
 
 
-def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
+def read_request(config: AnalysisConfig) -> ReadRequest:
+    """What the dataset's reader needs from the config."""
+    in_data_prediction = None if config.predicted_label_dataset_uri else config.predicted_label
+    return ReadRequest(headers=config.headers, features=config.features, label=config.label,
+                       predicted_label=in_data_prediction)
+
+
+def load_dataset(config: AnalysisConfig, uri: str | Path, files: Sequence[Path] | None = None) -> Dataset:
+    """The dataset behind ``uri`` (``files``: its files, when already resolved)."""
     if config.dataset_type == CAPTURE_JSON:  # Model Monitor capture / merged files (analyzer.capture)
         from analyzer.capture import CaptureSource, load_capture
         return load_capture(config, CaptureSource(str(uri)))
-    files = resolve_files(uri, content_type=config.dataset_type)
+    if files is None:
+        files = resolve_files(uri, content_type=config.dataset_type)
     log.info("Dataset type: %s uri: %s", config.dataset_type, uri)
     log.info("Loading dataset...")
-    in_data_prediction = None if config.predicted_label_dataset_uri else config.predicted_label
-    request = ReadRequest(headers=config.headers, features=config.features, label=config.label,
-                          predicted_label=in_data_prediction)
-    table = dataset_format(config.dataset_type).read(files, request)
+    table = dataset_format(config.dataset_type).read(files, read_request(config))
+    dataset = resolve_dataset(config, table, uri)
+    buffer = io.StringIO()
+    dataset.frame.info(buf=buffer)
+    log.info("Loaded dataset. Dataset info: %s", buffer.getvalue())
+    return dataset
+
+
+def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Dataset:
+    """The config's column references resolved against the table read (side datasets joined)."""
+    in_data_prediction = read_request(config).predicted_label
     where = f"the dataset ({uri})"
     cols = table.index_columns
 
@@ -149,9 +165,5 @@ def load_dataset(config: AnalysisConfig, uri: str | Path) -> Dataset:
 
     not_features = {label, predicted, join, *excluded}
     features = tuple(c for c in cols if c not in not_features)
-    dataset = Dataset(frame=frame, features=features, label=label, predicted_label=predicted,
-                      facets=facets, group_variable=group, join_column=join)
-    buffer = io.StringIO()
-    frame.info(buf=buffer)
-    log.info("Loaded dataset. Dataset info: %s", buffer.getvalue())
-    return dataset
+    return Dataset(frame=frame, features=features, label=label, predicted_label=predicted,
+                   facets=facets, group_variable=group, join_column=join)

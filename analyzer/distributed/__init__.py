@@ -6,6 +6,21 @@ bit for bit the one a single host computes.
 
 Importing this package does not import dask: one-host jobs and ``analyzer validate`` never pay for it.
 """
+from analyzer.distributed.hooks import follow_leader, on_cluster, scaled_out
 from analyzer.distributed.settings import SCHEDULER_ENV, ScaleSettings, scale_settings
 
-__all__ = ["SCHEDULER_ENV", "ScaleSettings", "scale_settings"]
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.distributed.session import Cluster
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Cluster":   # imports dask: only when a cluster is used
+        from analyzer.distributed import session
+
+        return session.Cluster
+    raise AttributeError(f"module 'analyzer.distributed' has no attribute {name!r}")
+
+
+__all__ = ["Cluster", "SCHEDULER_ENV", "ScaleSettings", "follow_leader", "on_cluster", "scale_settings", "scaled_out"]

@@ -15,13 +15,13 @@ from analyzer import signals
 from analyzer.distributed.settings import ScaleSettings
 from analyzer.distributed.tasks import ShardResult, WorkerModel, explain_shard, predict_rows
 from analyzer.errors import AnalysisError
-from analyzer.predictor.batching import _concatenate
+from analyzer.predictor import concatenate_outputs
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from analyzer.explain._influence import PatternInfluence
-    from analyzer.explain._run import Run
+    from analyzer.explain import PatternInfluence
+    from analyzer.explain import Run
     from analyzer.predictor import ModelOutput, Predictor
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -98,11 +98,11 @@ class DaskPredictor:
         futures = [self.client.submit(predict_rows, self.model, part, pure=False) for part in parts]
         outputs: list[tuple[int, ModelOutput]] = []
         wait_all(self.client, futures, self.settings, "predictions", lambda i, out: outputs.append((i, out)))
-        return _concatenate(sorted(outputs, key=lambda p: p[0]), "the model")
+        return concatenate_outputs(sorted(outputs, key=lambda p: p[0]), "the model")
 
     def shap_runner(self, run: Run, max_rows_per_call: int) -> None:
         """Kernel SHAP's records in shards on the workers (see :meth:`Run.shards`)."""
-        from analyzer.explain._game import CountingPredict
+        from analyzer.explain import CountingPredict
 
         shards = run.shards(self._per_task(len(run.x_vals)))
         placeholder = CountingPredict(_not_here, 1)

@@ -17,8 +17,8 @@ from analyzer.errors import AnalyzerError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analyzer.explain._influence import PatternInfluence
-    from analyzer.explain._run import Run
+    from analyzer.explain import PatternInfluence
+    from analyzer.explain import Run
     from analyzer.predictor import ModelOutput, Predictor
 
 T = TypeVar("T")
@@ -110,8 +110,8 @@ def predict_rows(model: WorkerModel, frame: pd.DataFrame) -> ModelOutput:
 
 @on_worker
 def explain_shard(model: WorkerModel, run: Run, rows: np.ndarray, max_rows_per_call: int) -> ShardResult:
-    from analyzer.explain._game import CountingPredict
-    from analyzer.stages.explanations import model_scores
+    from analyzer.explain import CountingPredict
+    from analyzer.stages import model_scores
 
     run.model = CountingPredict(model_scores(_predictor(model)), max_rows_per_call)
     run.explain_all(max_rows_per_call)

@@ -3,13 +3,21 @@
 The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model is any callable
 ``predict(frame) -> (rows, D)`` scores; nothing here knows about configs, files or endpoints.
 ``explain`` runs everything and returns one result that feeds ``analysis.json``
-(``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``.
+(``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``. Text and
+image explanations have their own games (``text_*``, ``image_*``) on the same estimator.
 """
+from analyzer.explain._game import CountingPredict
+from analyzer.explain._influence import PatternInfluence
+from analyzer.explain._run import Run
 from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
 from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
 from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
+from analyzer.explain.image_detection import Detection, matched_scores, parse_detections, pixel_box, select_objects
+from analyzer.explain.image_heatmap import classification_heat_map, object_heat_map, objects_image
+from analyzer.explain.image_segments import ImageBaseline, context_region, restrict, slic_segments
+from analyzer.explain.image_shap import SegmentShap, segment_kernel_shap
 from analyzer.explain.kernel_shap import EMPTY_SELECTION, KernelShapResult, kernel_shap
 from analyzer.explain.pdp import partial_dependence
 from analyzer.explain.report import DIAGNOSTICS_KEY, global_values, kernel_shap_section, local_values_frame
@@ -18,6 +26,9 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "CountingPredict",
+    "PatternInfluence",
+    "Run",
     "METHOD_KEY",
     "AsymmetricResult",
     "Baselines",
@@ -33,22 +44,36 @@ __all__ = [
     "DIAGNOSTICS_KEY",
     "EMPTY_SELECTION",
     "Baseline",
+    "Detection",
     "Explanation",
+    "ImageBaseline",
     "KernelShapResult",
     "PdpSettings",
+    "SegmentShap",
     "ShapSettings",
     "TextSettings",
     "TextShapResult",
     "auto_baseline",
+    "classification_heat_map",
     "coerce_to",
+    "context_region",
     "explain",
     "global_values",
     "kernel_shap",
     "kernel_shap_section",
     "local_lines",
     "local_values_frame",
+    "matched_scores",
+    "object_heat_map",
+    "objects_image",
     "parse_baseline",
+    "parse_detections",
     "partial_dependence",
+    "pixel_box",
+    "restrict",
+    "segment_kernel_shap",
+    "select_objects",
+    "slic_segments",
     "text_kernel_shap",
     "text_kernel_shap_section",
     "text_settings",

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 from analyzer.errors import ConfigError, DataError
 from analyzer.formats import CSV, FORMATS, find_format
@@ -123,6 +122,8 @@ def _kprototypes(prep: _Prepared, rows: np.ndarray, k: int, rng: np.random.Gener
 
 def _fit(prep: _Prepared, rows: np.ndarray, k: int, seed: int):
     if prep.cat.shape[1] == 0:
+        from sklearn.cluster import KMeans   # ~1 s to import: only jobs that cluster pay it
+
         km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(prep.num[rows])
         return km.cluster_centers_, np.zeros((k, 0), dtype=np.intp), float(km.inertia_)
     rng = np.random.default_rng(seed)

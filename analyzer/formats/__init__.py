@@ -18,6 +18,8 @@ from analyzer.formats.datasets import (  # noqa: E402
     Table,
     dataset_format,
     find_format,
+    json_expressions,
+    json_table,
 )
 
 if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
@@ -46,5 +48,6 @@ def __getattr__(name: str) -> object:
 
 __all__ = ["CSV", "JSONLINES", "JSON", "PARQUET", "IMAGE", "CAPTURE_JSON",
            "FORMATS", "Format", "ReadRequest", "Table", "dataset_format", "find_format",
+           "json_expressions", "json_table",
            "DECODERS", "CountMismatch", "ModelOutput", "ResponseCodec", "ResponseError", "labels_from_output",
            "score_names"]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:   # pandas only in annotations: config checks use this table w
     import pandas as pd
 
 from analyzer.errors import ConfigError, DataError
-from analyzer.formats import CAPTURE_JSON, CSV, JSON, JSONLINES, PARQUET
+from analyzer.formats import CAPTURE_JSON, CSV, IMAGE, JSON, JSONLINES, PARQUET
 
 NameOrIndex = str | int
 Sniff = Literal["text", "parquet"]
@@ -105,6 +105,22 @@ def _read_capture(files: Sequence[Path], request: ReadRequest) -> Table:
     return read_capture_table(files, request)
 
 
+def _read_images(files: Sequence[Path], request: ReadRequest) -> Table:
+    from analyzer.data import IMAGE_COLUMN, read_images
+
+    return Table(read_images(files), (IMAGE_COLUMN,))
+
+
+def json_expressions(request: ReadRequest) -> tuple[str, str | None, str | None]:
+    """The JMESPath expressions of a JSON record's features, label and predicted label."""
+    return _features(request.features), _path(request.label), _path(request.predicted_label)
+
+
+def json_table(frame: pd.DataFrame, feature_names: list[str], request: ReadRequest) -> Table:
+    """A JSON reader's frame as a Table (label and predicted label named as Clarify's headers do)."""
+    return _json_table(frame, feature_names, request)
+
+
 def _path(ref: NameOrIndex | None) -> str | None:
     """JSON records locate the label by JMESPath; an index refers to a column after reading."""
     return ref if isinstance(ref, str) else None
@@ -156,6 +172,11 @@ def _json_rows(baseline: Any, features: str | None) -> list:
     return rows
 
 
+def _no_rows(baseline: Any, features: str | None) -> list:
+    raise ConfigError("methods.shap.baseline: for images give the URI of a baseline image (local path or S3), "
+                      "not rows.")
+
+
 # ------------------------------------------------------------------------------------------- table
 
 FORMATS: dict[str, Format] = {f.content_type: f for f in (
@@ -166,6 +187,8 @@ FORMATS: dict[str, Format] = {f.content_type: f for f in (
     # Model Monitor capture files: load_dataset hands datasets to analyzer.capture (ground truth, model
     # output); this reader gives the captured features (SHAP baseline files); in-place baselines are rows.
     Format(CAPTURE_JSON, _read_capture, _plain_rows, sniff="text"),
+    # Folders of image files (analyzer.data.images); only image explanations read them (analyzer.support).
+    Format(IMAGE, _read_images, _no_rows),
 )}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from analyzer.errors import ConfigError
 from analyzer.formats import CSV, JSON, JSONLINES
 from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
-from analyzer.formats.json_lines import json_lines
+from analyzer.formats.json_lines import json_fields, json_lines
 from analyzer.formats.paths import compile_path
 
 NameOrIndex = str | int
@@ -86,15 +86,16 @@ class ResponseCodec:
 def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, Any]:
     text = body.decode("utf-8")
     if codec.label is None and codec.probability is None and '"' not in text and "[" not in text:
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
-            lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
-        try:
-            cells: list = lines if "," not in text else [line.split(",") for line in lines]  # 1 score: no split
-            matrix = np.array(cells, dtype=float).reshape(len(lines), -1)
-            return None, matrix  # kept 2-D: large recorded outputs (capture) skip per-row work
+        lines = text.splitlines()
+        try:   # blank lines are skipped; a blank-looking line ("  ") fails the conversion, then is dropped
+            return None, _score_matrix(lines, text, expected)
         except ValueError:
-            pass
+            kept = [line for line in lines if line.strip()]
+            try:
+                if len(kept) < len(lines):
+                    return None, _score_matrix(kept, text, expected)
+            except ValueError:
+                pass
     for key, index in (("label", codec.label), (codec.probability_key, codec.probability)):
         if index is not None and not isinstance(index, int):
             raise ConfigError(f"predictor.{key}: with accept_type text/csv it must be a column index, got {index!r}.")
@@ -107,6 +108,16 @@ def _decode_csv(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, 
     if indexes == (None, None):   # all scores, or one text label per record
         return (None, np.column_stack(columns).astype(float)) if numeric else (columns[0], None)
     return tuple(None if i is None else columns[i] for i in (codec.label, codec.probability))  # type: ignore
+
+
+def _score_matrix(lines: list[str], text: str, expected: int) -> np.ndarray:
+    """Numeric CSV lines as a 2-D score matrix (ValueError when a cell is not a number)."""
+    if "" in lines:
+        lines = [line for line in lines if line]
+    if len(lines) == 1 and expected > 1 and lines[0].count(",") == expected - 1:
+        lines = lines[0].split(",")  # one score per record on a single line (older XGBoost images)
+    cells: list = lines if "," not in text else [line.split(",") for line in lines]  # 1 score: no split
+    return np.array(cells, dtype=float).reshape(len(lines), -1)  # 2-D: large recorded outputs skip per-row work
 
 
 def _csv_by_rows(codec: ResponseCodec, rows: list[list[Any]]) -> tuple[list | None, list | None]:
@@ -136,7 +147,17 @@ def _path(path: NameOrIndex, key: str) -> Callable[[Any], Any]:
         raise ConfigError(f"predictor.{key}: invalid JMESPath {path!r}: {exc}") from None
 
 
-def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[list | None, list | None]:
+def _decode_jsonlines(codec: ResponseCodec, body: bytes, expected: int) -> tuple[Any, Any]:
+    wanted = [(key, path) for key, path in (("label", codec.label), (codec.probability_key, codec.probability))
+              if path is not None]
+    if wanted and all(isinstance(path, str) for _, path in wanted):
+        for key, path in wanted:
+            _path(path, key)   # an invalid JMESPath is a config error on every path
+        fields = json_fields(body, [str(path) for _, path in wanted])
+        if fields is not None:   # plain field names, read in bulk
+            found = iter(fields)
+            labels = None if codec.label is None else next(found)
+            return labels, None if codec.probability is None else next(found)
     try:
         documents = json_lines(body.decode("utf-8"))
     except ValueError as exc:

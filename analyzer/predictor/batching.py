@@ -196,7 +196,7 @@ class RemotePredictor:
             for future in futures:
                 future.cancel()
             workers.shutdown()
-        return _concatenate(sorted(pieces, key=lambda p: p[0]), self.transport.description)
+        return concatenate_outputs(sorted(pieces, key=lambda p: p[0]), self.transport.description)
 
     def _wait(self, futures: list[Future], total: int, ranges: list[tuple[int, int]]) -> None:
         """Wait in short slices (signal handlers run in between) and fail on the first error."""
@@ -220,7 +220,7 @@ class RemotePredictor:
                 f"requests over {seconds:.0f} seconds")
 
 
-def _concatenate(pieces: list[tuple[int, ModelOutput]], where: str) -> ModelOutput:
+def concatenate_outputs(pieces: list[tuple[int, ModelOutput]], where: str) -> ModelOutput:
     outputs = [p for _, p in pieces]
     has_scores = {o.scores is not None for o in outputs}
     has_labels = {o.labels is not None for o in outputs}

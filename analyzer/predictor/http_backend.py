@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import select
 import socket
 import threading
 from contextlib import contextmanager
@@ -32,7 +33,13 @@ def sagemaker_headers(predictor: PredictorConfig) -> dict[str, str]:
 
 
 class HttpTransport:
-    """POSTs with one keep-alive connection per worker thread."""
+    """POSTs over a small pool of keep-alive connections, shared by the worker threads.
+
+    Connections belong to the transport, not to a thread: workers come and go with every
+    ``predict()`` call, and a thread-local connection outlived its thread (one more open socket per
+    worker and call until the session ended, and one left to the garbage collector when a worker
+    reconnected after ``close()``). A connection is checked out for one request and checked back in
+    (idle, reused) or closed; after ``close()`` nothing is reused or opened."""
 
     def __init__(self, url: str, *, timeout: float, extra_headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
@@ -46,42 +53,43 @@ class HttpTransport:
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._timeout = timeout
         self._headers = dict(extra_headers or {})
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
+        self._idle: list[http.client.HTTPConnection] = []
+        self._busy: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
         self._closed = False
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = cls(self._host, self._port, timeout=self._timeout)
-            with self._lock:
-                if self._closed:  # a worker still running after the session ended opens nothing new
-                    raise Retryable("the model session is closed")
-                self._all.append(conn)
-            self._local.conn = conn
+    def _checkout(self) -> http.client.HTTPConnection:
+        with self._lock:
+            if self._closed:  # a worker still running after the session ended opens nothing new
+                raise Retryable("the model session is closed")
+            conn = self._idle.pop() if self._idle else None
+            if conn is not None and _dropped(conn):  # the server closed it while idle (keep-alive timeout)
+                conn.close()
+                conn = None
+            if conn is None:
+                cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+                conn = cls(self._host, self._port, timeout=self._timeout)
+            self._busy.add(conn)
         return conn
 
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+    def _checkin(self, conn: http.client.HTTPConnection, reuse: bool) -> None:
+        with self._lock:
+            self._busy.discard(conn)
+            if reuse and not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _expire(self, conn: http.client.HTTPConnection, expired: threading.Event) -> None:
         """The whole response took too long (a model trickling bytes resets every per-read timeout):
         cut the connection, which wakes the worker blocked on it."""
         expired.set()
-        try:
-            if conn.sock is not None:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        _wake(conn)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
         headers = {"Content-Type": content_type, "Accept": accept, **self._headers}
-        conn = self._connection()
+        conn = self._checkout()
+        reuse = False
         expired = threading.Event()
         watchdog = threading.Timer(self._timeout, self._expire, args=(conn, expired))
         watchdog.daemon = True
@@ -92,36 +100,52 @@ class HttpTransport:
             data = response.read()
             if expired.is_set():
                 raise TimeoutError("cut by the watchdog")
+            reuse = not response.will_close
         except (TimeoutError, socket.timeout) as exc:
-            self._drop()
             raise Retryable(f"no complete answer within {self._timeout:g} s "
                             "(predictor.request_timeout_seconds)") from exc
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
-            self._drop()
             if expired.is_set():
                 raise Retryable(f"no complete answer within {self._timeout:g} s "
                                 "(predictor.request_timeout_seconds)") from exc
             raise Retryable(f"connection failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
         finally:
             watchdog.cancel()
-        if response.will_close:
-            self._drop()
+            self._checkin(conn, reuse)
         if 200 <= response.status < 300:
             return data
         raise error_for_status(response.status, data.decode("utf-8", "replace"), self.url)
 
     def close(self) -> None:
-        """Close every connection, also those of workers still waiting on a socket."""
+        """Close the idle connections and wake the workers still waiting on a busy one (each closes
+        its own connection when its request ends)."""
         with self._lock:
             self._closed = True
-            for conn in self._all:
-                try:
-                    if conn.sock is not None:  # wakes a thread blocked in recv()
-                        conn.sock.shutdown(socket.SHUT_RDWR)
-                    conn.close()
-                except OSError:
-                    pass
-            self._all.clear()
+            idle, busy = self._idle, list(self._busy)
+            self._idle = []
+        for conn in idle:
+            conn.close()
+        for conn in busy:
+            _wake(conn)
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """An idle connection that is readable has been closed by the server (or holds stray bytes):
+    reusing it would fail the next request, and count as an attempt."""
+    if conn.sock is None:
+        return False  # closed by us: http.client opens a new socket on the next request
+    poller = select.poll()
+    poller.register(conn.sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _wake(conn: http.client.HTTPConnection) -> None:
+    """Shut the connection's socket down: a thread blocked in recv() on it returns at once."""
+    try:
+        if conn.sock is not None:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 @contextmanager

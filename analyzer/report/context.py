@@ -52,3 +52,4 @@ class ReportContext:
     bias_warnings: tuple[str, ...] = ()          # the bias stages' warnings (e.g. a surprising type inference)
     checks: tuple | None = None                   # analyzer.monitor Outcomes when checks ran (report.checks)
     time_series: dict | None = None               # time-series explanations' lines (report.time_series)
+    images: tuple[tuple[str, bytes], ...] = ()    # image explanations: (output file name, JPEG) per heat map

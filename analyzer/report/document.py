@@ -16,6 +16,7 @@ from analyzer.bias import Band
 from analyzer.report.concern import concern_section
 from analyzer.report.context import DIAGNOSTICS_KEY, DatasetSummary, GroupStats, ReportContext
 from analyzer.report.readings import GLOSSARY, reading
+from analyzer.report.text import text_blocks
 from analyzer.report.verdict import Verdict, as_number, assess
 
 STAGE_KEYS = {"pre_training": "pre-training-bias", "post_training": "post-training-bias"}   # section ids
@@ -213,11 +214,13 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
                            f"Showing the top {min(charts.TOP_FEATURES, len(values))} of {len(values)} features."))
         diagnostics = block.get(DIAGNOSTICS_KEY) or {}
         errors = diagnostics.get("global_shap_standard_errors") or None
-        blocks.append(Chart(f"Global SHAP values, output {label}",
-                            charts.shap_bar_chart(values, f"Global SHAP values — {label}", salt, errors=errors),
-                            "shap-bar"))
+        if values:   # a text-only model has no tabular features
+            blocks.append(Chart(f"Global SHAP values, output {label}",
+                                charts.shap_bar_chart(values, f"Global SHAP values — {label}", salt, errors=errors),
+                                "shap-bar"))
         if errors:
             blocks.append(_shap_table(values, errors, str(label)))
+        blocks.extend(text_blocks(str(label), block))   # global_top_shap_text (methods.shap.text_config)
         if context.local_shap is not None:
             local = _local_frame(context.local_shap, str(label), list(values), len(kernel) > 1)
             if local is not None and len(local):
@@ -236,6 +239,9 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
             name = str(entry.get("feature_name", f"feature {i}"))
             blocks.append(Chart(f"Partial dependence on {name}",
                                 charts.pdp_chart(entry, f"pdp-{i}-{_slug(name)}"), "pdp"))
+    from analyzer.report.images import image_blocks  # methods.shap.image_config results
+
+    blocks.extend(image_blocks(explanations, dict(context.images)))
     if not blocks:
         blocks.append(Text("The explanations section holds no SHAP or PDP results to show."))
     return Section("explanations", "Explanations", tuple(blocks))

@@ -7,9 +7,10 @@ The explanation stage is loaded on first use (it pulls in scikit-learn): the fir
 from typing import Any
 
 from analyzer.stages.bias import run_bias
+from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
-_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE"}
+_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +25,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
-__all__ = ["run_bias", "model_session", "needs_model", "with_predicted_labels", "run_time_series", *sorted(_LAZY)]
+__all__ = ["chunk_plan", "chunk_setting", "run_bias", "run_chunked", "model_session", "needs_model",
+           "with_predicted_labels", "run_time_series", *sorted(_LAZY)]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+import pandas as pd
+
 from analyzer.bias import BiasResult, FacetSpec, Stage
 from analyzer.bias import run_bias as compute_bias
 from analyzer.config import AnalysisConfig
@@ -11,25 +14,30 @@ from analyzer.data import Dataset
 from analyzer.errors import AnalysisError, ConfigError
 
 
-def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str]) -> BiasResult:
-    """The result for ``stage``; post-training reads the predicted labels the dataset carries."""
+def run_bias(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str],
+             weights: np.ndarray | None = None, ft_rows: tuple[pd.DataFrame, np.ndarray] | None = None) -> BiasResult:
+    """The result for ``stage``; post-training reads the predicted labels the dataset carries.
+
+    ``weights`` and ``ft_rows``: the dataset holds distinct rows, counted (see
+    :func:`analyzer.bias.run_bias` and :mod:`analyzer.stages.chunked`)."""
     if dataset.label is None:  # the config checks require it for bias; this keeps the types honest
         raise ConfigError("label: required for bias metrics.")
     facets = [FacetSpec(name=name, values=f.value_or_threshold, data_type=f.data_type)
               for name, f in zip(dataset.facets, config.facet, strict=True)]
     try:
-        return _section(config, dataset, stage, methods, facets)
+        return _section(config, dataset, stage, methods, facets, weights, ft_rows)
     except AnalysisError as exc:  # Clarify's words first, then the columns, values seen and the fix
         from analyzer.diagnose import bias_failure
 
         raise AnalysisError(bias_failure(
             exc.message, dataset.frame, dataset.label, config.label_values_or_threshold or (),
             [(spec.name, spec.values) for spec in facets],
-            dataset.predicted_label if stage == "post_training" else None)) from None
+            dataset.predicted_label if stage == "post_training" else None, weights)) from None
 
 
 def _section(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Sequence[str],
-             facets: list[FacetSpec]) -> BiasResult:
+             facets: list[FacetSpec], weights: np.ndarray | None,
+             ft_rows: tuple[pd.DataFrame, np.ndarray] | None) -> BiasResult:
     assert dataset.label is not None
     return compute_bias(
         dataset.frame,
@@ -43,4 +51,6 @@ def _section(config: AnalysisConfig, dataset: Dataset, stage: Stage, methods: Se
         label_data_type=config.label_data_type,
         ft_exclude=[c for c in (dataset.join_column,) if c],
         ft_encoding=config.methods.ft_encoding if stage == "post_training" else None,
+        weights=weights,
+        ft_rows=ft_rows,
     )

@@ -21,6 +21,7 @@ from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
 
 if TYPE_CHECKING:
+    from analyzer.stages.image_explanations import ImageExplanationResult
     from analyzer.stages.text_explanations import TextExplanationResult
 
 log = logging.getLogger("analyzer.explain")
@@ -110,11 +111,15 @@ def _check_features(config: AnalysisConfig, names: list[str]) -> None:
 
 
 def run_explanations(config: AnalysisConfig, dataset: Dataset,
-                     predictor: Predictor) -> ExplanationResult | TextExplanationResult:
+                     predictor: Predictor) -> ExplanationResult | TextExplanationResult | ImageExplanationResult:
     features = dataset.feature_frame()
     labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
     rows = predictor.max_rows_per_call
     shap = pdp = None
+    if config.methods.shap is not None and config.methods.shap.image_config is not None:  # segments as players
+        from analyzer.stages.image_explanations import run_image_explanations
+
+        return run_image_explanations(config, dataset, predictor)
     if config.methods.shap is not None:
         s = config.methods.shap
         baseline = None

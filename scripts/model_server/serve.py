@@ -13,6 +13,10 @@ picks the answer's format (default: the request's):
     application/jsonlines  {"predicted_label": 1, "score": 0.98} per line
     application/json       {"predictions": [{"predicted_label": 1, "score": 0.98}, ...]}
 
+``--workers N`` (or ``MODEL_SERVER_WORKERS``) serves with N processes forked after the model is
+loaded (default 1; every process also takes concurrent connections on threads). Answers are
+encoded in bulk: each distinct label once, scores by ``repr`` (the text json.dumps writes).
+
 The model directory holds ``model.joblib`` (any estimator or Pipeline with predict_proba or
 predict), an XGBoost booster (``xgboost-model``, ``model.json``, ``model.ubj``) or a LightGBM text
 model (``model.txt``), and optionally
@@ -24,6 +28,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,8 +100,12 @@ class Model:
                 frame = pd.read_csv(io.BytesIO(body), header=None, names=self.feature_names,
                                     dtype={c: str for c in self.categorical} or None)
                 return self._typed(frame)
-            if content_type == JSONLINES:
-                return self.frame([json.loads(line) for line in body.decode().splitlines() if line.strip()])
+            if content_type == JSONLINES:   # one parse for all lines: a JSON array of them
+                lines = [line for line in body.decode().splitlines() if line.strip()]
+                records = json.loads("[" + ",".join(lines) + "]")
+                if len(records) != len(lines):   # e.g. a line "1,2": refused line by line, as ever
+                    records = [json.loads(line) for line in lines]
+                return self.frame(records)
             if content_type == JSON:
                 document = json.loads(body)
                 if isinstance(document, dict):
@@ -134,27 +143,56 @@ class Model:
             if probabilities is None:
                 lines = [_plain(v) for v in labels]
             elif binary:
-                lines = [f"{s!r}" for s in probabilities[:, 1].tolist()]
+                lines = list(map(repr, probabilities[:, 1].tolist()))
                 if self.csv_output == "label,score":
-                    lines = [f"{_plain(l)},{s}" for l, s in zip(labels, lines)]
+                    lines = [f"{label},{score}" for label, score in zip(_texts(labels, _plain), lines)]
             else:
                 lines = [",".join(map(repr, row)) for row in probabilities.tolist()]
             return ("\n".join(lines) + "\n").encode()
-        records = []
-        for i, label in enumerate(labels):
-            record: dict[str, Any] = {"predicted_label": _plain_json(label)}
-            if binary:
-                record["score"] = float(probabilities[i, 1])
-            elif probabilities is not None:
-                record["score"] = float(probabilities[i].max())
-                record["scores"] = probabilities[i].tolist()
-                record["labels"] = [_plain_json(c) for c in (self.classes or range(probabilities.shape[1]))]
-            records.append(record)
+        if accept not in (JSONLINES, JSON):
+            raise BadInput(f"unsupported accept type {accept!r}; use {CSV}, {JSONLINES} or {JSON}")
+        records = json_records(labels, probabilities, self.classes)
         if accept == JSONLINES:
-            return ("\n".join(json.dumps(r) for r in records) + "\n").encode()
-        if accept == JSON:
-            return json.dumps({"predictions": records}).encode()
-        raise BadInput(f"unsupported accept type {accept!r}; use {CSV}, {JSONLINES} or {JSON}")
+            return ("\n".join(records) + "\n").encode()
+        return ('{"predictions": [' + ", ".join(records) + "]}").encode()
+
+
+def json_records(labels: np.ndarray, probabilities: np.ndarray | None, classes: list | None) -> list[str]:
+    """One JSON object per record, the text ``json.dumps`` gives for
+    ``{"predicted_label": ..., "score": ...}`` (plus "scores" and "labels" for multiclass), made
+    in bulk: each distinct label encoded once, scores by ``repr`` (json.dumps' own float text)."""
+    label_texts = _texts(labels, lambda v: json.dumps(_plain_json(v)))
+    if probabilities is None:
+        return [f'{{"predicted_label": {label}}}' for label in label_texts]
+    if not np.isfinite(probabilities).all():   # NaN/Infinity: json.dumps' spelling, record by record
+        return [json.dumps(r) for r in _records(labels, probabilities, classes)]
+    if probabilities.shape[1] == 2:
+        return [f'{{"predicted_label": {label}, "score": {score!r}}}'
+                for label, score in zip(label_texts, probabilities[:, 1].tolist())]
+    names = json.dumps([_plain_json(c) for c in (classes or range(probabilities.shape[1]))])
+    return [f'{{"predicted_label": {label}, "score": {max(row)!r}, "scores": {json.dumps(row)}, "labels": {names}}}'
+            for label, row in zip(label_texts, probabilities.tolist())]
+
+
+def _records(labels: np.ndarray, probabilities: np.ndarray | None, classes: list | None) -> list[dict[str, Any]]:
+    """The records as dicts: what ``json_records`` writes (the reference its tests compare with)."""
+    records = []
+    for i, label in enumerate(labels):
+        record: dict[str, Any] = {"predicted_label": _plain_json(label)}
+        if probabilities is not None and probabilities.shape[1] == 2:
+            record["score"] = float(probabilities[i, 1])
+        elif probabilities is not None:
+            record["score"] = float(probabilities[i].max())
+            record["scores"] = probabilities[i].tolist()
+            record["labels"] = [_plain_json(c) for c in (classes or range(probabilities.shape[1]))]
+        records.append(record)
+    return records
+
+
+def _texts(values: np.ndarray, text: Any) -> list[str]:
+    """``text(v)`` for every value, computed once per distinct value."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return np.array([text(u) for u in uniques], dtype=object)[codes].tolist()
 
 
 def _plain_json(value: Any) -> Any:
@@ -221,6 +259,38 @@ def build_server(model_dir: Path, host: str, port: int, *, csv_output: str | Non
     return server
 
 
+def serve_workers(server: ThreadingHTTPServer, workers: int) -> None:
+    """Serve with ``workers`` processes forked after the model is loaded, all accepting on the one
+    listening socket (the kernel spreads connections); each handles its connections on threads.
+    SIGTERM/SIGINT to this process stops them all."""
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until told to stop
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+            try:
+                server.serve_forever(poll_interval=0.2)
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(*_: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    signal.signal(signal.SIGINT, lambda *_: (stop(), sys.exit(0)))
+    try:
+        for child in children:
+            os.waitpid(child, 0)
+    finally:
+        stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:  # SageMaker starts model images as `<image> serve`
@@ -233,15 +303,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="text/csv answers: 'score' or 'label,score' "
                              "(default: model_meta.json's csv_output, else score)")
     parser.add_argument("--max-payload-mb", type=float, default=None, help="answer 413 above this size")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("MODEL_SERVER_WORKERS", "1")),
+                        help="processes serving requests (default 1, or $MODEL_SERVER_WORKERS); each also "
+                             "handles concurrent connections on threads. More than 1 uses more cores "
+                             "for models whose predict holds Python's GIL")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = build_server(args.model_dir, args.host, args.port, csv_output=args.csv_output,
                           max_payload_mb=args.max_payload_mb)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1 in a container has no default handler
-    log.info("Serving %s on %s:%d", args.model_dir, args.host, server.server_address[1])
+    log.info("Serving %s on %s:%d with %d worker%s", args.model_dir, args.host, server.server_address[1],
+             args.workers, "s" if args.workers > 1 else "")
     print(f"listening on {server.server_address[0]}:{server.server_address[1]}", flush=True)
     try:
-        server.serve_forever(poll_interval=0.2)
+        if args.workers > 1:
+            serve_workers(server, args.workers)
+        else:
+            server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import urllib.request
 import uuid
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
+
+from model_servers import serving
 
 FEATURES = ["sex", "age", "income", "tenure"]
 WEIGHTS = np.array([0.9, 0.03, 0.00002, -0.15])
@@ -44,38 +43,16 @@ def population(n: int, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-class _Model(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        kind = self.headers["Content-Type"]
-        if kind == "text/csv":
-            rows = np.array([[float(v) for v in line.split(",")] for line in body.splitlines() if line])
-            out = "\n".join(repr(float(s)) for s in score(rows)) + "\n"
-        else:
-            rows = np.array([json.loads(line)["features"] for line in body.splitlines() if line], dtype=float)
-            out = "".join(json.dumps({"score": float(s), "predicted_label": int(s > 0.5)}) + "\n"
-                          for s in score(rows))
-        data = out.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def _respond(body: str, kind: str) -> tuple[str, str]:
+    if kind == "text/csv":
+        rows = np.array([[float(v) for v in line.split(",")] for line in body.splitlines() if line])
+        return "\n".join(repr(float(s)) for s in score(rows)) + "\n", kind
+    rows = np.array([json.loads(line)["features"] for line in body.splitlines() if line], dtype=float)
+    return "".join(json.dumps({"score": float(s), "predicted_label": int(s > 0.5)}) + "\n" for s in score(rows)), kind
 
 
-@contextmanager
-def model_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Model)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
+def model_server() -> AbstractContextManager[str]:
+    return serving(_respond)
 
 
 def invoke(url: str, body: str, kind: str) -> str:

@@ -125,7 +125,7 @@ _CROSS = {  # id -> (config, fragment)
     "time_series_csv": (with_(BIAS, "time_series_data_config",
                               {"target_time_series": 0, "item_id": 1, "timestamp": 2}), "$.time_series_data_config"),
     "image_config": (with_(SHAP, "methods.shap.image_config", {"model_type": "IMAGE_CLASSIFICATION"}),
-                     "Not supported by this analyzer yet"),
+                     "image explanations need dataset_type application/x-image"),
     "image_dataset": (with_(BIAS, "dataset_type", "application/x-image"), "dataset_type: application/x-image"),
     "time_series_with_bias": ({**_TS, **{k: BIAS[k] for k in ("label", "label_values_or_threshold", "facet")},
                                "methods": {"asymmetric_shapley_value": {}, **BIAS["methods"]}},

@@ -7,7 +7,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.csv_cells import csv_columns, csv_rows, is_numeric
+from analyzer.formats.csv_cells import (
+    _NEEDS_READER,
+    _arrow_columns,
+    _split_columns,
+    csv_columns,
+    csv_rows,
+    is_numeric,
+)
 from analyzer.formats.responses import ResponseCodec
 
 CELL = (st.integers(-10**20, 10**20).map(str) | st.floats(allow_nan=True).map(repr)
@@ -84,3 +91,26 @@ def test_decoder_matches_the_general_reader(text: str, label: int | None, probab
             else:
                 np.testing.assert_array_equal(a, b)
     assert fast.score_names == general.score_names
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=responses())
+def test_arrow_columns_match_the_split_columns(text: str) -> None:
+    """All-number responses read by Arrow give the arrays (values and dtypes) of the split path."""
+    if any(mark in text for mark in _NEEDS_READER):
+        return
+    found = _arrow_columns(text)
+    if found is None:
+        return
+    split = _split_columns(text)
+    assert split is not None and len(found) == len(split)
+    for got, want in zip(found, split):
+        assert isinstance(want, np.ndarray) and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_usual_score_responses_take_the_arrow_path() -> None:
+    scores = np.random.default_rng(1).random(3000).tolist()
+    labels, found = _arrow_columns("".join(f"{int(s > 0.5)},{s!r}\n" for s in scores))
+    assert found.tolist() == scores and labels.tolist() == [int(s > 0.5) for s in scores]
+    assert _arrow_columns("1,+1\n2,3\n") is None   # "+1" is an int to the split path, a double to Arrow

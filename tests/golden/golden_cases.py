@@ -14,14 +14,15 @@ import io
 import json
 import math
 import sys
-import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # tests/, also when run as a script
+import model_servers  # noqa: E402  (the shared test model server)
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -63,36 +64,13 @@ def compas_model(row: Row) -> list[float]:
     return [round(1 - yes, 6), yes]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    model: Model
-
-    def do_POST(self) -> None:  # noqa: N802 - /invocations: CSV rows in, CSV scores out
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+def serving(model: Model) -> AbstractContextManager[str]:
+    """Serve ``model`` over HTTP: CSV rows in, CSV scores out."""
+    def respond(body: str, kind: str) -> tuple[str, str]:
         rows = [r for r in csv.reader(io.StringIO(body)) if r]
-        out = "".join(",".join(repr(s) for s in type(self).model(r)) + "\n" for r in rows).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        return "".join(",".join(repr(s) for s in model(r)) + "\n" for r in rows), "text/csv"
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serving(model: Model) -> Iterator[str]:
-    handler = type("Handler", (_Handler,), {"model": staticmethod(model)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return model_servers.serving(respond)
 
 
 # ------------------------------------------------------------------------------------------ data

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import analyzer.predictor.codecs as codecs
+import analyzer.predictor.encoders as encoders
+from analyzer.predictor import bulk
 from analyzer.predictor.cells import frame_cells
 from analyzer.predictor.codecs import request_codec
 from predictor_servers import analysis_config
@@ -60,19 +62,27 @@ PREDICTORS = [
 ]
 
 
-def _general(codec: codecs.RequestCodec, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> bytes:
+def _encoded(codec: codecs.RequestCodec, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, *,
+             arrow: bool, rows: bool) -> bytes:
+    """The request through the paths asked for (Arrow, rows of cell texts), else the general path."""
     with monkeypatch.context() as patch:
-        patch.setattr(codecs, "frame_cells", lambda *_args: None)
+        if not arrow:
+            patch.setattr(bulk, "csv_body", lambda *_args: None)
+            patch.setattr(bulk, "json_records", lambda *_args: None)
+        if not rows:
+            patch.setattr(encoders, "frame_cells", lambda *_args: None)
         return codec.encode(frame)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(frame=frames(), predictor=st.sampled_from(PREDICTORS))
 def test_bulk_requests_are_the_general_requests(frame: pd.DataFrame, predictor: dict) -> None:
     config = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", **predictor})
     codec = request_codec(config, list(frame.columns))
     with pytest.MonkeyPatch.context() as monkeypatch:
-        assert codec.encode(frame) == _general(codec, frame, monkeypatch)
+        general = _encoded(codec, frame, monkeypatch, arrow=False, rows=False)
+        assert _encoded(codec, frame, monkeypatch, arrow=False, rows=True) == general
+        assert _encoded(codec, frame, monkeypatch, arrow=True, rows=False) == general
 
 
 def test_usual_columns_take_the_bulk_path() -> None:
@@ -87,3 +97,33 @@ def test_a_value_that_looks_like_a_placeholder_stays_a_value() -> None:
                               "record_template": '{"f":$features}'})
     frame = pd.DataFrame({"x": ["${x}"], "y": [1]})
     assert request_codec(config, ["x", "y"]).encode(frame) == b'[{"f":["${x}",1]}]'
+
+
+def test_usual_columns_take_the_arrow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adult-like columns (ints, strings, a float with a gap, bools; a string needing CSV quotes)
+    are encoded by Arrow, to the general path's bytes, for every request format."""
+    frame = pd.DataFrame({"age": np.arange(3000) % 90, "work": np.where(np.arange(3000) % 7, "Private", "Self-emp"),
+                          "score": np.where(np.arange(3000) % 11, np.arange(3000) / 7, np.nan),
+                          "flag": np.arange(3000) % 2 == 0, "note": ["a,b", "c", "é"] * 1000,
+                          "big": np.arange(3000, dtype=np.int64) * 2**40 - 2**62})
+    assert bulk.csv_body(frame) is not None
+    assert bulk.csv_body(frame.drop(columns="note")) is not None
+    assert bulk.json_records(frame, lambda cells: ",".join(cells), "\n") is not None
+    for predictor in PREDICTORS[:-1]:   # the last names feature f0
+        config = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", **predictor})
+        codec = request_codec(config, list(frame.columns))
+        assert codec.encode(frame) == _encoded(codec, frame, monkeypatch, arrow=False, rows=False), predictor
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=frames())
+def test_frame_csv_is_to_csv(frame: pd.DataFrame) -> None:
+    """What OutputWriter.write_csv writes (out.csv, baseline.csv): to_csv's text, header included."""
+    assert bulk.frame_csv(frame) == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def test_shap_values_take_the_arrow_path() -> None:
+    values = np.random.default_rng(2).normal(size=(500, 3)) * 0.01
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(500)], **{f"f{i}_label0": values[:, i] for i in range(3)}})
+    assert bulk.csv_body(frame) is not None
+    assert bulk.frame_csv(frame) == frame.to_csv(index=False).encode("utf-8")

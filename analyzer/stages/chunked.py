@@ -1,0 +1,246 @@
+"""Bias on a dataset read in chunks: bounded memory for data larger than memory.
+
+:func:`chunk_plan` decides whether a job reads its dataset in chunks (the knob ``--chunk-rows`` /
+``ANALYZER_CHUNK_ROWS``: ``auto``, ``off`` or a number of rows); :func:`run_chunked` then streams the
+chunks: each goes through the model when post-training needs predictions, and is reduced to counts of
+its distinct (facet, label, predicted label, group) rows (:mod:`analyzer.bias.counts`). The bias
+stage runs on those counts and gives the same analysis.json as on the whole dataset. FlipTest keeps
+what it needs per row: its feature columns and the distinct row of each data row.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import numpy as np
+import pandas as pd
+
+from analyzer.config import AnalysisConfig
+from analyzer.data import Dataset, resolve_files
+from analyzer.errors import ConfigError
+from analyzer.formats import CAPTURE_JSON, CSV
+
+if TYPE_CHECKING:
+    from analyzer.bias import BiasResult
+
+log = logging.getLogger("sagemaker-clarify-processing")
+
+CHUNK_ROWS_ENV = "ANALYZER_CHUNK_ROWS"
+KNOB = f"--chunk-rows ({CHUNK_ROWS_ENV})"
+#: ``auto`` reads datasets larger than this in chunks (files as stored, compressed or not).
+AUTO_ABOVE_BYTES = 64 * 2**20
+MAX_CHUNK_ROWS = 10_000_000
+#: ``auto`` chunk size: about 1/16 of the available memory at a generous 2 KiB per row, within bounds.
+AUTO_ROWS_BOUNDS = (10_000, 250_000)
+_BYTES_PER_ROW = 2048
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    files: list[Path] | None     # the dataset's files (None: load_dataset resolves them)
+    rows: int | None             # rows per chunk; None: the dataset is read whole
+
+
+def parse_knob(value: str | None) -> int | str:
+    """``auto`` (also unset or empty), ``off`` (also ``0``) or a number of rows in [1, 10,000,000]."""
+    text = (value or "auto").strip().lower()
+    if text in ("auto", "off"):
+        return text
+    try:
+        rows = int(text.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{KNOB}: expected 'auto', 'off' or a number of rows, got {value!r}.") from None
+    if rows == 0:
+        return "off"
+    if not 1 <= rows <= MAX_CHUNK_ROWS:
+        raise ConfigError(f"{KNOB}: {rows} rows is out of range; give 1 to {MAX_CHUNK_ROWS:,}, 'auto' or 'off'.")
+    return rows
+
+
+def not_chunkable(config: AnalysisConfig) -> str | None:
+    """Why this job reads its dataset whole, or None when it can read it in chunks."""
+    from analyzer.data import CHUNKED_TYPES
+
+    methods = config.methods
+    if (config.dataset_type or "").lower() not in CHUNKED_TYPES:
+        return f"dataset_type {config.dataset_type} is read whole"
+    if not methods.needs_bias:
+        return "no bias metrics are requested"
+    if methods.needs_explanations:
+        return "explanations (SHAP, PDP) read the dataset whole"
+    if config.segment_config:
+        return "segment_config reads the dataset whole"
+    if config.facet_dataset_uri or config.predicted_label_dataset_uri:
+        return "facet or predicted-label datasets are joined in memory"
+    return None
+
+
+def chunk_setting(flag: str | None) -> int | str:
+    """The knob: the flag's value, else the environment's (see :func:`parse_knob`)."""
+    return parse_knob(flag if flag is not None else os.environ.get(CHUNK_ROWS_ENV))
+
+
+def chunk_plan(config: AnalysisConfig, uri: str | Path, value: int | str) -> ChunkPlan:
+    """Whether and how to read the dataset in chunks (``value``: :func:`chunk_setting`); logged once."""
+    if value == "off" or (config.dataset_type or "").lower() == CAPTURE_JSON:
+        return ChunkPlan(None, None)
+    files = resolve_files(uri, content_type=config.dataset_type)
+    reason = not_chunkable(config)
+    if reason is not None:
+        if value != "auto":
+            log.info("Reading the dataset whole although %s is set: %s.", KNOB, reason)
+        return ChunkPlan(files, None)
+    if value == "auto":
+        size = sum(path.stat().st_size for path in files)
+        if size <= AUTO_ABOVE_BYTES:
+            return ChunkPlan(files, None)
+        rows, why = auto_rows(), f"auto: the dataset has {size / 2**20:,.0f} MiB"
+    else:
+        rows, why = int(value), KNOB
+    log.info("Reading the dataset in chunks of %d rows (%s); bias from counts of distinct rows.", rows, why)
+    return ChunkPlan(files, rows)
+
+
+def auto_rows() -> int:
+    """Rows per chunk from the memory available to this process (cgroup limit included)."""
+    low, high = AUTO_ROWS_BOUNDS
+    return int(min(high, max(low, available_memory() // 16 // _BYTES_PER_ROW)))
+
+
+def available_memory() -> int:
+    """MemAvailable, or less when a cgroup (v2) limit leaves less."""
+    available = 2**31
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit != "max":
+            available = min(available, int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return max(available, 0)
+
+
+@dataclass(frozen=True)
+class ChunkedResult:
+    layout: Dataset                 # the dataset's columns (no rows), with the predicted label's column
+    bias: tuple[BiasResult, ...]    # post-training first, then pre-training (Clarify's order)
+    rows: int
+
+
+def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> ChunkedResult:
+    """The bias sections of a dataset read in chunks (see the module doc)."""
+    from analyzer.bias import select
+    from analyzer.bias import ColumnValues, DistinctRows
+    from analyzer.data import open_chunks, typed_like_csv
+    from analyzer.stages import model_session, run_bias
+
+    assert plan.files is not None and plan.rows is not None
+    methods = config.methods
+    post, pre = methods.post_training_bias, methods.pre_training_bias
+    csv = (config.dataset_type or "").lower() == CSV
+    chunks = open_chunks(config, uri, plan.files, plan.rows, _roles)
+    layout = chunks.layout
+    if layout.label is None:
+        raise ConfigError("label: required for bias metrics.")
+    wants_ft = post is not None and any(m.name == "FT" for m in select("post_training", post))
+    model = post is not None and layout.predicted_label is None
+    predicted = _prediction_column(layout) if model else layout.predicted_label
+    text = set(_roles(layout)) if csv else set()
+    counted = [*_roles(layout), *([predicted] if post is not None and predicted is not None else [])]
+    columns = [ColumnValues(name, typed_like_csv if name in text else None) for name in dict.fromkeys(counted)]
+    counter = DistinctRows(columns, keep_rows=wants_ft)
+    kept: list[pd.DataFrame] = []
+    with model_session(config, layout) as predictor:
+        if post is not None:
+            log.info("Calculating post-training bias metrics")
+        if model:
+            log.info("Getting predictions from the endpoint")
+        for frame in _frames(chunks.frames()):
+            if model:
+                frame = _predict(config, predictor, layout, frame, text, predicted)  # type: ignore[arg-type]
+            counter.add(frame)
+            if wants_ft:
+                done = {*counter_names(columns), layout.join_column}
+                kept.append(frame.drop(columns=[c for c in frame.columns if c in done]))
+    distinct, weights, data_rows = counter.finish()
+    log.info("Counted %d rows in %d distinct (facet, label, prediction, group) rows.", counter.total, len(distinct))
+    dataset = replace(layout, frame=distinct, predicted_label=predicted)
+    ft_rows = _ft_rows(layout, distinct, kept, data_rows) if data_rows is not None else None
+    results = []
+    if post is not None:
+        assert predicted is not None  # post-training: from the data, or the model's column
+        if not model:
+            from analyzer.labels import predicted_labels_from_column
+
+            labels = predicted_labels_from_column(distinct[predicted], config.probability_threshold)
+            dataset = replace(dataset, frame=distinct.assign(**{predicted: labels}))
+        results.append(run_bias(config, dataset, "post_training", post, weights, ft_rows))
+    if pre is not None:
+        log.info("Calculating pre-training bias metrics")
+        results.append(run_bias(config, dataset, "pre_training", pre, weights))
+    return ChunkedResult(layout=replace(layout, predicted_label=predicted), bias=tuple(results), rows=counter.total)
+
+
+def counter_names(columns: list) -> list[str]:
+    return [c.name for c in columns]
+
+
+def _roles(layout: Dataset) -> list[str]:
+    """The data columns the bias metrics read: facets, label, predicted label, group variable."""
+    names = [*layout.facets, layout.label, layout.predicted_label, layout.group_variable]
+    return list(dict.fromkeys(n for n in names if n is not None))
+
+
+def _prediction_column(layout: Dataset) -> str:
+    column = "predicted_label"
+    while column in layout.frame.columns:  # never overwrite a data column (as with_predicted_labels)
+        column = f"_{column}"
+    return column
+
+
+def _frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The chunks, with a stop request honoured between them."""
+    from analyzer import signals
+
+    for frame in frames:
+        signals.check()
+        yield frame
+
+
+def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: pd.DataFrame, text: set[str],
+             column: str) -> pd.DataFrame:
+    """The chunk with the model's predicted labels; text columns typed as pandas types this chunk."""
+    from analyzer.data import typed_like_csv
+    from analyzer.predictor import predicted_labels
+
+    features = frame.loc[:, list(layout.features)]
+    for name in text & set(layout.features):
+        features[name] = typed_like_csv(features[name])
+    output = predictor.predict(features)  # type: ignore[attr-defined]
+    return frame.assign(**{column: np.asarray(predicted_labels(output, config))})
+
+
+def _ft_rows(layout: Dataset, distinct: pd.DataFrame, kept: list[pd.DataFrame],
+             data_rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """FlipTest's rows: every data column but the label, predicted label and join column, in data order;
+    the bias columns typed like the counted rows."""
+    rest = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(index=range(len(data_rows)))
+    drop = {layout.label, layout.predicted_label, layout.join_column}
+    data = {}
+    for name in layout.frame.columns:
+        if name in drop:
+            continue
+        if name in rest.columns:
+            data[name] = rest[name]
+        elif name in distinct.columns:
+            data[name] = distinct[name].take(data_rows).reset_index(drop=True)
+    return pd.DataFrame(data), data_rows
