@@ -26,7 +26,8 @@ data: $(VENV)/.runtime
 
 ## Run the bundled example: Adult, pre- and post-training bias, no AWS account needed.
 ## Installs only the runtime dependencies (no test tools).
-demo: $(VENV)/.runtime data
+## It fetches the one dataset it needs (Adult) itself; `make data` fetches them all.
+demo: $(VENV)/.runtime
 	$(PY) examples/run_demo.py
 
 ## Run the whole test suite (CI runs exactly this).

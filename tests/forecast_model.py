@@ -10,6 +10,7 @@ through the horizon), ``dynamic_feat[1][t - 1]`` and ``cat[0]``.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 from contextlib import contextmanager
@@ -105,7 +106,8 @@ def weather_records(items: dict[str, int], horizon: int = 1, seed: int = 3) -> l
     out = []
     for k, (item, n) in enumerate(items.items()):
         for t in range(n + horizon):
-            record = {"item_id": item, "timestamp": f"2020-01-01 {16 + t // 6:02d}:{t % 6}0:00",
+            stamp = datetime.datetime(2020, 1, 1, 16) + datetime.timedelta(minutes=10 * t)
+            record = {"item_id": item, "timestamp": stamp.strftime("%Y-%m-%d %H:%M:%S"),
                       "rain_mm": round(float(rng.normal()), 3), "T_degC": round(float(rng.normal()), 3),
                       "elev": float(k + 1)}
             if t < n:

@@ -248,3 +248,13 @@ def test_errors_name_the_key_the_column_or_the_item(tmp_path: Path, model: Forec
                                                            "baseline": {"static_covariates": {"b": [1]}}}, ts), records)
         assert code == 2 and "static_covariates" in message and "'a'" in message
     assert model.requests == [] or all("instances" in r for r in model.requests)
+
+
+def test_results_path_is_the_s3_output_inside_a_processing_job(tmp_path: Path) -> None:
+    from analyzer.stages.time_series import results_uri
+
+    job = {"ProcessingOutputConfig": {"Outputs": [{"OutputName": "analysis_result", "S3Output": {
+        "S3Uri": "s3://bucket/out/", "LocalPath": str(tmp_path / "output")}}]}}
+    relative = "asymmetric_shapley_value/timewise_chronological/out.jsonl"
+    assert results_uri(tmp_path / "output", relative, job) == f"s3://bucket/out/{relative}"
+    assert results_uri(tmp_path / "elsewhere", relative, job) == str(tmp_path / "elsewhere" / relative)

@@ -9,39 +9,26 @@ index into a JSON list of rows). The three ``dataset_format`` values, as in the 
 - ``item_records``: ``[{"id": 1, "scv1": 10, "timeseries": [{"timestamp": 1, "target_ts": 5}, ...]}]``,
   paths like ``[*].id`` and ``[*].timeseries[].target_ts``.
 
-A projection (``[]`` / ``[*]``) is applied element by element here, so a record without a value
-keeps its place as null (plain JMESPath would drop it and misalign the rows). Rows are grouped by
-item id (first appearance order) and sorted by timestamp. The target may end with nulls: those
-steps are the forecast horizon, where related series still carry (future) values, as in AWS's
-example; a gap inside the target, a null related value or timestamp is refused naming the item.
+Projections (``[]``, ``[*]``) apply element by element here, so a record without a value keeps its
+place as null (plain JMESPath drops it). Rows are grouped by item id (first appearance) and sorted
+by timestamp. The target may end with nulls: the forecast horizon, where related series still carry
+future values (AWS's example); other gaps are refused naming the item.
 """
 from __future__ import annotations
 
-import math
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-import pandas as pd
 
 from analyzer.data.json_reader import compile_path, loads, read_text, search
+from analyzer.data.time_series_items import SeriesItem, item_from_rows
 from analyzer.errors import ConfigError, DataError
 
 KEY = "time_series_data_config"
-#: Bounds on what one job reads: more steps or items than this is not a forecasting history.
-MAX_STEPS = 100_000
-MAX_ITEMS = 1_000_000
-
-
-@dataclass(frozen=True)
-class SeriesItem:
-    item_id: Any
-    timestamps: tuple[Any, ...]      # as in the data, sorted; length T
-    target: np.ndarray               # (T_x,), T_x <= T: the known history
-    related: np.ndarray              # (T, R)
-    static: tuple[Any, ...]          # S values
+MAX_ITEMS = 1_000_000   # a bound on what one job reads
 
 
 @dataclass(frozen=True)
@@ -56,7 +43,7 @@ class TimeSeriesData:
 
 
 @dataclass(frozen=True)
-class _Fields:
+class _Fields:  # the config's references, by role
     item_id: Any
     timestamp: Any
     target: Any
@@ -96,6 +83,12 @@ def _name(ref: Any) -> str:
 
 # ------------------------------------------------------------------------------------------ paths
 
+@functools.lru_cache(maxsize=256)
+def _compiled(path: str, key: str) -> Any:
+    return compile_path(path, f"{KEY}.{key}")
+
+
+@functools.lru_cache(maxsize=256)
 def _split(path: str) -> tuple[str, str, bool] | None:
     """(before, after, flatten) around the first top-level ``[]``/``[*]``, or None."""
     depth, quote, i = 0, "", 0
@@ -123,15 +116,20 @@ def evaluate(path: str, node: Any, key: str, where: str) -> Any:
     """``jmespath.search(path, node)``, except that projections keep a null for each element."""
     split = _split(path)
     if split is None:
-        return search(compile_path(path, f"{KEY}.{key}"), node, f"{KEY}.{key}", where)
+        return search(_compiled(path, key), node, f"{KEY}.{key}", where)
     before, after, flatten = split
-    collection = search(compile_path(before, f"{KEY}.{key}"), node, f"{KEY}.{key}", where) if before else node
+    collection = search(_compiled(before, key), node, f"{KEY}.{key}", where) if before else node
     if not isinstance(collection, list):
         return None
     if flatten:
         collection = [v for e in collection for v in (e if isinstance(e, list) else [e])]
     after = after[1:] if after.startswith(".") else after
-    return [evaluate(after, e, key, where) if after else e for e in collection]
+    if not after:
+        return collection
+    if _split(after) is None:   # the common case: one compiled path per element
+        compiled = _compiled(after, key)
+        return [search(compiled, e, f"{KEY}.{key}", where) for e in collection]
+    return [evaluate(after, e, key, where) for e in collection]
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -220,73 +218,5 @@ def read_time_series(files: Sequence[Path], ts: Mapping[str, Any], headers: Sequ
     if len(groups) > MAX_ITEMS:
         raise DataError(f"The {what} has {len(groups)} items; at most {MAX_ITEMS} are supported.")
     names = (target_name, related_names, static_names)
-    items = tuple(_item(item, rows, columns, f, names, what) for item, rows in groups.items())
+    items = tuple(item_from_rows(item, rows, columns, str(f.timestamp), names, what) for item, rows in groups.items())
     return TimeSeriesData(items, target_name, related_names, static_names)
-
-
-# ------------------------------------------------------------------------------------------ one item
-
-def _order(stamps: list[Any], item: Any, name: str, what: str) -> np.ndarray:
-    """The sort order of one item's timestamps: numbers as numbers, strings as dates."""
-    if any(s is None for s in stamps):
-        raise DataError(f"The {what}: item {item!r} has a null timestamp ({name}).")
-    if all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in stamps):
-        keys: Any = np.asarray(stamps, dtype=float)
-    elif all(isinstance(s, str) for s in stamps):
-        try:
-            keys = pd.to_datetime(pd.Series(stamps), format="mixed").to_numpy()
-        except (ValueError, TypeError, OverflowError):
-            bad = next((s for s in stamps if pd.isna(pd.to_datetime(s, errors="coerce", format="mixed"))), stamps[0])
-            raise DataError(f"The {what}: timestamp {bad[:40]!r} of item {item!r} in column {name!r} is not a "
-                            "date/time (use ISO 8601, e.g. 2020-01-01 16:20:00, or numbers).") from None
-    else:
-        raise DataError(f"The {what}: the timestamps of item {item!r} ({name}) mix numbers and strings or hold "
-                        "other values; use ISO 8601 strings or numbers.")
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
-        raise DataError(f"The {what}: item {item!r} has the same timestamp ({name}) twice.")
-    return order
-
-
-def _numbers(values: list[Any], item: Any, name: str, what: str) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise DataError(f"The {what}: series {name!r} of item {item!r} has the value {str(v)[:40]!r}; "
-                            "time series values must be finite numbers.")
-        out[i] = v
-    return out
-
-
-def _item(item: Any, rows: list[int], columns: dict[str, list[Any]], f: _Fields,
-          names: tuple[str, tuple[str, ...], tuple[str, ...]], what: str) -> SeriesItem:
-    target_name, related_names, static_names = names
-    if len(rows) > MAX_STEPS:
-        raise DataError(f"The {what}: item {item!r} has {len(rows)} time steps; at most {MAX_STEPS} are supported.")
-    order = _order([columns["timestamp"][r] for r in rows], item, str(f.timestamp), what)
-    rows = [rows[i] for i in order]
-    target = _numbers([columns["target_time_series"][r] for r in rows], item, target_name, what)
-    known = np.flatnonzero(~np.isnan(target))
-    if not len(known):
-        raise DataError(f"The {what}: item {item!r} has no value of the target series {target_name!r}.")
-    if known[0] != 0 or len(known) != known[-1] + 1:
-        raise DataError(f"The {what}: the target series {target_name!r} of item {item!r} has missing values inside "
-                        "its history (only the forecast horizon at the end may be null); fill them.")
-    related = np.column_stack([_numbers([columns[f"related_time_series[{j}]"][r] for r in rows], item, name, what)
-                               for j, name in enumerate(related_names)]) if related_names else np.zeros((len(rows), 0))
-    if np.isnan(related).any():
-        j = int(np.flatnonzero(np.isnan(related).any(axis=0))[0])
-        raise DataError(f"The {what}: related series {related_names[j]!r} of item {item!r} has a missing value; "
-                        "related series need a value at every timestamp.")
-    static = []
-    for j, name in enumerate(static_names):
-        seen = {repr(columns[f"static_covariates[{j}]"][r]) for r in rows}
-        if len(seen) > 1:
-            raise DataError(f"The {what}: static covariate {name!r} changes within item {item!r}; it must be "
-                            "constant per item.")
-        static.append(columns[f"static_covariates[{j}]"][rows[0]])
-    return SeriesItem(item, tuple(columns["timestamp"][r] for r in rows), target[:known[-1] + 1], related,
-                      tuple(static))

@@ -91,31 +91,35 @@ def asymmetric_shapley(evaluate: Evaluate, steps: int, series: int, *, direction
     return p.finish([np.asarray(evaluate(p.block(i)), dtype=float) for i in range(p.blocks)])
 
 
+#: Masks per timewise block: a history of T steps has 2(T + 1) coalitions of T x F cells each.
+BLOCK_CELLS = 2_000_000
+
+
 def _timewise(steps: int, series: int, direction: str) -> Plan:
-    # Row k of the prefix masks has the first k steps present; row k of the suffix masks the last k.
-    k = np.arange(steps + 1)[:, None]
-    t = np.arange(steps)[None, :]
-    parts = []
-    if direction in ("chronological", "bidirectional"):
-        parts.append(np.repeat((t < k)[:, :, None], series, axis=2))
-    if direction in ("anti_chronological", "bidirectional"):
-        parts.append(np.repeat((t >= steps - k)[:, :, None], series, axis=2))
-    masks = np.concatenate(parts)
+    # Row k of the prefix part has the first k steps present; row k of the suffix part the last k.
+    parts = [p for p, on in (("prefix", direction in ("chronological", "bidirectional")),
+                             ("suffix", direction in ("anti_chronological", "bidirectional"))) if on]
+    rows = len(parts) * (steps + 1)
+    chunk = max(1, BLOCK_CELLS // max(1, steps * series))
+    t = np.arange(steps)
+
+    def block(i: int) -> np.ndarray:
+        r = np.arange(i * chunk, min(rows, (i + 1) * chunk))
+        k, suffix = (r % (steps + 1))[:, None], np.array([parts[j] == "suffix" for j in r // (steps + 1)])[:, None]
+        present = np.where(suffix, t[None, :] >= steps - k, t[None, :] < k)
+        return np.repeat(present[:, :, None], series, axis=2)
 
     def finish(outputs: list[np.ndarray]) -> AsymmetricResult:
-        out = np.asarray(outputs[0], dtype=float)
+        out = np.concatenate([np.asarray(o, dtype=float) for o in outputs])
         offset = out[0]                                           # row 0 of either: nothing present
         values = []
-        if direction in ("chronological", "bidirectional"):
-            chron = out[:steps + 1]
-            values.append(chron[1:] - chron[:-1])                 # step t joins after steps < t
-            out = out[steps + 1:]
-        if direction in ("anti_chronological", "bidirectional"):
-            anti = out[:steps + 1]                                # anti[k]: the last k steps present
-            values.append((anti[1:] - anti[:-1])[::-1])           # step T-k joins after the later ones
-        return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=len(masks))
+        for j, part in enumerate(parts):
+            chain = out[j * (steps + 1):(j + 1) * (steps + 1)]
+            step = chain[1:] - chain[:-1]                         # the k-th step to join, in joining order
+            values.append(step if part == "prefix" else step[::-1])   # suffix: step T-k joins after later ones
+        return AsymmetricResult(np.mean(values, axis=0), offset, evaluations=rows)
 
-    return Plan(1, lambda _i: masks, finish, len(masks))
+    return Plan(-(-rows // chunk), block, finish, rows)
 
 
 def _subset_weights(series: int) -> list[tuple[tuple[int, ...], float]]:

@@ -146,6 +146,9 @@ def forecast_codecs(config: AnalysisConfig, related: int, static: int) -> tuple[
     for key, value in (("content_type", content_type), ("accept_type", accept)):
         if value not in (JSON, JSONLINES):
             raise ConfigError(f"predictor.{key}: {value} cannot carry time series; use {JSON} or {JSONLINES}.")
+    if not isinstance(predictor.content_template, (str, type(None))):
+        raise ConfigError("predictor.content_template: an object template is not supported; give a string such as "
+                          "'{\"instances\": $records}'.")
     record = predictor.record_template or default_record_template(related, static)
     if "$target_time_series" not in record:
         raise ConfigError(f"predictor.record_template: must contain $target_time_series for time series; "

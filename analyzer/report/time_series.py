@@ -60,7 +60,7 @@ def _item_chart(line: Mapping[str, Any], salt: str) -> str:
         ax.axhline(0, color=charts.GREY, linewidth=0.6)
         ticks = list(range(0, len(stamps), max(1, len(stamps) // 8)))
         ax.set_xticks(ticks, [charts.shorten(stamps[i], 19) for i in ticks], rotation=30, ha="right", fontsize=6)
-        ax.set_ylabel("Attribution (sum over forecast steps)")
+        ax.set_ylabel("Attribution (all steps)")
         ax.set_title(f"Item {charts.shorten(str(line.get('item_id')), 40)}", loc="left")
         if series:
             ax.legend(fontsize=6, loc="best")

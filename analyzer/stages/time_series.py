@@ -44,6 +44,9 @@ log = logging.getLogger("analyzer.explain")
 SEED = 0   # Clarify's config has no seed for this method: sampled orderings are the same on every run
 #: More forecasts than this is days of endpoint time: refused up front, naming what drives the count.
 MAX_FORECASTS = 50_000_000
+#: Series values held in pending records before they go to the model (bounds memory for long histories).
+MAX_PENDING_VALUES = 4_000_000
+MAX_BLOCK_CELLS = 500_000_000
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class _Game:
         width = max(series, len(item.static)) if self.lead else series
         self.plan: Plan = plan(steps + self.lead, width, direction=s.direction, granularity=s.granularity,
                                num_samples=s.num_samples, seed=SEED)
+        self.cells = (steps + self.lead) * width
 
     def record(self, mask: np.ndarray) -> ForecastRecord:
         item, base, cells = self.item, self.base, mask[self.lead:]
@@ -143,11 +147,14 @@ def _evaluate(games: list[_Game], predictor: Predictor, done: Callable[[int, Asy
             pending.clear()
             records.clear()
 
+        values = 0
         for i, b, masks in _blocks(games):
             records.extend(games[i].record(m) for m in masks)
             pending.append((i, b, len(masks)))
-            if len(records) >= budget:
+            values += len(masks) * masks.shape[1] * masks.shape[2]
+            if len(records) >= budget or values >= MAX_PENDING_VALUES:
                 flush()
+                values = 0
         flush()
 
 
@@ -192,6 +199,11 @@ def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
                                           s.granularity, ts, config.headers)
     games = [_Game(item, baselines.of(item), s) for item in data.items]
     total = sum(g.plan.evaluations for g in games)
+    block = max((g.plan.evaluations // g.plan.blocks * g.cells for g in games if g.plan.blocks), default=0)
+    if block > MAX_BLOCK_CELLS:   # one step's coalitions are built at once
+        raise ConfigError(f"methods.asymmetric_shapley_value.num_samples ({s.num_samples}): one time step's "
+                          f"coalitions would hold {block:,} cells at once, more than {MAX_BLOCK_CELLS:,}; lower "
+                          "num_samples.")
     if total > MAX_FORECASTS:
         driver = (f"methods.asymmetric_shapley_value.num_samples ({s.num_samples})" if s.granularity == "fine_grained"
                   else "the dataset's items and time steps")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.data.time_series import evaluate, read_time_series, series_names
 from analyzer.errors import ConfigError, DataError
@@ -119,3 +121,24 @@ def test_not_json_and_no_rows_are_data_errors(tmp_path: Path) -> None:
         read_time_series([tmp_path / "bad.json"], RECORDS_TS, None)
     with pytest.raises(DataError, match="no time-series rows"):
         _read(tmp_path, [], RECORDS_TS)
+
+
+_FIELDS = ["id", "t", "y", "r", "timestamp", "target_ts", "rts1", "timeseries", "scv1", "scv2"]
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
+                     st.sampled_from(["2020-01-01", "x", "", "2020-13-40 25:00", "1e308"]))
+_JSON = st.recursive(_SCALARS, lambda children: st.one_of(
+    st.lists(children, max_size=5), st.dictionaries(st.sampled_from(_FIELDS), children, max_size=5)), max_leaves=30)
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_JSON, st.sampled_from(["columns", "timestamp_records", "item_records", None]))
+def test_fuzzed_documents_raise_only_our_errors(tmp_path_factory, document, fmt) -> None:
+    ts = {"columns": {"item_id": "id", "timestamp": "t", "target_time_series": "y", "related_time_series": ["r"],
+                      "dataset_format": "columns"},
+          "timestamp_records": RECORDS_TS | {"related_time_series": ["[*].rts1"], "static_covariates": []},
+          "item_records": ITEMS_TS,
+          None: {"item_id": 0, "timestamp": 1, "target_time_series": 2, "related_time_series": [3]}}[fmt]
+    try:
+        _read(tmp_path_factory.mktemp("fuzz"), document, ts)
+    except (ConfigError, DataError):
+        pass

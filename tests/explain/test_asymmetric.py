@@ -106,3 +106,15 @@ def test_ar1_known_answer() -> None:
 def test_bad_settings_name_the_key(kwargs: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=f"asymmetric_shapley_value.{key}"):
         asymmetric_shapley(evaluate, T, F, **kwargs)
+
+
+def test_long_timewise_histories_come_in_blocks_that_give_the_same_values(monkeypatch) -> None:
+    from analyzer.explain import asymmetric
+
+    whole = asymmetric_shapley(evaluate, T, F, direction="bidirectional")
+    monkeypatch.setattr(asymmetric, "BLOCK_CELLS", 2 * T * F)       # two masks per block
+    p = asymmetric.plan(T, F, direction="bidirectional")
+    assert p.blocks == T + 1 and p.evaluations == 2 * (T + 1)
+    got = p.finish([evaluate(p.block(i)) for i in range(p.blocks)])
+    np.testing.assert_allclose(got.values, whole.values, atol=1e-12)
+    np.testing.assert_allclose(got.offset, whole.offset, atol=1e-12)

@@ -93,6 +93,16 @@ def test_decoder_matches_the_general_reader(text: str, label: int | None, probab
     assert fast.score_names == general.score_names
 
 
+def test_blank_and_blank_looking_lines_between_scores_are_skipped() -> None:
+    """The numeric fast path converts all lines at once; blank-looking lines ("  ", "\\t") fail that
+    conversion and are then dropped, as blank lines are: the same scores either way."""
+    codec = ResponseCodec(accept_type="text/csv")
+    plain = codec.decode(b"0.25\n0.5\n0.75\n", 3).scores
+    for body in (b"0.25\n\n0.5\n0.75\n", b"0.25\n  \n0.5\n\t\n0.75\n", b" 0.25\n0.5 \n0.75"):
+        assert np.array_equal(codec.decode(body, 3).scores, plain)
+    assert codec.decode(b"0.1,0.9\n \n0.6,0.4\n", 2).scores.tolist() == [[0.1, 0.9], [0.6, 0.4]]
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=responses())
 def test_arrow_columns_match_the_split_columns(text: str) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.cli import main
 from analyzer.config import parse_config
@@ -157,3 +159,24 @@ def test_the_sdks_time_series_config_runs_unchanged_on_an_endpoint(tmp_path: Pat
     assert [json.loads(line)["item_id"] for line in lines.splitlines()] == ["sanjose"]
     assert pd.read_json(tmp_path / "out" / "analysis.json", typ="series")["explanations"][
         "asymmetric_shapley_value"]["granularity"] == "fine_grained"
+
+
+_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+                       lambda c: st.one_of(st.lists(c, max_size=4),
+                                           st.dictionaries(st.sampled_from(["predictions", "mean", "x"]), c,
+                                                           max_size=3)), max_leaves=20)
+
+
+_RESPONSES = {single: forecast_codecs(_config(content_template='{"instances": $record}' if single else "$records"),
+                                      0, 0)[1] for single in (True, False)}
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(_VALUES, st.integers(1, 3), st.booleans())
+def test_fuzzed_answers_raise_only_response_errors(document, expected: int, single: bool) -> None:
+    response = _RESPONSES[single]
+    try:
+        out = response.decode(json.dumps(document).encode(), expected)
+    except ResponseError:   # CountMismatch included
+        return
+    assert out.scores is not None and out.scores.shape[0] == expected and np.isfinite(out.scores).all()
