@@ -99,26 +99,21 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
 
 def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, hosts: list[str]) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
+    from analyzer.bias import TooManyDistinct
     from analyzer.stages import check_fits, chunk_plan, run_chunked
 
     plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
-    if plan.rows is None:
-        if plan.files:
-            check_fits(config, plan.files)   # a dataset this machine cannot hold fails now, not in an OOM kill
-        dataset = load_dataset(config, uri, plan.files)
-        with scaled_out(options.scale, hosts, config, dataset) as cluster:
-            return analyse(config, dataset, cluster)
-    from analyzer.bias import TooManyDistinct
-
     try:
-        result = run_chunked(config, uri, plan)
+        if plan.rows is not None:
+            done = run_chunked(config, uri, plan)
+            return Analysis(document=done.document(), dataset=done.layout, bias=done.bias, rows=done.rows)
     except TooManyDistinct as exc:  # counting would hold about as much as the rows themselves
         log.warning("Reading the dataset whole after all: %s.", exc)
-        return analyse(config, load_dataset(config, uri, plan.files))
-    document: dict[str, Any] = {"version": "1.0"}
-    for bias in result.bias:
-        document[bias.key] = bias.section
-    return Analysis(document=document, dataset=result.layout, bias=result.bias, rows=result.rows)
+    if plan.files:
+        check_fits(config, plan.files)   # a dataset this machine cannot hold fails now, not in an OOM kill
+    dataset = load_dataset(config, uri, plan.files)
+    with scaled_out(options.scale, hosts, config, dataset) as cluster:
+        return analyse(config, dataset, cluster)
 
 
 def _time_series(config: AnalysisConfig, options: JobOptions, job_config: dict | None) -> Analysis:

@@ -96,9 +96,10 @@ class OutputWriter:
         self.path(relative).write_text(text, encoding="utf-8")
 
     def write_csv(self, relative: str, frame: pd.DataFrame) -> None:
-        from analyzer.predictor import frame_csv   # to_csv's text, the rows made by Arrow (out.csv: ~0.1 s)
+        from analyzer.predictor import write_frame_csv   # to_csv's text, rows made by Arrow in blocks
 
-        self.path(relative).write_bytes(frame_csv(frame))
+        with self.path(relative).open("wb") as sink:
+            write_frame_csv(frame, sink)
 
     def commit(self) -> list[Path]:
         """Move every staged file into the output directory (analysis.json last) and clean up."""

@@ -76,6 +76,8 @@ def _images(config: AnalysisConfig) -> list[str]:
         problems.append("methods.shap.image_config.feature_extraction_method: only 'segmentation' is supported.")
     if shap is not None and shap.text_config is not None:
         problems.append("methods.shap: text_config and image_config cannot be combined.")
+    if config.segment_config:
+        problems.append("segment_config: segments are groups of rows; not supported for images.")
     if config.predictor is not None and config.predictor.in_process:
         problems.append("predictor.in_process: not supported for images; serve the model over HTTP "
                         "(predictor.endpoint_url) or use an endpoint.")

@@ -5,12 +5,14 @@ analyzer's own CPU per predicted row (``--per-row``).
 
     python bench/predict.py [--rows 100000] [--model-dir out/bench-model]
     python bench/predict.py --per-row [--per-row-rows 400000]
+    python bench/predict.py --concurrency 1 2 4 8     # also: requests in flight vs wall time
 
 Targets: the HTTP path keeps >= 50% of the in-process throughput for 100k rows. Per row (issue 14):
 a post-training bias job (`analyzer run`, its own process) that gets --per-row-rows predictions
 from ``bench/instant_server.py`` (canned answers, no model) minus the same job with the predicted
 labels in the data, in CPU seconds (user + sys of the job process, best of --repeats) per row:
-<= 3 µs for CSV, <= 4 µs for JSON Lines with JMESPath label/probability.
+<= 3 µs for CSV, <= 4 µs for JSON Lines with JMESPath label/probability. The last column is the
+steadier in-process figure: CPU (all threads) of predict() + the label rules on the same rows.
 """
 from __future__ import annotations
 
@@ -78,10 +80,26 @@ def _job_cpu(config: dict, data: Path, work: Path) -> float:
     config_path.write_text(json.dumps(config))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "analyzer", "run", "--config", str(config_path), "--data", str(data),
-                    "--output", str(work / "out")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+                    "--output", str(work / "out")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _predict_cpu(url: str, keys: dict, base: dict, frame: pd.DataFrame, repeats: int) -> float:
+    """CPU seconds (all threads of this process) of predict() + Clarify's label rules on ``frame``."""
+    from analyzer.predictor import predicted_labels
+
+    config = parse_config({**base, "predictor": {"endpoint_url": url, **keys}})
+    features = frame.drop(columns=["Target"])
+    with open_predictor(config, feature_names=list(features.columns)) as remote:
+        remote.predict(features.iloc[:1000])   # warm: imports, connections
+        best = float("inf")
+        for _ in range(repeats):
+            began = time.process_time()
+            predicted_labels(remote.predict(features), config)
+            best = min(best, time.process_time() - began)
+    return best
 
 
 def per_row(rows: int, repeats: int) -> None:
@@ -103,18 +121,39 @@ def per_row(rows: int, repeats: int) -> None:
             given = min(_job_cpu({**base, "predicted_label": "predicted"}, labelled, work) for _ in range(repeats))
             print(f"rows: {rows:,}; job with the predictions in the data: {given:.2f} CPU s "
                   f"(load average {os.getloadavg()[0]:.1f})")
-            print("| request → response | job CPU s | minus predictions in data | µs per predicted row |")
-            print("|---|---|---|---|")
+            print("| request → response | job CPU s | minus predictions in data | µs per predicted row | "
+                  "predict() alone in process, µs per row |")
+            print("|---|---|---|---|---|")
             for name, (keys, csv_answer) in PER_ROW_FORMATS.items():
                 query = f"?answer={csv_answer}" if csv_answer else ""   # the instant server's CSV columns
                 config = {**base, "predictor": {"endpoint_url": url + query, **keys}}
                 cpu = min(_job_cpu(config, plain, work) for _ in range(repeats))
-                print(f"| {name} | {cpu:.2f} | {cpu - given:.2f} | {(cpu - given) / rows * 1e6:.2f} |", flush=True)
+                alone = _predict_cpu(url + query, keys, base, frame, repeats)
+                print(f"| {name} | {cpu:.2f} | {cpu - given:.2f} | {(cpu - given) / rows * 1e6:.2f} | "
+                      f"{alone / rows * 1e6:.2f} |", flush=True)
         print(f"load average at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
+
+
+def _concurrency(url: str, frame: pd.DataFrame, levels: list[int], repeats: int) -> None:
+    """Requests in flight (predictor.max_concurrency) against wall time and analyzer CPU: while the
+    model works on one request, the other slots encode the next and decode the last."""
+    print(f"\nrequests in flight, csv → jsonlines, {len(frame):,} rows "
+          f"(load average {os.getloadavg()[0]:.1f}):\n")
+    print("| max_concurrency | wall s | rows/s | analyzer CPU s |")
+    print("|---|---|---|---|")
+    for level in levels:
+        raw = {"dataset_type": "text/csv", "methods": {"post_training_bias": {"methods": ["DPPL"]}},
+               "label": "Target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "Sex"}],
+               "predictor": {"endpoint_url": url, "max_concurrency": level, **FORMATS["csv → jsonlines"]}}
+        with open_predictor(parse_config(raw), feature_names=list(frame.columns)) as remote:
+            cpu_before = time.process_time()
+            wall = _best_of(repeats, lambda: remote.predict(frame))
+            cpu = (time.process_time() - cpu_before) / repeats
+        print(f"| {level} | {wall:.2f} | {len(frame) / wall:,.0f} | {cpu:.2f} |", flush=True)
 
 
 def main() -> int:
@@ -123,6 +162,8 @@ def main() -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "out" / "bench-model")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-row", action="store_true", help="analyzer CPU per predicted row instead")
+    parser.add_argument("--concurrency", type=int, nargs="*", default=None,
+                        help="also time these max_concurrency values (e.g. 1 2 4 8)")
     parser.add_argument("--per-row-rows", type=int, default=400_000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -157,6 +198,8 @@ def main() -> int:
                 http = _best_of(args.repeats, lambda: remote.predict(frame))
             print(f"| {name} | {http:.2f} | {len(frame) / http:,.0f} | {len(frame) / in_process:,.0f} | "
                   f"{in_process / http:.0%} |")
+        if args.concurrency:
+            _concurrency(url, frame, args.concurrency, args.repeats)
     finally:
         server.terminate()
         server.wait(timeout=10)

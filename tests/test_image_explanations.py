@@ -125,7 +125,7 @@ def _sdk_config(model_type: str, content_type: str, **image) -> dict:
     model = clarify.ModelConfig(model_name="cv", instance_type="ml.m5.xlarge", instance_count=1,
                                 content_type=content_type)
     scores = clarify.ModelPredictedLabelConfig(label_headers=CLASSES, probability_threshold=0.8)
-    shap = clarify.SHAPConfig(num_samples=300, seed=4, image_config=clarify.ImageConfig(model_type=model_type,
+    shap = clarify.SHAPConfig(num_samples=80, seed=4, image_config=clarify.ImageConfig(model_type=model_type,
                                                                                           **image))
     return clarify._AnalysisConfigGenerator.explainability(data, model, scores, shap)
 
@@ -152,7 +152,7 @@ def test_sdk_classification_config_over_http_matches_the_in_process_computation(
         def served_model(batch: np.ndarray) -> np.ndarray:  # what the server computes: JPEG round trip
             return classify(np.stack([_decode(encode_image(b, "image/jpeg"), "image/jpeg")[0] for b in batch]))
 
-        expected = segment_kernel_shap(served_model, picture, white_noise(48, 48, 4), labels, num_samples=300, seed=4)
+        expected = segment_kernel_shap(served_model, picture, white_noise(48, 48, 4), labels, num_samples=80, seed=4)
         top = int(np.argmax(expected.prediction))
         assert entry["predicted_label"] == CLASSES[top]
         np.testing.assert_allclose(entry["shap_values"], expected.values[:, top], atol=1e-9)
@@ -165,22 +165,23 @@ def test_sdk_classification_config_over_http_matches_the_in_process_computation(
 def test_sdk_object_detection_config_explains_the_blobs(tmp_path: Path) -> None:
     pictures = _images(tmp_path / "images", 1)
     config = _sdk_config("OBJECT_DETECTION", "application/x-npy", num_segments=12, segment_compactness=10,
-                         max_objects=1, iou_threshold=0.5, context=1.0)
+                         max_objects=2, iou_threshold=0.5, context=1.0)
     with serving("detector") as (url, seen):
         assert _run(tmp_path, _served(config, url), tmp_path / "images") == 0
-    assert max(n for *_, n in seen) > 1   # npy requests carry batches of images
     out = tmp_path / "out"
     entry = json.loads((out / "analysis.json").read_text())["explanations"]["image_kernel_shap"]["images"][0]
-    assert entry["detections"] == 2 and len(entry["objects"]) == 1   # max_objects: the best of the two
-    obj = entry["objects"][0]
-    assert obj["label"] in ("red", "blue") and obj["score"] == pytest.approx(1.0)
-    values = np.array(obj["shap_values"])
-    assert values.sum() == pytest.approx(obj["matched_score"] - obj["expected_value"], abs=1e-9)
+    assert entry["detections"] == 2 and [o["label"] for o in entry["objects"]] == ["red", "blue"]
+    # context 1: both objects share one game, so one set of model calls (npy requests carry batches)
+    assert max(n for *_, n in seen) > 1 and sum(n for *_, n in seen) == 1 + entry["objects"][0]["num_samples"] + 2
     labels = slic_segments(pictures[0], 12, 10)
-    colour = (230, 20, 20) if obj["label"] == "red" else (20, 20, 230)
-    blob = np.unique(labels[(pictures[0] == colour).all(axis=-1)])
-    assert set(np.argsort(-values)[:len(blob)]) == set(blob.tolist())  # the blob's segments matter most
-    assert (out / "img0_objects.jpeg").exists() and (out / obj["heat_map"]).name == "shap_img0_box1.jpeg"
+    for obj, colour in zip(entry["objects"], ((230, 20, 20), (20, 20, 230))):
+        assert obj["score"] == pytest.approx(1.0)
+        values = np.array(obj["shap_values"])
+        assert values.sum() == pytest.approx(obj["matched_score"] - obj["expected_value"], abs=1e-9)
+        blob = np.unique(labels[(pictures[0] == colour).all(axis=-1)])
+        assert set(np.argsort(-values)[:len(blob)]) == set(blob.tolist())  # the blob's segments matter most
+    assert (out / "img0_objects.jpeg").exists()
+    assert [o["heat_map"] for o in entry["objects"]] == ["shap_img0_box1.jpeg", "shap_img0_box2.jpeg"]
 
 
 def test_detection_with_no_context_and_the_built_in_response_format(tmp_path: Path) -> None:
@@ -199,6 +200,7 @@ def test_detection_with_no_context_and_the_built_in_response_format(tmp_path: Pa
     assert entry["baseline"] == str(tmp_path / "grey.png")
     objects = entry["images"][0]["objects"]
     assert [o["label"] for o in objects] == ["red", "blue"]
+    assert len(seen) == 1 + sum(o["num_samples"] + 2 for o in objects)   # one game per object, PNG each
     for obj in objects:  # context 0: only segments inside the box are players, and the box alone still detects
         assert obj["segments"] < entry["images"][0]["segments"]
         assert obj["matched_score"] == pytest.approx(1.0)

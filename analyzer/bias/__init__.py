@@ -5,7 +5,8 @@ Public entry points: :func:`run_bias` runs one stage and returns a :class:`BiasR
 :func:`bias_section` returns the section alone. :mod:`analyzer.bias.selection` turns columns into
 masks, metrics are pure functions of a :class:`Groups` listed in :mod:`analyzer.bias.registry`,
 :mod:`analyzer.bias.stats` has the report-only statistics and :mod:`analyzer.bias.bands` the
-neutral values and concern bands.
+neutral values and concern bands. :mod:`analyzer.bias.counts` reduces data read in chunks to counted
+distinct rows, which :func:`run_bias` takes with ``weights``.
 """
 from analyzer.bias.bands import (
     DATASET_WIDE,

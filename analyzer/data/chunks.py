@@ -11,15 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Collection, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterator, Sequence
 
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.data.csv_reader import READ_ERRORS, _header_rows, _open_text, _peek_rows, _reason, _refuse_json_rows
 from analyzer.data.dataset import Dataset, read_request, resolve_dataset
+from analyzer.data.joins import SideJoin
 from analyzer.errors import ConfigError, DataError
 from analyzer.formats import CSV, JSONLINES, PARQUET, Table, json_expressions, json_table
 
@@ -43,23 +44,46 @@ def open_chunks(config: AnalysisConfig, uri: str | Path, files: Sequence[Path], 
     """``files`` of ``config.dataset_type`` in chunks of ``rows``; ``text_columns(layout)``: the CSV
     columns to keep as text (see the module doc)."""
     kind = config.dataset_type.lower()
+    sides: list[tuple] = []
     if kind == CSV:
         columns = _csv_columns(files, config.headers)
-        layout = _layout(config, Table(pd.DataFrame(columns=columns), tuple(columns)), uri)
-        text = set(text_columns(layout))
-        return Chunks(layout, lambda: _csv_chunks(files, config.headers, columns, text, rows))
+        layout = _layout(config, Table(pd.DataFrame(columns=columns), tuple(columns)), uri, sides)
+        text = set(text_columns(layout)) & set(columns)     # side datasets are read whole, typed whole
+        return Chunks(layout, lambda: _joined(_csv_chunks(files, config.headers, columns, text, rows), sides))
     reader = _jsonlines_chunks if kind == JSONLINES else _parquet_chunks
     first = next(reader(config, files, rows), None)
     if first is None:
         raise DataError(f"The dataset has no rows: {', '.join(map(str, files))}.")
-    layout = _layout(config, first, uri)
-    return Chunks(layout, lambda: (table.frame for table in reader(config, files, rows)))
+    layout = _layout(config, first, uri, sides)
+    return Chunks(layout, lambda: _joined((table.frame for table in reader(config, files, rows)), sides))
 
 
-def _layout(config: AnalysisConfig, table: Table, uri: str | Path) -> Dataset:
-    dataset = resolve_dataset(config, table, uri)
-    return Dataset(dataset.frame.iloc[:0], dataset.features, dataset.label, dataset.predicted_label,
-                   dataset.facets, dataset.group_variable, dataset.join_column)
+def _layout(config: AnalysisConfig, table: Table, uri: str | Path, sides: list[tuple]) -> Dataset:
+    """The dataset's columns; ``sides`` receives the side datasets to join onto every chunk."""
+    def joiner(main: pd.DataFrame, other: pd.DataFrame, *rest: Any) -> pd.DataFrame:
+        sides.append((other, *rest))
+        added = SideJoin(list(main.columns), other, *rest).columns   # bad side datasets fail here
+        return pd.concat([main.iloc[:0].reset_index(drop=True), pd.DataFrame(columns=added)], axis=1)
+
+    dataset = resolve_dataset(config, replace(table, frame=table.frame.iloc[:0]), uri, joiner)
+    return replace(dataset, frame=dataset.frame.iloc[:0])
+
+
+def _joined(frames: Iterator[pd.DataFrame], sides: list[tuple]) -> Iterator[pd.DataFrame]:
+    """The chunks with the side datasets joined on; chunks left without rows are skipped."""
+    if not sides:
+        yield from frames
+        return
+    joins: list[SideJoin] = []
+    for frame in frames:
+        for i, side in enumerate(sides):
+            if len(joins) == i:
+                joins.append(SideJoin(list(frame.columns), *side))
+            frame = joins[i].apply(frame)
+        if len(frame):
+            yield frame
+    for side_join in joins:
+        side_join.finish()
 
 
 # ----------------------------------------------------------------------------------------------- CSV

@@ -5,14 +5,15 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 
 from analyzer.config import AnalysisConfig, NameOrIndex
 from analyzer.data.csv_reader import read_csv
+from analyzer.data.joins import join
 from analyzer.data.sources import resolve_files
-from analyzer.errors import ConfigError, DataError
+from analyzer.errors import ConfigError
 from analyzer.formats import CAPTURE_JSON, CSV, ReadRequest, Table, dataset_format
 
 log = logging.getLogger("analyzer.data")
@@ -67,35 +68,6 @@ def available_columns(columns: Sequence[object], shown: int = 40) -> str:
     return f"Available columns: {', '.join(names[:shown])}{more}."
 
 
-def _join(main: pd.DataFrame, other: pd.DataFrame, join_column: str | None, what: str, uri: str) -> pd.DataFrame:
-    """Inner-join ``other`` onto ``main`` on the join column (or align by position when it has none)."""
-    clash = [c for c in other.columns if c in main.columns and c != join_column]
-    if clash:
-        raise DataError(f"{what} {uri}: column(s) {', '.join(clash)} also exist in the main dataset; "
-                        "rename them in the headers.")
-    if join_column is None or join_column not in other.columns:
-        if len(other) != len(main):
-            raise DataError(f"{what} {uri} has {len(other)} rows but the dataset has {len(main)}; without the join "
-                            "column (joinsource_name_or_index) in its headers the rows are matched by position.")
-        log.info("Joining %s %s by row position.", what, uri)
-        return pd.concat([main.reset_index(drop=True), other.reset_index(drop=True)], axis=1)
-    if other[join_column].duplicated().any():
-        dupes = other.loc[other[join_column].duplicated(), join_column].head(3).tolist()
-        raise DataError(f"{what} {uri}: join column '{join_column}' has duplicate values, e.g. {dupes}.")
-    keys_main = main[join_column].astype(str)
-    other = other.assign(**{join_column: other[join_column].astype(str)}).set_index(join_column)
-    kept = keys_main.isin(other.index)
-    dropped = int((~kept).sum())
-    if dropped:
-        log.warning("Inner join with %s %s on '%s' dropped %d of %d rows without a match.",
-                    what, uri, join_column, dropped, len(main))
-    joined = main.loc[kept.to_numpy(dtype=bool)].reset_index(drop=True)
-    extra = other.loc[keys_main[kept].to_numpy()].reset_index(drop=True)  # type: ignore[index]  # str labels
-    if joined.empty:
-        raise DataError(f"{what} {uri}: no row matches the dataset on join column '{join_column}'.")
-    return pd.concat([joined, extra], axis=1)
-
-
 def _read_side_dataset(uri: str, headers: Sequence[str] | None, what: str) -> pd.DataFrame:
     return read_csv(resolve_files(uri, what=what, content_type=CSV), headers)
 
@@ -124,8 +96,12 @@ def load_dataset(config: AnalysisConfig, uri: str | Path, files: Sequence[Path] 
     return dataset
 
 
-def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Dataset:
-    """The config's column references resolved against the table read (side datasets joined)."""
+Joiner = Callable[[pd.DataFrame, pd.DataFrame, "str | None", str, str], pd.DataFrame]
+
+
+def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path, joiner: Joiner = join) -> Dataset:
+    """The config's column references resolved against the table read, side datasets joined by
+    ``joiner`` (the chunked reader joins them chunk by chunk, see analyzer.data.chunks)."""
     in_data_prediction = read_request(config).predicted_label
     where = f"the dataset ({uri})"
     cols = table.index_columns
@@ -136,9 +112,9 @@ def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Da
     predicted = table.predicted_label
     if predicted is None and in_data_prediction is not None:
         predicted = resolve_column(in_data_prediction, cols, "predicted_label", where)
-    join = None
+    join_column = None
     if config.joinsource_name_or_index is not None:
-        join = resolve_column(config.joinsource_name_or_index, cols, "joinsource_name_or_index", where)
+        join_column = resolve_column(config.joinsource_name_or_index, cols, "joinsource_name_or_index", where)
     excluded = {resolve_column(c, cols, "excluded_columns", where) for c in config.excluded_columns}
 
     frame = table.frame
@@ -146,7 +122,7 @@ def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Da
     facet_where = where
     if config.facet_dataset_uri:
         facet_frame = _read_side_dataset(config.facet_dataset_uri, config.facet_headers, "facet dataset")
-        frame = _join(frame, facet_frame, join, "facet dataset", config.facet_dataset_uri)
+        frame = joiner(frame, facet_frame, join_column, "facet dataset", config.facet_dataset_uri)
         facet_columns, facet_where = tuple(facet_frame.columns), f"the facet dataset ({config.facet_dataset_uri})"
     if config.predicted_label_dataset_uri:
         uri_p = config.predicted_label_dataset_uri
@@ -154,8 +130,8 @@ def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Da
         name = config.predicted_label if config.predicted_label is not None else DEFAULT_PREDICTED_LABEL
         predicted = resolve_column(name, list(pred_frame.columns), "predicted_label",
                                    f"the predicted label dataset ({uri_p})")
-        keep = [c for c in (join, predicted) if c is not None and c in pred_frame.columns]
-        frame = _join(frame, pred_frame.loc[:, keep], join, "predicted label dataset", uri_p)
+        keep = [c for c in (join_column, predicted) if c is not None and c in pred_frame.columns]
+        frame = joiner(frame, pred_frame.loc[:, keep], join_column, "predicted label dataset", uri_p)
 
     facets = tuple(resolve_column(f.name_or_index, facet_columns, f"facet[{i}].name_or_index", facet_where)
                    for i, f in enumerate(config.facet))
@@ -163,7 +139,7 @@ def resolve_dataset(config: AnalysisConfig, table: Table, uri: str | Path) -> Da
     if config.group_variable is not None:
         group = resolve_column(config.group_variable, tuple(frame.columns), "group_variable", where)
 
-    not_features = {label, predicted, join, *excluded}
+    not_features = {label, predicted, join_column, *excluded}
     features = tuple(c for c in cols if c not in not_features)
     return Dataset(frame=frame, features=features, label=label, predicted_label=predicted,
-                   facets=facets, group_variable=group, join_column=join)
+                   facets=facets, group_variable=group, join_column=join_column)

@@ -56,9 +56,9 @@ def wait_all(client: Client, futures: list[Future], settings: ScaleSettings, wha
                 try:
                     on_result(index[future.key], future.result())
                 except KilledWorker as exc:
-                    raise LostWorkers(f"Dask workers died running the {what} (task {exc.task}; tried on "
-                                      f"{exc.last_worker.address if exc.last_worker else 'several workers'}): "
-                                      "check their memory and logs.") from None
+                    said = " ".join(str(exc).split())[:300]
+                    raise LostWorkers(f"Dask workers kept dying while running the {what}; check their memory "
+                                      f"and logs. Dask: {said}") from None
             signals.check()
             if pending and not client.scheduler_info(n_workers=-1).get("workers"):
                 alone_since = alone_since or time.monotonic()
@@ -106,8 +106,9 @@ class DaskPredictor:
 
         shards = run.shards(self._per_task(len(run.x_vals)))
         placeholder = CountingPredict(_not_here, 1)
+        per_call = min(max_rows_per_call, self.leader.max_rows_per_call)   # a worker's own model calls
         futures = [self.client.submit(explain_shard, self.model, run.shard(rows, placeholder), rows,
-                                      max_rows_per_call, pure=False) for rows in shards]
+                                      per_call, pure=False) for rows in shards]
         log.info("Kernel SHAP: %d records in %d tasks on %d worker threads", len(run.x_vals), len(shards), self.threads)
         merged: dict[int, PatternInfluence] = {}
         results: list[ShardResult] = []

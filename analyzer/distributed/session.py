@@ -53,7 +53,8 @@ class Cluster:
         model = WorkerModel(uuid.uuid4().hex, replace(config, predictor=shared), tuple(feature_names))
         workers = list(self.client.scheduler_info(n_workers=-1).get("workers", {}))
         try:
-            futures = [self.client.submit(check_model, model, workers=[w], pure=False) for w in workers]
+            futures = [self.client.submit(check_model, model, workers=[w], allow_other_workers=True, pure=False)
+                       for w in workers]   # a worker that leaves meanwhile must not leave its check waiting
             wait_all(self.client, futures, self.settings, "model check", lambda i, value: None)
             yield DaskPredictor(self.client, model, self.settings, leader)
         finally:

@@ -87,7 +87,7 @@ def _arrow_columns(text: str) -> list[np.ndarray | list] | None:
     try:
         read, convert = _arrow_options()
         table = pa_csv.read_csv(io.BytesIO(body), read_options=read, convert_options=convert)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:
         return None
     columns: list[np.ndarray | list] = []
     for column in table.columns:

@@ -9,7 +9,7 @@ from analyzer.predictor.codecs import check_response, request_codec, response_co
 if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type checker
     from analyzer.predictor.base import InProcessPredictor, ModelOutput, Predictor, predicted_labels
     from analyzer.predictor.batching import concatenate_outputs
-    from analyzer.predictor.bulk import frame_csv
+    from analyzer.predictor.bulk import frame_csv, write_frame_csv
     from analyzer.predictor.container_backend import model_files
     from analyzer.predictor.forecast import ForecastRecord, forecast_codecs, open_forecaster, record_frame
     from analyzer.predictor.image_codecs import CLASSIFICATION, DETECTION, image_frame
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the names the lazy lookup below hands out, for the type che
 _LAZY = {"InProcessPredictor": "base", "ModelOutput": "base", "Predictor": "base", "predicted_labels": "base",
          "model_files": "container_backend", "open_predictor": "session",
          "ForecastRecord": "forecast", "forecast_codecs": "forecast", "open_forecaster": "forecast",
-         "record_frame": "forecast", "frame_csv": "bulk", "concatenate_outputs": "batching",
+         "record_frame": "forecast", "frame_csv": "bulk", "write_frame_csv": "bulk", "concatenate_outputs": "batching",
          "CLASSIFICATION": "image_codecs", "DETECTION": "image_codecs", "image_frame": "image_codecs"}
 
 
@@ -32,7 +32,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CLASSIFICATION", "DETECTION", "check_response", "concatenate_outputs", "frame_csv", "image_frame",
+__all__ = ["CLASSIFICATION", "DETECTION", "check_response", "concatenate_outputs", "frame_csv", "write_frame_csv",
+           "image_frame",
            "ForecastRecord", "forecast_codecs", "open_forecaster", "record_frame",
            "InProcessPredictor", "ModelOutput", "Predictor", "model_files", "open_predictor", "predicted_labels",
            "request_codec", "response_codec", "response_settings"]

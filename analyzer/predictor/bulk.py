@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,10 @@ def records(cells: list[Cells], pieces: Layout, separator: str) -> str | None:
             args.append(cells[piece].array)
         elif piece:
             args.append(pa.scalar(piece, pa.string()))
-    joined = pc.binary_join_element_wise(*args, "")
+    try:
+        joined = pc.binary_join_element_wise(*args, "")
+    except pa.ArrowException:   # e.g. more than 2 GiB of text in one string array: the general path
+        return None
     if isinstance(joined, pa.ChunkedArray):
         joined = pa.concat_arrays(joined.chunks)
     _, offsets, data = joined.buffers()
@@ -86,7 +89,7 @@ def csv_body(frame: pd.DataFrame) -> bytes | None:
         try:
             pa_csv.write_csv(pa.table(raw, names=[str(i) for i in range(len(raw))]), sink, _CSV_OPTIONS)
             return sink.getvalue()
-        except pa.ArrowInvalid:
+        except pa.ArrowException:   # a cell that needs quotes (ArrowInvalid), or anything else: next path
             pass
     columns = frame_columns(frame, "csv")
     text = None if columns is None else records(columns, layout(",".join(marker_cells(len(columns)))) or [], "\n")
@@ -103,9 +106,22 @@ def json_records(frame: pd.DataFrame, render: Callable[[list[str]], str], separa
     return records(columns, pieces, separator)
 
 
+FILE_BLOCK_ROWS = 65_536   # rows per block written to a file: memory stays bounded for any frame
+
+
+def write_frame_csv(frame: pd.DataFrame, sink: BinaryIO) -> None:
+    """``frame.to_csv(index=False)`` into ``sink`` (header line, then the rows), a block of rows at a
+    time, each block made in bulk when it can be (rows are independent, so blocks join up)."""
+    sink.write(frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    for start in range(0, len(frame), FILE_BLOCK_ROWS):
+        block = frame.iloc[start:start + FILE_BLOCK_ROWS]
+        body = csv_body(block)
+        sink.write(body if body is not None else
+                   block.to_csv(header=False, index=False, lineterminator="\n").encode("utf-8"))
+
+
 def frame_csv(frame: pd.DataFrame) -> bytes:
-    """``frame.to_csv(index=False)`` (header line, then the rows), the rows made in bulk when they can be."""
-    body = csv_body(frame)
-    if body is None:
-        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    return frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8") + body
+    """``write_frame_csv`` into bytes."""
+    sink = io.BytesIO()
+    write_frame_csv(frame, sink)
+    return sink.getvalue()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ MAX_CHUNK_ROWS = 10_000_000
 #: ``auto`` chunk size: about 1/16 of the available memory at a generous 2 KiB per row, within bounds.
 AUTO_ROWS_BOUNDS = (10_000, 250_000)
 _BYTES_PER_ROW = 2048
+PROGRESS_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,6 @@ def not_chunkable(config: AnalysisConfig) -> str | None:
         return "explanations (SHAP, PDP) read the dataset whole"
     if config.segment_config:
         return "segment_config reads the dataset whole"
-    if config.facet_dataset_uri or config.predicted_label_dataset_uri:
-        return "facet or predicted-label datasets are joined in memory"
     return None
 
 
@@ -134,6 +134,10 @@ class ChunkedResult:
     layout: Dataset                 # the dataset's columns (no rows), with the predicted label's column
     bias: tuple[BiasResult, ...]    # post-training first, then pre-training (Clarify's order)
     rows: int
+
+    def document(self) -> dict[str, Any]:
+        """analysis.json: the bias sections."""
+        return {"version": "1.0", **{result.key: result.section for result in self.bias}}
 
 
 def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> ChunkedResult:
@@ -207,13 +211,19 @@ def _prediction_column(layout: Dataset) -> str:
     return column
 
 
-def _frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The chunks, with a stop request honoured between them."""
+def _frames(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:
+    """The chunks, with a stop request honoured between them and a progress line every ``every_s``."""
     from analyzer import signals
 
+    started = last = time.monotonic()
+    rows = 0
     for frame in frames:
         signals.check()
         yield frame
+        rows += len(frame)
+        if time.monotonic() - last >= every_s:
+            last = time.monotonic()
+            log.info("Read %s rows in %.0f s (%.0f rows/s)", f"{rows:,}", last - started, rows / (last - started))
 
 
 def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: pd.DataFrame, text: set[str],

@@ -141,8 +141,10 @@ class _Run:
 
     def classify(self, name: str, image: np.ndarray, labels: np.ndarray) -> dict:
         result = self.shap(self.model.scores, image, labels)
+        from analyzer.formats import score_names
+
         top = int(np.argmax(result.prediction))
-        label = _label_name(top, self.headers)
+        label = score_names(len(result.prediction), self.headers)[top]   # one score + 2 headers: the positive
         heat_map = f"shap_{Path(name).stem}.jpeg"
         caption = f"{name}: {label} ({result.prediction[top]:.3g}); blue raises, red lowers the score"
         self.files[heat_map] = classification_heat_map(image, labels, result.values[:, top], caption)
@@ -159,21 +161,36 @@ class _Run:
                  for k, o in enumerate(objects)]
         self.files[f"{stem}_objects.jpeg"] = objects_image(image, boxes, f"{name}: {len(objects)} object(s) explained")
         entries = []
-        iou = self.settings.iou_threshold
-        for k, obj in enumerate(objects):
-            region = context_region(h, w, pixel_box(obj.box, w, h), self.settings.context)
-            players = labels if self.settings.context >= 1 else restrict(labels, region)
-            result = self.shap(lambda b, o=obj: matched_scores([o], self.model.detections(b), iou), image, players)
+        for k, (obj, players, result, j) in enumerate(self._object_games(image, labels, objects)):
             heat_map = f"shap_{stem}_box{k + 1}.jpeg"
             label = _label_name(obj.class_id, self.headers)
-            self.files[heat_map] = object_heat_map(image, players, result.values[:, 0], boxes[k][0],
+            self.files[heat_map] = object_heat_map(image, players, result.values[:, j], boxes[k][0],
                                                    f"{name} box {k + 1}: {label} ({obj.score:.3g})")
             entries.append({"object": k + 1, "label": label, "class_id": obj.class_id, "score": obj.score,
                             "box": [float(v) for v in obj.box], "segments": int(players.max()) + 1,
-                            "expected_value": float(result.expected_value[0]),
-                            "matched_score": float(result.prediction[0]), "num_samples": result.num_samples,
-                            "shap_values": result.values[:, 0].tolist(), "heat_map": heat_map})
+                            "expected_value": float(result.expected_value[j]),
+                            "matched_score": float(result.prediction[j]), "num_samples": result.num_samples,
+                            "shap_values": result.values[:, j].tolist(), "heat_map": heat_map})
         return {"detections": len(found), "objects": entries, "objects_image": f"{stem}_objects.jpeg"}
+
+    def _object_games(self, image: np.ndarray, labels: np.ndarray,
+                      objects: list[Detection]) -> list[tuple[Detection, np.ndarray, SegmentShap, int]]:
+        """(object, its players, the game's result, its output column) per object. With context 1 every
+        object has the same players: one game whose outputs are the objects (one set of model calls);
+        otherwise one game per object over the segments in its widened box."""
+        iou = self.settings.iou_threshold
+        if not objects:
+            return []
+        if self.settings.context >= 1:
+            shared = self.shap(lambda b: matched_scores(objects, self.model.detections(b), iou), image, labels)
+            return [(obj, labels, shared, j) for j, obj in enumerate(objects)]
+        h, w = image.shape[:2]
+        games = []
+        for obj in objects:
+            players = restrict(labels, context_region(h, w, pixel_box(obj.box, w, h), self.settings.context))
+            result = self.shap(lambda b, o=obj: matched_scores([o], self.model.detections(b), iou), image, players)
+            games.append((obj, players, result, 0))
+        return games
 
 
 def _baseline(config: AnalysisConfig) -> ImageBaseline:
@@ -186,7 +203,7 @@ def _baseline(config: AnalysisConfig) -> ImageBaseline:
     from analyzer.storage import fetch_one
 
     return ImageBaseline(image=load_image(fetch_one(shap.baseline, what="SHAP baseline image")),
-                    description=shap.baseline)
+                         description=shap.baseline)
 
 
 def _explain_one(run: _Run, path: str, name: str) -> dict:

@@ -94,3 +94,47 @@ def test_parquet_chunks_are_the_whole_read(tmp_path: Path) -> None:
     whole, chunked, count = _whole_and_chunked(_config("application/x-parquet"), tmp_path / "p", 5)
     pd.testing.assert_frame_equal(chunked, whole)
     assert count == 5      # 15 rows in 5s, then 6 rows: 5 + 1
+
+
+def _join_config(tmp_path: Path, **changes):
+    return parse_config({"dataset_type": "text/csv", "headers": ["id", "x", "y"], "label": "y",
+                         "joinsource_name_or_index": "id", "label_values_or_threshold": [1],
+                         "facet": [{"name_or_index": "sex"}], "methods": {"pre_training_bias": {"methods": "all"}},
+                         **changes})
+
+
+def _outcome(read) -> object:
+    try:
+        return read()
+    except DataError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("facet_text, pred_text", [
+    ("id,sex\n3,F\n1,M\n2,F\n5,M\n", "4,0\n2,1\n1,1\n3,0\n"),   # by key: row 4 has no facet, 5 no main row
+    ("sex\nF\nM\nF\nM\n", "p\n1\n0\n0\n1\n"),                   # by position
+    ("sex\nF\nM\n", "p\n1\n0\n0\n1\n"),                          # by position, the facets run out
+    ("id,sex\n9,F\n", "1,1\n"),                                  # no row matches
+    ("id,sex\n1,F\n1,M\n", "1,1\n"),                             # duplicate keys
+])
+def test_side_datasets_joined_chunk_by_chunk(tmp_path: Path, facet_text: str, pred_text: str) -> None:
+    main = tmp_path / "main.csv"
+    main.write_text("1,0.5,1\n2,1.5,0\n3,2.5,1\n4,3.5,0\n")
+    (tmp_path / "facet.csv").write_text(facet_text)
+    (tmp_path / "pred.csv").write_text(pred_text)
+    by_key = facet_text.startswith("id")
+    config = _join_config(tmp_path, facet_dataset_uri=str(tmp_path / "facet.csv"),
+                          facet_headers=["id", "sex"] if by_key else ["sex"],
+                          predicted_label_dataset_uri=str(tmp_path / "pred.csv"),
+                          predicted_label_headers=["id", "p"] if by_key else ["p"], predicted_label="p")
+    whole = _outcome(lambda: load_dataset(config, main).frame)
+
+    def chunked() -> pd.DataFrame:
+        chunks = open_chunks(config, main, [main], 1)
+        return pd.concat(list(chunks.frames()), ignore_index=True)
+
+    got = _outcome(chunked)
+    if isinstance(whole, str):
+        assert got == whole
+    else:
+        pd.testing.assert_frame_equal(got, whole)

@@ -13,11 +13,12 @@ from analyzer.config import parse_config, validate
 from analyzer.data import load_dataset
 from analyzer.errors import ConfigError
 from analyzer.explain import parse_baseline
-from analyzer.formats import (CAPTURE_JSON, CSV, FORMATS, JSON, JSONLINES, PARQUET, Format, ReadRequest, Table,
-                              dataset_format)
+from analyzer.formats import (CAPTURE_JSON, CSV, FORMATS, IMAGE, JSON, JSONLINES, PARQUET, Format, ReadRequest,
+                              Table, dataset_format)
 from analyzer.storage._content import check_content
 
 ROWS = [[30, "cook", 1.5], [45, "pilot", 2.0]]
+TABULAR = sorted(set(FORMATS) - {IMAGE})   # images: one record per file (tests/data/test_image_reader.py)
 NAMES = ["age", "job", "x"]
 
 
@@ -41,7 +42,7 @@ def _write(kind: str, path: Path) -> ReadRequest:
     return ReadRequest(headers=NAMES, features="f" if kind == JSONLINES else "records[*].f")
 
 
-@pytest.mark.parametrize("kind", sorted(FORMATS))
+@pytest.mark.parametrize("kind", TABULAR)
 def test_every_format_reads_the_same_table(kind: str, tmp_path: Path) -> None:
     path = tmp_path / "data"
     request = _write(kind, path)
@@ -51,12 +52,17 @@ def test_every_format_reads_the_same_table(kind: str, tmp_path: Path) -> None:
     assert table.frame.values.tolist() == ROWS
 
 
-@pytest.mark.parametrize("kind", sorted(FORMATS))
+@pytest.mark.parametrize("kind", TABULAR)
 def test_every_format_reads_an_in_place_baseline(kind: str) -> None:
     frame = pd.DataFrame(ROWS, columns=NAMES)
     inline = {JSONLINES: [{"f": r} for r in ROWS], JSON: {"records": [{"f": r} for r in ROWS]}}.get(kind, ROWS)
     features = {JSONLINES: "f", JSON: "records[*].f"}.get(kind)
     assert parse_baseline(inline, frame, dataset_type=kind, features=features).values.tolist() == ROWS
+
+
+def test_an_image_baseline_is_an_image_not_rows() -> None:
+    with pytest.raises(ConfigError, match="URI of a baseline image"):
+        FORMATS[IMAGE].inline_rows(ROWS, None)
 
 
 def test_the_schema_accepts_every_readable_format() -> None:

@@ -1,6 +1,7 @@
 """The golden bias jobs read in small chunks (analyzer.stages.chunked) give the committed analysis.json
 byte for byte: CSV with predictions from the HTTP model chunk by chunk (adult), JSON Lines with scores in
-the data thresholded after counting (german)."""
+the data thresholded after counting (german), CSV joined chunk by chunk to a predicted-label dataset
+(compas)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,9 @@ from components import require_component
 from golden_cases import HERE, run_case
 
 
-# adult: 30 chunks of 50 rows (one model request each), german: 143 chunks of 7
-@pytest.mark.parametrize("name, rows", [("adult_bias", 50), ("german_bias", 7)])
+# adult: 30 chunks of 50 rows (one model request each), german: 143 chunks of 7, compas: 30 chunks of 100
+# joined to the predicted-label dataset on "id"
+@pytest.mark.parametrize("name, rows", [("adult_bias", 50), ("german_bias", 7), ("compas_bias", 100)])
 def test_golden_bias_in_chunks(name: str, rows: int, datasets: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture) -> None:
     require_component(datasets.exists(), f"{datasets} is missing; run `make data`")

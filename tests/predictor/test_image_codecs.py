@@ -87,3 +87,4 @@ def test_detections_are_parsed_matched_and_selected() -> None:
                Detection(2, 0.99, (0.1, 0.1, 0.5, 0.5))]
     scores = matched_scores([found[0]], [shifted, [], shifted[1:]], iou_threshold=0.5)
     assert scores.tolist() == [[0.8], [0.0], [0.0]]   # same class and overlapping, else not found
+

@@ -122,7 +122,8 @@ def test_frame_csv_is_to_csv(frame: pd.DataFrame) -> None:
     assert bulk.frame_csv(frame) == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def test_shap_values_take_the_arrow_path() -> None:
+def test_shap_values_take_the_arrow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "FILE_BLOCK_ROWS", 128)   # blocks join up to the whole file's text
     values = np.random.default_rng(2).normal(size=(500, 3)) * 0.01
     frame = pd.DataFrame({"id": [f"r{i}" for i in range(500)], **{f"f{i}_label0": values[:, i] for i in range(3)}})
     assert bulk.csv_body(frame) is not None

@@ -158,3 +158,10 @@ def test_explainability_only_label_locates_the_scores():
     assert codec.probability_key == "label"      # errors name the key the user wrote
     bias = analysis_config({"endpoint_url": "http://127.0.0.1:1/x", "label": 0})
     assert (response_codec(bias).label, response_codec(bias).probability) == (0, None)
+
+
+def test_every_lazy_export_resolves() -> None:
+    """analyzer.predictor hands out its backends lazily: every name it exports must resolve."""
+    import analyzer.predictor as package
+
+    assert all(getattr(package, name) is not None for name in package.__all__)

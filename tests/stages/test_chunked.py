@@ -11,14 +11,18 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer import job
 from analyzer.bias import counts
 from analyzer.cli import main
 from analyzer.config import parse_config
-from analyzer.errors import ConfigError
+from analyzer.data import load_dataset
+from analyzer.errors import AnalyzerError, ConfigError
+from analyzer.output import to_json_text
 from analyzer.stages import chunked
-from analyzer.stages.chunked import chunk_plan, parse_knob
+from analyzer.stages.chunked import ChunkPlan, chunk_plan, parse_knob, run_chunked
 
 PRE_POST = {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}
 
@@ -159,3 +163,69 @@ def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path) -> None:
                          "methods": {"pre_training_bias": {"methods": "all"}, "shap": {"baseline": [["F"]]}}})
     assert chunk_plan(shap, tmp_path / "d.csv", 5).rows is None
     assert chunk_plan(_plan_config(pre_training_bias={"methods": "all"}), tmp_path / "d.csv", 5).rows == 5
+
+
+# ---------------------------------------------------------------- random CSVs: chunked == whole
+_CELLS = st.sampled_from(["0", "1", "2", "1.5", "-3", "", "x", "F", "M", "True", "NA", "01", " 1"])
+
+
+@st.composite
+def _csv_jobs(draw: st.DrawFn) -> tuple[str, dict, int]:
+    """A small CSV whose four columns mix numbers, text, blanks and look-alikes, a bias config over it
+    (categorical values or a threshold per facet, with or without a group variable) and a chunk size."""
+    n = draw(st.integers(1, 30))
+    columns = {name: draw(st.lists(_CELLS, min_size=n, max_size=n)) for name in ("f", "g", "y", "p")}
+    text = "f,g,y,p\n" + "".join(",".join(columns[c][i] for c in "fgyp") + "\n" for i in range(n))
+    facet = draw(st.one_of(st.just(None), st.lists(st.sampled_from(["1", "F", "x", 1, 0.5]), min_size=1,
+                                                                 max_size=2, unique=True)))
+    config = {"dataset_type": "text/csv", "label": "y", "predicted_label": "p",
+              "label_values_or_threshold": draw(st.sampled_from([[1], ["1"], [0.5], ["F", "M"]])),
+              "facet": [{"name_or_index": "f", **({"value_or_threshold": facet} if facet else {})}],
+              "methods": {"pre_training_bias": {"methods": "all"},
+                          "post_training_bias": {"methods": draw(st.sampled_from(["all", ["DPPL", "DI"]]))}}}
+    if draw(st.booleans()):
+        config["group_variable"] = "g"
+    return text, config, draw(st.integers(1, n))
+
+
+def _outcome(run) -> str:
+    try:
+        return to_json_text({r.key: r.section for r in run()})
+    except AnalyzerError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(job_=_csv_jobs())
+def test_random_csvs_chunked_equal_whole(job_: tuple[str, dict, int], tmp_path: Path) -> None:
+    text, raw, rows = job_
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    config = parse_config(raw)
+
+    def whole():
+        analysis = job.analyse(config, load_dataset(config, path))
+        return analysis.bias
+
+    def chunked():
+        return run_chunked(config, path, ChunkPlan([path], rows)).bias
+
+    assert _outcome(chunked) == _outcome(whole)
+
+
+def test_progress_lines_between_chunks() -> None:
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("sagemaker-clarify-processing")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        frames = list(chunked._frames(iter([pd.DataFrame({"a": range(3)})] * 2), every_s=0))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert len(frames) == 2
+    assert [r.split(" in ")[0] for r in records] == ["Read 3 rows", "Read 6 rows"]
