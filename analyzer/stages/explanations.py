@@ -19,6 +19,7 @@ from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, pa
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
+from analyzer.stages.model_rows import AUTO_BASELINE_ROWS, DEFAULT_PDP_FEATURES
 
 if TYPE_CHECKING:
     from analyzer.stages.image_explanations import ImageExplanationResult
@@ -110,6 +111,19 @@ def _check_features(config: AnalysisConfig, names: list[str]) -> None:
                                   f"{', '.join(names[:40])}{', ...' if len(names) > 40 else ''}.")
 
 
+def _check_size(records: int, columns: int, shap: ShapSettings | None, pdp: PdpSettings | None) -> None:
+    """The model rows this job will ask for, logged, and refused when absurd (analyzer.stages.model_rows)."""
+    from analyzer.stages.model_rows import check_model_rows, estimated_model_rows
+
+    players = (len(shap.features_to_explain or ()) or columns) if shap else 0
+    base = (len(shap.baseline) if shap.baseline is not None else shap.num_clusters or AUTO_BASELINE_ROWS) if shap else 0
+    pdp_features = (len(pdp.features or ()) or pdp.top_k_features or DEFAULT_PDP_FEATURES) if pdp else 0
+    grid = (pdp.grid_resolution or 15) if pdp else 0
+    rows = estimated_model_rows(records, players, shap.num_samples if shap else None, base, pdp_features, grid)
+    check_model_rows(rows, f"{records:,} records x {players} features, {base} baseline rows"
+                     + (f", PDP {pdp_features} features x {grid} grid points" if pdp else ""))
+
+
 def run_explanations(config: AnalysisConfig, dataset: Dataset,
                      predictor: Predictor) -> ExplanationResult | TextExplanationResult | ImageExplanationResult:
     features = dataset.feature_frame()
@@ -148,6 +162,7 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
                           label_names=labels, max_rows_per_call=rows)
     _check_features(config, [str(c) for c in features.columns])
+    _check_size(len(features), features.shape[1], shap, pdp)
     explanation = explain(model_scores(predictor), features, shap=shap, pdp=pdp,
                           tree_sources=getattr(predictor, "tree_sources", None),
                           shap_runner=getattr(predictor, "shap_runner", None))   # Dask: shards on workers
