@@ -151,14 +151,17 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> Chu
     methods = config.methods
     post, pre = methods.post_training_bias, methods.pre_training_bias
     csv = (config.dataset_type or "").lower() == CSV
-    chunks = open_chunks(config, uri, plan.files, plan.rows, _roles)
+    wants_ft = post is not None and any(m.name == "FT" for m in select("post_training", post))
+    # FT's feature rows are typed once at the end too: a chunk typing '0' as int and another 'True' as
+    # bool would not give the whole read's text column (which FT refuses).
+    text_columns = (lambda layout: list(layout.frame.columns)) if wants_ft else _roles
+    chunks = open_chunks(config, uri, plan.files, plan.rows, text_columns)
     layout = chunks.layout
     if layout.label is None:
         raise ConfigError("label: required for bias metrics.")
-    wants_ft = post is not None and any(m.name == "FT" for m in select("post_training", post))
     model = post is not None and layout.predicted_label is None
     predicted = _prediction_column(layout) if model else layout.predicted_label
-    text = set(_roles(layout)) if csv else set()
+    text = set(text_columns(layout)) if csv else set()
     counted = [*_roles(layout), *([predicted] if post is not None and predicted is not None else [])]
     columns = [ColumnValues(name, typed_like_csv if name in text else None) for name in dict.fromkeys(counted)]
     counter = DistinctRows(columns, keep_rows=wants_ft)
@@ -178,7 +181,7 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> Chu
     distinct, weights, data_rows = counter.finish()
     log.info("Counted %d rows in %d distinct (facet, label, prediction, group) rows.", counter.total, len(distinct))
     dataset = replace(layout, frame=distinct, predicted_label=predicted)
-    ft_rows = _ft_rows(layout, distinct, kept, data_rows) if data_rows is not None else None
+    ft_rows = _ft_rows(layout, distinct, kept, data_rows, text) if data_rows is not None else None
     results = []
     if post is not None:
         assert predicted is not None  # post-training: from the data, or the model's column
@@ -240,10 +243,14 @@ def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: 
 
 
 def _ft_rows(layout: Dataset, distinct: pd.DataFrame, kept: list[pd.DataFrame],
-             data_rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+             data_rows: np.ndarray, text: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """FlipTest's rows: every data column but the label, predicted label and join column, in data order;
-    the bias columns typed like the counted rows."""
+    the bias columns typed like the counted rows, the CSV text columns typed once, as a whole read would."""
+    from analyzer.data import typed_like_csv
+
     rest = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(index=range(len(data_rows)))
+    for name in text & set(rest.columns):
+        rest[name] = typed_like_csv(rest[name])
     drop = {layout.label, layout.predicted_label, layout.join_column}
     data = {}
     for name in layout.frame.columns:
