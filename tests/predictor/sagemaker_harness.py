@@ -95,6 +95,10 @@ def sagemaker_services(monkeypatch: pytest.MonkeyPatch, model_url: str) -> Itera
     try:
         host, port = moto.get_host_and_port()
         sagemaker_url = f"http://{host}:{port}"
+        # moto's backends are process-wide: a new server still holds what earlier tests created.
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{sagemaker_url}/moto-api/reset", method="POST"), timeout=30)
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", sagemaker_url)
         route = RuntimeRoute(sagemaker_url, model_url)
         with running(_route_server(route)) as route_url:
