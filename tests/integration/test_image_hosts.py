@@ -48,6 +48,7 @@ def _host_dir(base: Path, host: str, config: dict, data: Path) -> Path:
 
 def test_two_host_containers_lose_the_follower_and_complete(docker_client: Any, analyzer_image: str,
                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "model").mkdir()
     model = small_model(tmp_path / "model")
     data = tmp_path / "adult.csv"
     frame = adult_frame(100)
