@@ -12,7 +12,7 @@ from analyzer.explain._run import Run
 from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapley, check_settings, plan
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
 from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
-from analyzer.explain.baseline import Baseline, auto_baseline, coerce_to, parse_baseline
+from analyzer.explain.baseline import MAX_AUTO_CLUSTERS, Baseline, auto_baseline, coerce_to, parse_baseline
 from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
 from analyzer.explain.image_detection import Detection, matched_scores, parse_detections, pixel_box, select_objects
 from analyzer.explain.image_heatmap import classification_heat_map, object_heat_map, objects_image
@@ -26,6 +26,7 @@ from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "MAX_AUTO_CLUSTERS",
     "CountingPredict",
     "PatternInfluence",
     "Run",

@@ -15,11 +15,10 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.errors import ConfigError, DataError, EndpointError
-from analyzer.explain import Explanation, PdpSettings, ShapSettings, explain, parse_baseline
+from analyzer.explain import MAX_AUTO_CLUSTERS, Explanation, PdpSettings, ShapSettings, explain, parse_baseline
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
-from analyzer.stages.model_rows import AUTO_BASELINE_ROWS, DEFAULT_PDP_FEATURES
 
 if TYPE_CHECKING:
     from analyzer.stages.image_explanations import ImageExplanationResult
@@ -116,9 +115,9 @@ def _check_size(records: int, columns: int, shap: ShapSettings | None, pdp: PdpS
     from analyzer.stages.model_rows import check_model_rows, estimated_model_rows
 
     players = (len(shap.features_to_explain or ()) or columns) if shap else 0
-    base = (len(shap.baseline) if shap.baseline is not None else shap.num_clusters or AUTO_BASELINE_ROWS) if shap else 0
-    pdp_features = (len(pdp.features or ()) or pdp.top_k_features or DEFAULT_PDP_FEATURES) if pdp else 0
-    grid = (pdp.grid_resolution or 15) if pdp else 0
+    base = (len(shap.baseline) if shap.baseline is not None else shap.num_clusters or MAX_AUTO_CLUSTERS) if shap else 0
+    pdp_features = (len(pdp.features or ()) or pdp.top_k_features) if pdp else 0
+    grid = pdp.grid_resolution if pdp else 0
     rows = estimated_model_rows(records, players, shap.num_samples if shap else None, base, pdp_features, grid)
     check_model_rows(rows, f"{records:,} records x {players} features, {base} baseline rows"
                      + (f", PDP {pdp_features} features x {grid} grid points" if pdp else ""))

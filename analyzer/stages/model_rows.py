@@ -18,10 +18,6 @@ log = logging.getLogger("analyzer.explain")
 #: Above this many model rows a job is refused (exit 2): at the analyzer's ~1-3 us per row alone
 #: (bench/predict.py) that is days of CPU before the model does any work.
 MAX_MODEL_ROWS = 10**11
-#: The automatic baseline (num_clusters unset) picks at most this many cluster centres.
-AUTO_BASELINE_ROWS = 12
-#: PDP with neither features nor top_k_features explains Clarify's default top 10.
-DEFAULT_PDP_FEATURES = 10
 
 
 def shap_coalitions(players: int, num_samples: int | None) -> int:
