@@ -7,7 +7,9 @@
 The runtime layer (``make demo``) goes in with uv (from PyPI, installed into the venv first),
 which links the packages from its cache instead of unpacking every wheel again: measured at
 ~13 s under heavy load against ~46 s for pip on an idle machine (README, Development). uv gets
-pip's own settings (index URLs, find-links, constraints: ``pip config list``). Where uv cannot
+pip's own settings (index URLs, find-links, constraints: ``pip config list``) and pip's way of
+choosing among indexes: the best version from any of them (uv's default takes a package from the
+first index that has it, so a local mirror holding an older pandas silently won). Where uv cannot
 be installed or fails, and for the test extra (whose pins and constraints are pip's), pip runs.
 
 pip's own "Installing collected packages" phase is silent for as long as it takes (over a
@@ -83,6 +85,10 @@ PIP_TO_UV = {"index-url": "--index-url", "extra-index-url": "--extra-index-url",
              "constraint": "--constraint"}
 
 
+#: pip's resolution across indexes: the best version from any index, as ``pip install`` picks.
+UV_AS_PIP = ["--index-strategy", "unsafe-best-match"]
+
+
 def uv_settings(python: Path) -> tuple[list[str], dict[str, str]]:
     """(uv options, environment) carrying pip's configuration (index URLs, find-links, constraints,
     certificate bundle) over to uv, so both install from the same places under the same caps."""
@@ -110,7 +116,7 @@ def install_with_uv(venv: Path, specs: list[str], started: float) -> bool:
         if run_step("[1/2] uv (the fast installer)", [str(python), *PIP_ARGS, "uv"], started, check=False):
             return False
     options, env = uv_settings(python)
-    command = [uv, "pip", "install", "-q", "--python", str(python), *options, *specs, "-e", "."]
+    command = [uv, "pip", "install", "-q", "--python", str(python), *UV_AS_PIP, *options, *specs, "-e", "."]
     return run_step(f"[2/2] {len(specs)} packages and clarify-analyzer (editable), with uv", command, started,
                     check=False, env=env) == 0
 

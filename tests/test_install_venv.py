@@ -67,9 +67,10 @@ def test_runtime_layer_goes_in_with_uv_carrying_pips_settings(tmp_path: Path, mo
     assert calls[1] == "python -m pip config list"
     uv = calls[2].split()
     assert uv[:5] == ["uv", "pip", "install", "-q", "--python"]
-    assert " ".join(uv[6:14]) == ("--find-links /w --extra-index-url file:///a --extra-index-url file:///b "
+    assert uv[6:8] == ["--index-strategy", "unsafe-best-match"]   # pip's choice: the best of all indexes
+    assert " ".join(uv[8:16]) == ("--find-links /w --extra-index-url file:///a --extra-index-url file:///b "
                                   "--constraint /c.txt")
-    assert uv[14:-3] == install_venv.requirements(None) and uv[-3:] == ["-e", ".", "SSL=/ca.pem"]
+    assert uv[16:-3] == install_venv.requirements(None) and uv[-3:] == ["-e", ".", "SSL=/ca.pem"]
     assert len(calls) == 3 and "with uv" in capsys.readouterr().out
 
 

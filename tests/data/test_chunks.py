@@ -67,6 +67,19 @@ def test_csv_width_error_in_a_later_chunk_names_the_file(tmp_path: Path) -> None
         list(open_chunks(_config(), path, [path], 5).frames())
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 2**18])
+def test_a_wide_row_at_a_tokenizer_batch_boundary_is_refused(tmp_path: Path, chunk_rows: int | None) -> None:
+    """pandas' C tokenizer reads 2**18 rows of a 2-column file per batch (and, chunked, one chunk per
+    batch); pandas before 3.1 did not check the first row of a batch and dropped its extra fields."""
+    path = tmp_path / "d.csv"
+    path.write_text("s,y\n" + "F,1\n" * 2**18 + "F,1,9\n" + "F,1\n" * 3)
+    with pytest.raises(DataError, match=r"d\.csv"):
+        if chunk_rows is None:
+            load_dataset(_config(), path)
+        else:
+            list(open_chunks(_config(), path, [path], chunk_rows).frames())
+
+
 def test_jsonlines_chunks_are_the_whole_read(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     records = [{"f": [i, "FM"[i % 2], i / 3], "label": i % 2, "p": None if i == 11 else i % 3} for i in range(13)]
