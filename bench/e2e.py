@@ -11,7 +11,9 @@ separate process on 127.0.0.1 (CSV requests, JSON Lines answers by JMESPath, as 
 
 Prints a RESULTS-ready table: wall seconds; CPU seconds of the analyzer, of the model server, and
 the cores left idle (cores x wall - both); model evaluations; and the time per stage read from the
-job's log. Target: <= 60 s wall on an idle 2-core machine for num_samples=100.
+job's log; and the share of the Kernel SHAP stage with no model call running and of the model
+session with no request in flight ("model idle"). Target: <= 60 s wall on an idle 2-core machine
+for num_samples=100.
 """
 from __future__ import annotations
 
@@ -90,6 +92,11 @@ def _stages(log: str, began: datetime, wall: float) -> dict[str, float]:
     return {name: (end - start).total_seconds() for (name, start), end in zip(found, ends)}
 
 
+def _percent(pattern: str, log: str) -> str:
+    found = re.search(pattern, log)
+    return f"{found.group(1)}%" if found else "-"
+
+
 def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path) -> dict:
     config = work / f"config-{num_samples}.json"
     config.write_text(json.dumps(_config(url, baseline, num_samples)))
@@ -112,6 +119,8 @@ def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: P
             "server": _server_cpu(server_pid) - server_before,
             "requests": int(evaluations.group(1)) if evaluations else None,
             "model_rows": sum(map(int, re.findall(r"(\d+) model rows", job.stderr))),
+            "shap_idle": _percent(r"Kernel SHAP: .*model idle (\d+)%", job.stderr),
+            "session_idle": _percent(r"the model was idle (\d+)% of the session", job.stderr),
             "stages": _stages(job.stderr, clock, wall)}
 
 
@@ -152,13 +161,13 @@ def main() -> int:
     print()
     names = ["start"] + [name for name, _ in STAGES]
     print("| num_samples | wall s | analyzer CPU s | model server CPU s | idle core-s | requests | SHAP model rows | "
-          + " | ".join(f"{n} s" for n in names) + " |")
-    print("|" + "---|" * (7 + len(names)))
+          "model idle in Kernel SHAP | model idle in session | " + " | ".join(f"{n} s" for n in names) + " |")
+    print("|" + "---|" * (9 + len(names)))
     for r in results:
         idle = max(0.0, cores * r["wall"] - r["analyzer"] - r["server"])
         stages = " | ".join(f"{r['stages'][n]:.1f}" if n in r["stages"] else "-" for n in names)
         print(f"| {r['num_samples']} | {r['wall']:.1f} | {r['analyzer']:.1f} | {r['server']:.1f} | {idle:.1f} | "
-              f"{r['requests']} | {r['model_rows']:,} | {stages} |")
+              f"{r['requests']} | {r['model_rows']:,} | {r['shap_idle']} | {r['session_idle']} | {stages} |")
     return 0
 
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from analyzer.explain._design import effective_num_samples
 from analyzer.explain._frames import equal_values
-from analyzer.progress import Progress
 
 
 @dataclass
@@ -56,14 +55,6 @@ def find_patterns(x_vals: np.ndarray, b_vals: np.ndarray, players: np.ndarray, n
         dtype=np.int64,
     )
     return Patterns(pattern_of, pattern_players, num_varying, samples_per_pattern)
-
-
-def with_progress(chunks: Iterator[np.ndarray], total: int) -> Iterator[np.ndarray]:
-    """The chunks, with rows done, rows/s and ETA logged as records are explained."""
-    with Progress(total, "Kernel SHAP: explaining records") as progress:
-        for chunk in chunks:
-            yield chunk
-            progress.advance(len(chunk))
 
 
 def chunks(order: np.ndarray, rows: np.ndarray, max_rows: int) -> Iterator[np.ndarray]:

@@ -120,4 +120,6 @@ def _session(predictor: PredictorConfig, request: Any, response: Any) -> Iterato
         try:
             yield remote
         finally:
-            log.info(remote.stats_line(time.monotonic() - began))
+            seconds = time.monotonic() - began
+            log.info(remote.stats_line(seconds))
+            log.info(remote.idle_line(seconds))
