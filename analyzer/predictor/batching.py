@@ -89,7 +89,8 @@ class InFlightClock:
     """Seconds with at least one request in flight (the union of the requests' intervals): the rest
     of a session's wall is time the model was given nothing to do."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._count = 0
         self._since = 0.0
@@ -98,19 +99,19 @@ class InFlightClock:
     def __enter__(self) -> None:
         with self._lock:
             if self._count == 0:
-                self._since = time.monotonic()
+                self._since = self._clock()
             self._count += 1
 
     def __exit__(self, *_: object) -> None:
         with self._lock:
             self._count -= 1
             if self._count == 0:
-                self._total += time.monotonic() - self._since
+                self._total += self._clock() - self._since
 
     @property
     def seconds(self) -> float:
         with self._lock:
-            return self._total + (time.monotonic() - self._since if self._count else 0.0)
+            return self._total + (self._clock() - self._since if self._count else 0.0)
 
 
 class RemotePredictor:
