@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Adult end-to-end job against the example model server, timed from outside (issue 14).
 
-    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--model-dir out/bench-model]
+    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--concurrency N] [--model-dir out/bench-model]
 
 Per run: `analyzer run` as its own process on Adult train (32,561 rows): pre- and post-training
 bias (all metrics), Kernel SHAP with a 1-row baseline (the median / most frequent value of each
@@ -70,14 +70,15 @@ def _baseline(frame: pd.DataFrame) -> list:
     return row
 
 
-def _config(url: str, baseline: list, num_samples: int) -> dict:
+def _config(url: str, baseline: list, num_samples: int, concurrency: int | None = None) -> dict:
     return {"dataset_type": "text/csv", "label": "Target", "label_values_or_threshold": [">50K"],
             "facet": [{"name_or_index": "Sex", "value_or_threshold": ["Female"]}],
             "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"},
                         "shap": {"baseline": [baseline], "num_samples": num_samples, "agg_method": "mean_abs"},
                         "report": {"name": "report", "title": "Adult end to end"}},
             "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "application/jsonlines",
-                          "label": "predicted_label", "probability": "score"}}
+                          "label": "predicted_label", "probability": "score",
+                          **({"max_concurrency": concurrency} if concurrency else {})}}
 
 
 def _stages(log: str, began: datetime, wall: float) -> dict[str, float]:
@@ -97,9 +98,10 @@ def _percent(pattern: str, log: str) -> str:
     return f"{found.group(1)}%" if found else "-"
 
 
-def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path) -> dict:
+def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path,
+            concurrency: int | None = None) -> dict:
     config = work / f"config-{num_samples}.json"
-    config.write_text(json.dumps(_config(url, baseline, num_samples)))
+    config.write_text(json.dumps(_config(url, baseline, num_samples, concurrency)))
     out = work / f"out-{num_samples}"
     server_before = _server_cpu(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,6 +131,8 @@ def main() -> int:
     parser.add_argument("--num-samples", type=int, nargs="+", default=[100, 15])
     parser.add_argument("--workers", type=int, default=1, help="model server processes (serve.py --workers)")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "out" / "bench-model")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="predictor.max_concurrency (default: the analyzer's own default)")
     parser.add_argument("--rows", type=int, default=None, help="only the first ROWS rows (a quick check)")
     args = parser.parse_args()
     if not (args.model_dir / "model.joblib").exists():
@@ -149,13 +153,15 @@ def main() -> int:
             path = DATA if args.rows is None else Path(tmp) / "data.csv"
             if args.rows is not None:
                 data.to_csv(path, index=False)
-            results = [run_job(url, server.pid, _baseline(frame), n, Path(tmp), path) for n in args.num_samples]
+            results = [run_job(url, server.pid, _baseline(frame), n, Path(tmp), path, args.concurrency)
+                       for n in args.num_samples]
         load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
-    print(f"Adult train ({len(frame):,} rows), model server --workers {args.workers}, {cores} cores; "
+    print(f"Adult train ({len(frame):,} rows), model server --workers {args.workers}, {cores} cores, "
+          f"max_concurrency {args.concurrency or 'default'}; "
           f"load average before {' / '.join(f'{v:.2f}' for v in load_before)}, "
           f"after {' / '.join(f'{v:.2f}' for v in load_after)}")
     print()
