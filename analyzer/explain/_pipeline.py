@@ -14,9 +14,14 @@ called and the next one), plus the finishing chunk's state.
 Errors and ``Interrupted`` stop it: nothing new is started, the step a helper thread is running is
 waited for (short CPU work), and the first error is raised in the calling thread. No thread is left
 running when :func:`overlapped` returns or raises.
+
+``ANALYZER_KERNEL_SHAP_OVERLAP=0`` runs the plain loop instead, on the calling thread: for comparing
+the two (``bench/e2e.py --no-overlap``), e.g. on a machine where the model server and the analyzer
+share too few cores for overlapping to pay.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Optional, TypeVar
@@ -30,12 +35,19 @@ Out = TypeVar("Out")  # the model's answer
 POLL_S = 0.5
 #: A build and a finish at the same time: each step stays in order with one task in flight each.
 HELPER_THREADS = 2
+#: Set to "0" for the plain loop (see the module docstring).
+OVERLAP_ENV = "ANALYZER_KERNEL_SHAP_OVERLAP"
 
 
 def overlapped(chunks: Iterable[C], build: Callable[[C], tuple[In, St]], call: Callable[[In], Out],
                finish: Callable[[St, Out], None]) -> None:
     """Run ``build`` → ``call`` → ``finish`` over ``chunks`` with the three steps overlapped (see the
     module docstring); ``call`` runs on the calling thread."""
+    if os.environ.get(OVERLAP_ENV, "1").strip() == "0":
+        for chunk in chunks:
+            model_input, state = build(chunk)
+            finish(state, call(model_input))
+        return
     pending = iter(chunks)
     building: Optional[Future] = None
     finishing: Optional[Future] = None

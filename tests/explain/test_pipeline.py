@@ -72,6 +72,17 @@ def test_same_order_and_answers_as_the_plain_loop(seed: int) -> None:
     assert not _helpers()
 
 
+def test_the_plain_loop_when_overlapping_is_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANALYZER_KERNEL_SHAP_OVERLAP", "0")
+    steps = Steps(3)
+    threads = []
+    overlapped(range(8), steps.build, lambda i: threads.append(threading.current_thread()) or steps.call(i),
+               lambda s, a: threads.append(threading.current_thread()) or steps.finish(s, a))
+    assert steps.built == steps.called == list(range(8))
+    assert steps.finished == [(k, 10 * k + 1) for k in range(8)]
+    assert set(threads) == {threading.current_thread()}
+
+
 def test_next_build_and_last_finish_run_while_the_model_works() -> None:
     """call(k) returns only once build(k+1) and finish(k-1) have started: a loop that did them one
     after the other would never get there."""
