@@ -3,6 +3,7 @@ and guarantee teardown (endpoint deleted, container removed) however the block e
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Sequence
@@ -24,7 +25,17 @@ from analyzer.predictor.transport import RetryPolicy, Transport
 
 log = logging.getLogger("analyzer.predictor.predictor")
 
-LOCAL_CONCURRENCY = 4
+
+def local_concurrency() -> int:
+    """Requests in flight for a model on this host or reached by URL: two per CPU of this host (one the
+    model works on, one being encoded or decoded), at least 4, at most 16. One in flight leaves the
+    model idle between requests (4-5x slower, bench/RESULTS.md "Requests in flight"); more than the
+    model can work on only queue."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(16, max(4, 2 * cpus))
 
 
 def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:
@@ -52,14 +63,14 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
     if predictor.endpoint_url:
         from analyzer.predictor.http_backend import http_endpoint
         with http_endpoint(predictor.endpoint_url, timeout=timeout, headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.image_uri:
         from analyzer.predictor.container_backend import model_container
         if not predictor.model_data:
             raise ConfigError("predictor.model_data: required with predictor.image_uri.")
         with model_container(predictor.image_uri, predictor.model_data, timeout=timeout,
                              headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.endpoint_name:
         with sagemaker_backend.existing_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
             yield transport, 2 * (transport.instance_count or 2)
@@ -68,7 +79,7 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
         image, data, environment = _local_model(predictor)
         with model_container(image, data, timeout=timeout, environment=environment,
                              headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.model_name:
         with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
             yield transport, 2 * (predictor.initial_instance_count or 1)
@@ -120,4 +131,6 @@ def _session(predictor: PredictorConfig, request: Any, response: Any) -> Iterato
         try:
             yield remote
         finally:
-            log.info(remote.stats_line(time.monotonic() - began))
+            seconds = time.monotonic() - began
+            log.info(remote.stats_line(seconds))
+            log.info(remote.idle_line(seconds))
