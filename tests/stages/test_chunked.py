@@ -156,7 +156,8 @@ def test_auto_reads_large_datasets_in_chunks(tmp_path: Path, monkeypatch: pytest
     assert caplog.text.count("Reading the dataset in chunks of") == 1
 
 
-@pytest.mark.parametrize("shap, rows", [({"baseline": [["F"]]}, 5), ({"baseline": [["F"]], "agg_method": "median"}, None),
+@pytest.mark.parametrize("shap, rows", [({"baseline": [["F"]]}, 5),
+                                        ({"baseline": [["F"]], "agg_method": "median"}, None),
                                         ({"baseline": [["F"]], "algorithm": "tree_exact"}, None)])
 def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path, shap: dict, rows: int | None) -> None:
     """Kernel SHAP reads in chunks (analyzer.stages.explain_chunks) except with the median (every local
