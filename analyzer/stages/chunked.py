@@ -5,7 +5,8 @@
 chunks: each goes through the model when post-training needs predictions, and is reduced to counts of
 its distinct (facet, label, predicted label, group) rows (:mod:`analyzer.bias.counts`). The bias
 stage runs on those counts and gives the same analysis.json as on the whole dataset. FlipTest keeps
-what it needs per row: its feature columns and the distinct row of each data row.
+what it needs per row: its feature columns and the distinct row of each data row. Kernel SHAP and
+PDP on chunks: :mod:`analyzer.stages.explain_chunks`.
 """
 from __future__ import annotations
 
