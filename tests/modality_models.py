@@ -1,0 +1,141 @@
+"""One real model per modality that every predictor backend can run, and the job that explains it,
+for the tests that check each backend gives the HTTP backend's analysis.json.
+
+- Images: a scikit-learn pipeline (min-max scaling, logistic regression) trained here on the RGB
+  pixels of small pictures whose coloured square decides the class; saved as ``model.joblib`` it is
+  served by ``scripts/model_server`` (which reads image requests as pixel rows), run in its image,
+  or loaded in process.
+- Time series: ``tests/forecast_model.py``'s autoregressive forecaster (saved with
+  ``ForecastModel.save``; its module is also the model container's server).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analyzer.cli import main
+from forecast_model import weather_records
+
+CLASSES = ["blue", "green", "red"]    # scikit-learn's order of the class names: predict_proba's columns
+SIZE = 16
+COLOURS = np.array([(30, 40, 220), (30, 200, 40), (220, 30, 30)], dtype=np.uint8)
+
+
+def picture(seed: int) -> tuple[np.ndarray, int]:
+    """A smooth, slightly noisy background with a coloured square (the class) and a smaller square of
+    another colour: SLIC finds the squares and a few background segments."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    shift = rng.integers(0, 40, size=3)
+    image = np.stack([80 + 3 * xx + shift[0], 100 + 3 * yy + shift[1], 90 + shift[2] + 0 * xx], -1)
+    image = (image + rng.integers(-6, 7, image.shape)).clip(0, 255).astype(np.uint8)
+    cls, other = rng.choice(3, size=2, replace=False)
+    r, c = rng.integers(0, SIZE - 8, size=2)
+    image[r:r + 8, c:c + 8] = COLOURS[cls]
+    r, c = rng.integers(0, SIZE - 4, size=2)
+    image[r:r + 4, c:c + 4] = COLOURS[other]
+    return image, int(cls)
+
+
+def pixel_model(directory: Path) -> Path:
+    """Train the pixel classifier; ``directory`` then holds ``model.joblib``."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    pictures = [picture(seed) for seed in range(120)]
+    x = np.stack([p.reshape(-1) for p, _ in pictures]).astype(float)
+    y = np.array([CLASSES[c] for _, c in pictures])
+    model = make_pipeline(MinMaxScaler(), LogisticRegression(C=0.1, max_iter=2000)).fit(x, y)
+    directory.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, directory / "model.joblib")
+    return directory
+
+
+def write_images(folder: Path, count: int) -> Path:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(picture(1000 + i)[0]).save(folder / f"img{i}.png")
+    return folder
+
+
+def image_config(**predictor: Any) -> dict:
+    """Classification with Clarify's default request type (JPEG), the scores by JMESPath."""
+    return {"dataset_type": "application/x-image",
+            "methods": {"shap": {"num_samples": 24, "seed": 3, "image_config": {
+                "model_type": "IMAGE_CLASSIFICATION", "num_segments": 8, "segment_compactness": 10}}},
+            "predictor": {"content_type": "image/jpeg", "accept_type": "application/json",
+                          "probability": "predictions[*].scores", "label_headers": CLASSES, **predictor}}
+
+
+TS_FORMAT = {"dataset_format": "timestamp_records", "item_id": "[].item_id", "timestamp": "[].timestamp",
+             "target_time_series": "[].p_mbar", "related_time_series": ["[].rain_mm", "[].T_degC"]}
+
+
+def time_series_config(**predictor: Any) -> dict:
+    return {"dataset_type": "application/json",
+            "methods": {"asymmetric_shapley_value": {"direction": "bidirectional", "granularity": "fine_grained",
+                                                     "num_samples": 3}},
+            "predictor": {"content_type": "application/json", "accept_type": "application/json",
+                          "content_template": '{"instances": $records}',
+                          "record_template": '{"start": $start_time, "target": $target_time_series, '
+                                             '"dynamic_feat": $related_time_series}',
+                          "time_series_predictor_config": {"forecast": "predictions[*].mean"}, **predictor},
+            "time_series_data_config": TS_FORMAT}
+
+
+def write_series(path: Path) -> Path:
+    path.write_text(json.dumps(weather_records({"a": 3, "b": 4}, horizon=1)))
+    return path
+
+
+def run_job(workdir: Path, config: dict, data: Path) -> tuple[int, Path]:
+    """(exit code, output folder) of ``analyzer run`` in this process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.json").write_text(json.dumps(config))
+    code = main(["run", "--config", str(workdir / "config.json"), "--data", str(data),
+                 "--output", str(workdir / "out"), "--base-dir", str(workdir / "ml")])
+    return code, workdir / "out"
+
+
+def assert_same(actual: Any, expected: Any, path: str = "") -> None:
+    """Equal structure, keys, strings and bytes; numbers equal to 1e-12 (a model answering a batch of rows
+    at once, as in process, may differ in the last bit from one row per request: BLAS sums differently)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and list(actual) == list(expected), (path, actual, expected)
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), (path, actual, expected)
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{path}[{i}]")
+    elif isinstance(expected, float):
+        assert isinstance(actual, (float, int)) and abs(actual - expected) <= 1e-12 * max(1.0, abs(expected)), \
+            (path, actual, expected)
+    else:
+        assert actual == expected, (path, actual, expected)
+
+
+def message(workdir: Path) -> str:
+    return (workdir / "ml" / "output" / "message").read_text()
+
+
+def image_results(out: Path) -> dict:
+    """What must not depend on the backend: the image section of analysis.json and the heat maps."""
+    section = json.loads((out / "analysis.json").read_text())["explanations"]["image_kernel_shap"]
+    return {"section": section, "files": {e["heat_map"]: (out / e["heat_map"]).read_bytes()
+                                          for e in section["images"]}}
+
+
+def time_series_results(out: Path) -> dict:
+    """The asymmetric_shapley_value entry (less where out.jsonl is) and out.jsonl's lines."""
+    entry = dict(json.loads((out / "analysis.json").read_text())["explanations"]["asymmetric_shapley_value"])
+    entry.pop("explanation_results_path", None)
+    lines = (out / "asymmetric_shapley_value" / "fine_grained_bidirectional" / "out.jsonl").read_text()
+    return {"entry": entry, "lines": [json.loads(line) for line in lines.splitlines()]}
