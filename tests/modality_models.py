@@ -80,7 +80,7 @@ TS_FORMAT = {"dataset_format": "timestamp_records", "item_id": "[].item_id", "ti
 
 def time_series_config(**predictor: Any) -> dict:
     return {"dataset_type": "application/json",
-            "methods": {"asymmetric_shapley_value": {"direction": "bidirectional", "granularity": "fine_grained",
+            "methods": {"asymmetric_shapley_value": {"direction": "chronological", "granularity": "fine_grained",
                                                      "num_samples": 3}},
             "predictor": {"content_type": "application/json", "accept_type": "application/json",
                           "content_template": '{"instances": $records}',
@@ -137,5 +137,5 @@ def time_series_results(out: Path) -> dict:
     """The asymmetric_shapley_value entry (less where out.jsonl is) and out.jsonl's lines."""
     entry = dict(json.loads((out / "analysis.json").read_text())["explanations"]["asymmetric_shapley_value"])
     entry.pop("explanation_results_path", None)
-    lines = (out / "asymmetric_shapley_value" / "fine_grained_bidirectional" / "out.jsonl").read_text()
+    lines = (out / "asymmetric_shapley_value" / "fine_grained_chronological" / "out.jsonl").read_text()
     return {"entry": entry, "lines": [json.loads(line) for line in lines.splitlines()]}
