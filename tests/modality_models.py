@@ -5,6 +5,8 @@ for the tests that check each backend gives the HTTP backend's analysis.json.
   pixels of small pictures whose coloured square decides the class; saved as ``model.joblib`` it is
   served by ``scripts/model_server`` (which reads image requests as pixel rows), run in its image,
   or loaded in process.
+- Text: a scikit-learn pipeline (bag of words on column 0, logistic regression) trained here on
+  short reviews; ``model.joblib`` as above.
 - Time series: ``tests/forecast_model.py``'s autoregressive forecaster (saved with
   ``ForecastModel.save``; its module is also the model container's server).
 """
@@ -72,6 +74,62 @@ def image_config(**predictor: Any) -> dict:
                 "model_type": "IMAGE_CLASSIFICATION", "num_segments": 8, "segment_compactness": 10}}},
             "predictor": {"content_type": "image/jpeg", "accept_type": "application/json",
                           "probability": "predictions[*].scores", "label_headers": CLASSES, **predictor}}
+
+
+GOOD, BAD = ["love", "great", "perfect", "comfortable"], ["poor", "cheap", "awful", "small"]
+FILLER = ["dress", "the", "fabric", "fit", "was", "this", "colour"]
+
+
+def reviews(count: int, seed: int) -> tuple[list[str], list[int]]:
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(count):
+        positive = bool(rng.random() < 0.5)
+        words = [*rng.choice(FILLER, size=3), *rng.choice(GOOD if positive else BAD, size=2), rng.choice(BAD)]
+        rng.shuffle(words)
+        texts.append(" ".join(words) + ", really!")
+        labels.append(int(positive))
+    return texts, labels
+
+
+def text_model(directory: Path) -> Path:
+    """Train the review classifier (fitted on an unnamed column: served and in-process frames agree)."""
+    import joblib
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts, labels = reviews(200, 0)
+    bag = ColumnTransformer([("bag", CountVectorizer(token_pattern=r"[a-z]+"), 0)])
+    model = make_pipeline(bag, LogisticRegression(C=3.0)).fit(np.array(texts, dtype=object)[:, None], labels)
+    directory.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, directory / "model.joblib")
+    return directory
+
+
+def write_reviews(path: Path, count: int = 6) -> Path:
+    import pandas as pd
+
+    texts, labels = reviews(count, 7)
+    pd.DataFrame({"Review Text": texts, "Recommended": labels}).to_csv(path, index=False)
+    return path
+
+
+def text_config(**predictor: Any) -> dict:
+    return {"dataset_type": "text/csv", "headers": ["Review Text", "Recommended"], "label": "Recommended",
+            "methods": {"shap": {"baseline": [["<UNK>"]], "num_samples": 24, "seed": 2,
+                                 "save_local_shap_values": True,
+                                 "text_config": {"granularity": "token", "language": "english",
+                                                 "max_top_tokens": 5}}},
+            "predictor": {"content_type": "text/csv", "accept_type": "text/csv", **predictor}}
+
+
+def text_results(out: Path) -> dict:
+    """analysis.json's kernel_shap block and the local explanations (out.jsonl)."""
+    block = json.loads((out / "analysis.json").read_text())["explanations"]["kernel_shap"]
+    lines = (out / "explanations_shap" / "out.jsonl").read_text().splitlines()
+    return {"kernel_shap": block, "lines": [json.loads(line) for line in lines]}
 
 
 TS_FORMAT = {"dataset_format": "timestamp_records", "item_id": "[].item_id", "timestamp": "[].timestamp",
