@@ -191,9 +191,12 @@ def image_results(out: Path) -> dict:
                                           for e in section["images"]}}
 
 
-def time_series_results(out: Path) -> dict:
-    """The asymmetric_shapley_value entry (less where out.jsonl is) and out.jsonl's lines."""
-    entry = dict(json.loads((out / "analysis.json").read_text())["explanations"]["asymmetric_shapley_value"])
-    entry.pop("explanation_results_path", None)
-    lines = (out / "asymmetric_shapley_value" / "fine_grained_chronological" / "out.jsonl").read_text()
-    return {"entry": entry, "lines": [json.loads(line) for line in lines.splitlines()]}
+def explain_series(config: dict, data: Path, out: Path) -> dict:
+    """The time-series stage as the job runs it (predictor opened from the config, torn down after),
+    without the reports (seconds per job): analysis.json's entry, less where out.jsonl is, and its lines."""
+    from analyzer.config import parse_config
+    from analyzer.stages.time_series import run_time_series
+
+    result = run_time_series(parse_config(config), data, out)
+    entry = {k: v for k, v in result.entry.items() if k != "explanation_results_path"}
+    return {"entry": entry, "lines": json.loads(json.dumps(result.lines))}

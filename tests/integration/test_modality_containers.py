@@ -19,13 +19,13 @@ sys.path.insert(0, str(ROOT / "tests" / "predictor"))
 from analyzer.predictor.container_backend import CONTAINER_LABEL, OWNER_ENV, OWNER_LABEL  # noqa: E402
 from forecast_model import ForecastModel, serving  # noqa: E402
 from modality_models import (  # noqa: E402
+    explain_series,
     image_config,
     image_results,
     message,
     pixel_model,
     run_job,
     time_series_config,
-    time_series_results,
     write_images,
     write_series,
 )
@@ -79,9 +79,6 @@ def test_time_series_in_a_model_container_match_http(tmp_path: Path, forecast_im
     model = ForecastModel.fitted()
     data = write_series(tmp_path / "series.json")
     with serving(model) as url:
-        code, out = run_job(tmp_path / "http", time_series_config(endpoint_url=url), data)
-    assert code == 0, message(tmp_path / "http")
+        expected = explain_series(time_series_config(endpoint_url=url), data, tmp_path / "http")
     container = time_series_config(image_uri=forecast_image, model_data=str(model.save(tmp_path / "model")))
-    code, out_container = run_job(tmp_path / "container", container, data)
-    assert code == 0, message(tmp_path / "container")
-    assert time_series_results(out_container) == time_series_results(out)
+    assert explain_series(container, data, tmp_path / "container") == expected

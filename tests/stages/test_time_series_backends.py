@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "predictor"))
 
 from forecast_model import ForecastModel, serving  # noqa: E402
-from modality_models import message, run_job, time_series_config, time_series_results, write_series  # noqa: E402
+from modality_models import explain_series, message, run_job, time_series_config, write_series  # noqa: E402
 from sagemaker_harness import create_model, sagemaker_services  # noqa: E402
 
 pytestmark = pytest.mark.slow   # four forecasting jobs, moto's SageMaker server
@@ -23,37 +23,39 @@ pytestmark = pytest.mark.slow   # four forecasting jobs, moto's SageMaker server
 
 def test_every_remote_backend_gives_the_http_backends_time_series_explanations(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage as the job runs it (tests/test_time_series_explanations.py runs whole jobs over HTTP)."""
     data = write_series(tmp_path / "series.json")
     model = ForecastModel.fitted()
     with serving(model) as url:
-        code, out = run_job(tmp_path / "http", time_series_config(endpoint_url=url), data)
-        assert code == 0, message(tmp_path / "http")
-        expected = time_series_results(out)
+        expected = explain_series(time_series_config(endpoint_url=url), data, tmp_path / "http")
         http_requests = len(model.requests)
         with sagemaker_services(monkeypatch, url.removesuffix("/invocations")) as (sm, route):
             create_model(sm, "forecaster")
             shadow = time_series_config(model_name="forecaster", instance_type="ml.m5.xlarge",
                                         initial_instance_count=1)
-            code, out = run_job(tmp_path / "shadow", shadow, data)
-            assert code == 0, message(tmp_path / "shadow")
-            assert time_series_results(out) == expected
+            assert explain_series(shadow, data, tmp_path / "shadow") == expected
             assert sm.list_endpoints()["Endpoints"] == []            # the shadow endpoint is gone
             shadow_calls = len(route.calls)
             sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[{
                 "VariantName": "AllTraffic", "ModelName": "forecaster", "InitialInstanceCount": 1,
                 "InstanceType": "ml.m5.xlarge"}])
             sm.create_endpoint(EndpointName="forecasts", EndpointConfigName="cfg")
-            code, out = run_job(tmp_path / "existing", time_series_config(endpoint_name="forecasts"), data)
-            assert code == 0, message(tmp_path / "existing")
-            assert time_series_results(out) == expected
+            assert explain_series(time_series_config(endpoint_name="forecasts"), data, tmp_path / "existing") \
+                == expected
     assert shadow_calls > 0 and {c["endpoint"] for c in route.calls[shadow_calls:]} == {"forecasts"}
     assert {c["content_type"] for c in route.calls} == {"application/json"}
     assert len(model.requests) == http_requests + len(route.calls)   # every forecast came from the model
     lines = expected["lines"]
     assert [line["item_id"] for line in lines] == ["a", "b"]
-    for line in lines:   # efficiency: the contributions add up to forecast(data) - forecast(baseline)
+    records = sorted(json.loads(data.read_text()), key=lambda r: r["timestamp"])
+    for line in lines:   # efficiency: offset = forecast(zero baseline), contributions add up to the rest
+        rows = [r for r in records if r["item_id"] == line["item_id"]]
+        item = {"target": [r["p_mbar"] for r in rows if "p_mbar" in r],
+                "dynamic_feat": [[r["rain_mm"] for r in rows], [r["T_degC"] for r in rows]]}
+        zero = {"target": [0.0] * len(item["target"]), "dynamic_feat": [[0.0] * len(rows)] * 2}
+        np.testing.assert_allclose(line["offset"], model.forecast(zero), atol=1e-9)
         total = np.sum([e["scores"] for e in line["explanations"]], axis=0)
-        assert np.all(np.abs(total) > 0) and np.isfinite(line["offset"]).all()
+        np.testing.assert_allclose(total, np.array(model.forecast(item)) - model.forecast(zero), atol=1e-9)
 
 
 def test_model_files_in_process_are_refused_for_time_series(tmp_path: Path) -> None:
