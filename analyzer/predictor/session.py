@@ -97,22 +97,29 @@ def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> A
         raise ConfigError("predictor: required to get predictions from a model.")
     response = response_codec(config)
     if config.predictor.in_process:
-        return _in_process(config.predictor, response)
+        return _in_process(config, response)
     request = request_codec(config, feature_names)     # template errors before anything starts
     return _session(config.predictor, request, response)
 
 
 @contextmanager
-def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
+def _in_process(config: AnalysisConfig, response: Any) -> Iterator[Predictor]:
+    from analyzer.formats import IMAGE
     from analyzer.models import load_model
     from analyzer.predictor.inprocess_backend import ModelFilePredictor
 
+    predictor = config.predictor
+    assert predictor is not None
     if not predictor.model_data:
         raise ConfigError("predictor.model_data: required with predictor.in_process.")
     began = time.monotonic()
     model = load_model(predictor.model_data, model_format=predictor.model_format,
                        allow_pickle=predictor.allow_pickle)
     log.info("Loaded %s model %s in process in %.1f s", model.kind, model.name, time.monotonic() - began)
+    if config.dataset_type.lower() == IMAGE:   # the model takes each image's pixels as one row
+        from analyzer.predictor.image_codecs import PixelPredictor, image_request_codec
+        yield PixelPredictor(ModelFilePredictor(model, response), image_request_codec(config).content_type)
+        return
     yield ModelFilePredictor(model, response)
 
 
