@@ -184,10 +184,13 @@ def _model(a: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
-def test_kernel_shap_bits_do_not_depend_on_the_model_latency() -> None:
+def test_kernel_shap_bits_do_not_depend_on_the_model_latency(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overlapped, with random model latency: the bits of the plain loop (overlapping switched off)."""
     x, base = _case()
     kw = dict(num_samples=40, seed=9, use_logit=True, max_rows_per_call=700)   # ~9 chunks
-    ref = kernel_shap(lambda f: _model(f.to_numpy()), x, base, **kw)
+    with monkeypatch.context() as plain:
+        plain.setenv("ANALYZER_KERNEL_SHAP_OVERLAP", "0")
+        ref = kernel_shap(lambda f: _model(f.to_numpy()), x, base, **kw)
     assert ref.model_calls >= 8
     rng = random.Random(1)
 
