@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Adult end-to-end job against the example model server, timed from outside (issue 14).
 
-    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--concurrency N] [--no-overlap]
+    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--concurrency N] [--overlap auto|0|1]
                         [--model-dir out/bench-model]
     python bench/e2e.py --pretraining [--repeat 5]
 
@@ -105,7 +105,7 @@ def _percent(pattern: str, log: str) -> str:
 
 
 def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path,
-            concurrency: int | None = None, overlap: bool = True) -> dict:
+            concurrency: int | None = None, overlap: str = "auto") -> dict:
     config = work / f"config-{num_samples}.json"
     config.write_text(json.dumps(_config(url, baseline, num_samples, concurrency)))
     out = work / f"out-{num_samples}"
@@ -114,8 +114,7 @@ def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: P
     began, clock = time.perf_counter(), datetime.now()
     job = subprocess.run([sys.executable, "-m", "analyzer", "run", "--config", str(config), "--data", str(data),
                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT),
-                              **({} if overlap else {"ANALYZER_KERNEL_SHAP_OVERLAP": "0"})})
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "ANALYZER_KERNEL_SHAP_OVERLAP": overlap})
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if os.environ.get("BENCH_LOG"):
@@ -140,8 +139,9 @@ def main() -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "out" / "bench-model")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="predictor.max_concurrency (default: the analyzer's own default)")
-    parser.add_argument("--no-overlap", action="store_true",
-                        help="Kernel SHAP's chunks one after the other (ANALYZER_KERNEL_SHAP_OVERLAP=0), to compare")
+    parser.add_argument("--overlap", choices=("auto", "0", "1"), default="auto",
+                        help="ANALYZER_KERNEL_SHAP_OVERLAP for the job: Kernel SHAP's chunks overlapped with the "
+                             "model's work (1), one after the other (0), or by CPU count (auto)")
     parser.add_argument("--rows", type=int, default=None, help="only the first ROWS rows (a quick check)")
     parser.add_argument("--pretraining", action="store_true",
                         help="the pre-training-only job with reports instead (no model)")
@@ -168,15 +168,14 @@ def main() -> int:
             if args.rows is not None:
                 data.to_csv(path, index=False)
             results = [run_job(url, server.pid, _baseline(frame), n, Path(tmp), path, args.concurrency,
-                               not args.no_overlap) for n in args.num_samples]
+                               args.overlap) for n in args.num_samples]
         load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
     print(f"Adult train ({len(frame):,} rows), model server --workers {args.workers}, {cores} cores, "
-          f"max_concurrency {args.concurrency or 'default'}, Kernel SHAP chunks "
-          f"{'one after the other' if args.no_overlap else 'overlapped'}; "
+          f"max_concurrency {args.concurrency or 'default'}, ANALYZER_KERNEL_SHAP_OVERLAP={args.overlap}; "
           f"load average before {' / '.join(f'{v:.2f}' for v in load_before)}, "
           f"after {' / '.join(f'{v:.2f}' for v in load_after)}")
     print()

@@ -15,9 +15,12 @@ Errors and ``Interrupted`` stop it: nothing new is started, the step a helper th
 waited for (short CPU work), and the first error is raised in the calling thread. No thread is left
 running when :func:`overlapped` returns or raises.
 
-``ANALYZER_KERNEL_SHAP_OVERLAP=0`` runs the plain loop instead, on the calling thread: for comparing
-the two (``bench/e2e.py --no-overlap``), e.g. on a machine where the model server and the analyzer
-share too few cores for overlapping to pay.
+When: ``ANALYZER_KERNEL_SHAP_OVERLAP`` ``1`` always, ``0`` never (the plain loop, on the calling
+thread), ``auto`` (the default) on hosts with at least :data:`MIN_CPUS` CPUs. On the 2-core machine
+with a local model server (bench/RESULTS.md "Kernel SHAP keeps the model busy") overlapping shortened
+the Adult job's Kernel SHAP stage by 7-16 % at load 2-4, but lengthened it at num_samples=15 when
+the machine was oversubscribed (load 10+): there the helper threads take the cores the model's own
+threads need, so filling the model's idle gaps moves CPU instead of adding it.
 """
 from __future__ import annotations
 
@@ -35,15 +38,29 @@ Out = TypeVar("Out")  # the model's answer
 POLL_S = 0.5
 #: A build and a finish at the same time: each step stays in order with one task in flight each.
 HELPER_THREADS = 2
-#: Set to "0" for the plain loop (see the module docstring).
+#: "1", "0" or "auto" (see the module docstring).
 OVERLAP_ENV = "ANALYZER_KERNEL_SHAP_OVERLAP"
+#: ``auto`` overlaps on hosts with at least this many CPUs (one CPU has nothing to overlap on).
+MIN_CPUS = 2
+
+
+def enabled() -> bool:
+    """Whether :func:`overlapped` overlaps (``ANALYZER_KERNEL_SHAP_OVERLAP``, see the module docstring)."""
+    value = os.environ.get(OVERLAP_ENV, "auto").strip().lower()
+    if value in ("0", "1"):
+        return value == "1"
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return cpus >= MIN_CPUS
 
 
 def overlapped(chunks: Iterable[C], build: Callable[[C], tuple[In, St]], call: Callable[[In], Out],
                finish: Callable[[St, Out], None]) -> None:
     """Run ``build`` → ``call`` → ``finish`` over ``chunks`` with the three steps overlapped (see the
     module docstring); ``call`` runs on the calling thread."""
-    if os.environ.get(OVERLAP_ENV, "1").strip() == "0":
+    if not enabled():
         for chunk in chunks:
             model_input, state = build(chunk)
             finish(state, call(model_input))

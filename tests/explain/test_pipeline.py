@@ -25,6 +25,12 @@ from model_servers import serving
 WAIT_S = 10  # generous: a step that never comes fails the test instead of hanging it
 
 
+@pytest.fixture(autouse=True)
+def _overlap_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overlapped whatever this machine's CPU count (``auto`` turns it off on small hosts)."""
+    monkeypatch.setenv("ANALYZER_KERNEL_SHAP_OVERLAP", "1")
+
+
 def _helpers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("kernel-shap")]
 
@@ -81,6 +87,16 @@ def test_the_plain_loop_when_overlapping_is_switched_off(monkeypatch: pytest.Mon
     assert steps.built == steps.called == list(range(8))
     assert steps.finished == [(k, 10 * k + 1) for k in range(8)]
     assert set(threads) == {threading.current_thread()}
+
+
+@pytest.mark.parametrize(("value", "cpus", "expected"), [("auto", 1, False), ("auto", 2, True), ("0", 64, False),
+                                                         ("1", 1, True), (" AUTO ", 16, True)])
+def test_when_it_overlaps(value: str, cpus: int, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.explain import _pipeline
+
+    monkeypatch.setenv("ANALYZER_KERNEL_SHAP_OVERLAP", value)
+    monkeypatch.setattr(_pipeline.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    assert _pipeline.enabled() is expected
 
 
 def test_next_build_and_last_finish_run_while_the_model_works() -> None:
