@@ -26,13 +26,19 @@ def _data_only_fetcher(weasyprint: Any) -> Any:
     return fetch
 
 
-def render_pdf(html: str) -> bytes:
-    """``html`` (a self-contained page) as PDF bytes."""
-    import weasyprint   # imported here: slow to import, and only this format needs it
+def load_weasyprint() -> Any:
+    """WeasyPrint, imported here (slow to import, and only this format needs it) and made quiet."""
+    import weasyprint
 
     # WeasyPrint logs each CSS feature it skips at WARNING; for our fixed page that is noise.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return weasyprint
+
+
+def render_pdf(html: str) -> bytes:
+    """``html`` (a self-contained page) as PDF bytes."""
+    weasyprint = load_weasyprint()
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher(weasyprint))
     return document.write_pdf()

@@ -20,6 +20,7 @@ from analyzer.report.document import build_report
 from analyzer.report.html import render_html
 from analyzer.report.notebook import render_notebook
 from analyzer.report.pdf import render_pdf
+from analyzer.report.pdf_process import PdfProcess, PdfProcessError, take
 
 log = logging.getLogger("analyzer.report")
 
@@ -52,6 +53,15 @@ def _stage(writer: OutputWriter, relative: str, render: Callable[[], bytes]) -> 
         temporary.unlink(missing_ok=True)
 
 
+def _pdf(html: str, process: PdfProcess | None) -> Callable[[], bytes]:
+    """The PDF's renderer. With the process started for this job (:mod:`analyzer.report.pdf_process`)
+    the page goes to it now, and is laid out there while this process writes the notebook."""
+    if process is None:
+        return lambda: render_pdf(html)
+    process.send(html)
+    return process.result
+
+
 def write_reports(writer: OutputWriter, analysis: Mapping[str, Any], context: ReportContext,
                   name: str = DEFAULT_NAME, title: str = DEFAULT_TITLE) -> list[str]:
     """Stage the notebook, HTML and PDF reports of ``analysis``; return their relative paths.
@@ -64,19 +74,25 @@ def write_reports(writer: OutputWriter, analysis: Mapping[str, Any], context: Re
     base = report_basename(name)
     report = build_report(json.loads(to_json_text(analysis)), context, title or DEFAULT_TITLE)
     html = render_html(report)
-    formats: list[tuple[str, Callable[[], bytes]]] = [
-        (f"{base}.ipynb", lambda: render_notebook(report).encode("utf-8")),
-        (f"{base}.html", lambda: html.encode("utf-8")),
-        (f"{base}.pdf", lambda: render_pdf(html)),
-    ]
-    written, problems = [], []
-    for relative, render in formats:
-        try:
-            _stage(writer, relative, render)
-            written.append(relative)
-        except Exception as exc:  # one format's failure must not cost the others
-            log.warning("Could not write %s: %s: %s", relative, type(exc).__name__, exc)
-            problems.append(f"{relative}: {type(exc).__name__}: {exc}")
+    process = take()
+    try:
+        formats: list[tuple[str, Callable[[], bytes]]] = [
+            (f"{base}.ipynb", lambda: render_notebook(report).encode("utf-8")),
+            (f"{base}.html", lambda: html.encode("utf-8")),
+            (f"{base}.pdf", _pdf(html, process)),
+        ]
+        written, problems = [], []
+        for relative, render in formats:
+            try:
+                _stage(writer, relative, render)
+                written.append(relative)
+            except Exception as exc:  # one format's failure must not cost the others
+                reason = str(exc) if isinstance(exc, PdfProcessError) else f"{type(exc).__name__}: {exc}"
+                log.warning("Could not write %s: %s", relative, reason)
+                problems.append(f"{relative}: {reason}")
+    finally:   # stopped, or a bug: the PDF process ends with the reports
+        if process is not None:
+            process.stop()
     log.info("Wrote reports %s in %.1f s", ", ".join(written) or "(none)", time.monotonic() - started)
     if problems:
         raise ReportError(problems, written)
