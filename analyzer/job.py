@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the fi
     from analyzer.distributed import Cluster, ScaleSettings
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
-    from analyzer.stages import ExplanationResult
+    from analyzer.stages import Explained
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -59,7 +59,7 @@ class Analysis:
 
     document: dict[str, Any]
     dataset: Dataset                          # with the predicted labels when post-training ran
-    explanations: ExplanationResult | None = None
+    explanations: Explained | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
     rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 

@@ -123,7 +123,7 @@ def predict_rows(model: WorkerModel, frame: pd.DataFrame) -> ModelOutput:
 @on_worker
 def explain_shard(model: WorkerModel, run: Run, rows: np.ndarray, max_rows_per_call: int) -> ShardResult:
     from analyzer.explain import CountingPredict
-    from analyzer.stages.explanations import model_scores   # typed here; analyzer.stages exports it lazily
+    from analyzer.stages import model_scores
 
     began = time.perf_counter()
     run.model = CountingPredict(model_scores(_predictor(model)), max_rows_per_call)

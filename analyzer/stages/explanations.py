@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,20 @@ def model_scores(predictor: Predictor):
                                 "scores.") from None
 
     return predict
+
+
+class Explained(Protocol):
+    """What the job, the reports and the segments read of an explanation result: tabular
+    (:class:`ExplanationResult`), streamed, text, image or time series."""
+
+    explanation: Explanation
+    dataset: Dataset
+
+    def section(self) -> dict: ...
+
+    def local_values(self) -> pd.DataFrame | None: ...
+
+    def write(self, writer: OutputWriter) -> None: ...
 
 
 @dataclass
