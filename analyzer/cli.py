@@ -72,7 +72,7 @@ def _run_parser(prog: str = "analyzer run") -> argparse.ArgumentParser:
                        help="bias drift is a violation only when the distance from neutral grows by more than X")
     gates.add_argument("--attribution-threshold", type=float, default=0.9, metavar="X",
                        help="attribution drift: nDCG below X is a violation (default 0.9)")
-    parser.add_argument("--chunk-rows", help="read the dataset in chunks of this many rows for bias-only jobs: a "
+    parser.add_argument("--chunk-rows", help="read the dataset in chunks of this many rows (bias, Kernel SHAP, PDP): a "
                         "number, 'auto' (default: datasets over 64 MiB) or 'off' (also env ANALYZER_CHUNK_ROWS)")
     scale = parser.add_argument_group(
         "scale-out (Dask)", "predictions, SHAP and PDP on Dask workers: an existing cluster, or the hosts of a "

@@ -101,6 +101,15 @@ class OutputWriter:
         with self.path(relative).open("wb") as sink:
             write_frame_csv(frame, sink)
 
+    def append_csv(self, relative: str, frame: pd.DataFrame) -> None:
+        """More rows for ``relative``: the first call writes the header too (a table written in parts,
+        e.g. per chunk of the dataset, has the bytes of :meth:`write_csv` on the whole table)."""
+        from analyzer.predictor import write_frame_csv
+
+        first = relative not in self._written
+        with self.path(relative).open("wb" if first else "ab") as sink:
+            write_frame_csv(frame, sink, header=first)
+
     def commit(self) -> list[Path]:
         """Move every staged file into the output directory (analysis.json last) and clean up."""
         order = sorted(self._written, key=lambda r: r == "analysis.json")

@@ -78,9 +78,6 @@ def _images(config: AnalysisConfig) -> list[str]:
         problems.append("methods.shap: text_config and image_config cannot be combined.")
     if config.segment_config:
         problems.append("segment_config: segments are groups of rows; not supported for images.")
-    if config.predictor is not None and config.predictor.in_process:
-        problems.append("predictor.in_process: not supported for images; serve the model over HTTP "
-                        "(predictor.endpoint_url) or use an endpoint.")
     return problems
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Adult end-to-end job against the example model server, timed from outside (issue 14).
 
-    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--model-dir out/bench-model]
+    python bench/e2e.py [--num-samples 100 15] [--workers 1] [--concurrency N] [--model-dir out/bench-model]
     python bench/e2e.py --pretraining [--repeat 5]
 
 Per run: `analyzer run` as its own process on Adult train (32,561 rows): pre- and post-training
@@ -15,7 +15,9 @@ model) ``--repeat`` times; target < 3 s wall on an idle machine (issue 14).
 
 Prints a RESULTS-ready table: wall seconds; CPU seconds of the analyzer, of the model server, and
 the cores left idle (cores x wall - both); model evaluations; and the time per stage read from the
-job's log. Target: <= 60 s wall on an idle 2-core machine for num_samples=100.
+job's log; and the share of the Kernel SHAP stage with no model call running and of the model
+session with no request in flight ("model idle"). Target: <= 60 s wall on an idle 2-core machine
+for num_samples=100.
 """
 from __future__ import annotations
 
@@ -72,14 +74,15 @@ def _baseline(frame: pd.DataFrame) -> list:
     return row
 
 
-def _config(url: str, baseline: list, num_samples: int) -> dict:
+def _config(url: str, baseline: list, num_samples: int, concurrency: int | None = None) -> dict:
     return {"dataset_type": "text/csv", "label": "Target", "label_values_or_threshold": [">50K"],
             "facet": [{"name_or_index": "Sex", "value_or_threshold": ["Female"]}],
             "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"},
                         "shap": {"baseline": [baseline], "num_samples": num_samples, "agg_method": "mean_abs"},
                         "report": {"name": "report", "title": "Adult end to end"}},
             "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "application/jsonlines",
-                          "label": "predicted_label", "probability": "score"}}
+                          "label": "predicted_label", "probability": "score",
+                          **({"max_concurrency": concurrency} if concurrency else {})}}
 
 
 def _stages(log: str, began: datetime, wall: float,
@@ -95,9 +98,15 @@ def _stages(log: str, began: datetime, wall: float,
     return {name: (end - start).total_seconds() for (name, start), end in zip(found, ends)}
 
 
-def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path) -> dict:
+def _percent(pattern: str, log: str) -> str:
+    found = re.search(pattern, log)
+    return f"{found.group(1)}%" if found else "-"
+
+
+def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: Path, data: Path,
+            concurrency: int | None = None) -> dict:
     config = work / f"config-{num_samples}.json"
-    config.write_text(json.dumps(_config(url, baseline, num_samples)))
+    config.write_text(json.dumps(_config(url, baseline, num_samples, concurrency)))
     out = work / f"out-{num_samples}"
     server_before = _server_cpu(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -117,6 +126,8 @@ def run_job(url: str, server_pid: int, baseline: list, num_samples: int, work: P
             "server": _server_cpu(server_pid) - server_before,
             "requests": int(evaluations.group(1)) if evaluations else None,
             "model_rows": sum(map(int, re.findall(r"(\d+) model rows", job.stderr))),
+            "shap_idle": _percent(r"Kernel SHAP: .*model idle (\d+)%", job.stderr),
+            "session_idle": _percent(r"the model was idle (\d+)% of the session", job.stderr),
             "stages": _stages(job.stderr, clock, wall)}
 
 
@@ -125,6 +136,8 @@ def main() -> int:
     parser.add_argument("--num-samples", type=int, nargs="+", default=[100, 15])
     parser.add_argument("--workers", type=int, default=1, help="model server processes (serve.py --workers)")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "out" / "bench-model")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="predictor.max_concurrency (default: the analyzer's own default)")
     parser.add_argument("--rows", type=int, default=None, help="only the first ROWS rows (a quick check)")
     parser.add_argument("--pretraining", action="store_true",
                         help="the pre-training-only job with reports instead (no model)")
@@ -150,25 +163,27 @@ def main() -> int:
             path = DATA if args.rows is None else Path(tmp) / "data.csv"
             if args.rows is not None:
                 data.to_csv(path, index=False)
-            results = [run_job(url, server.pid, _baseline(frame), n, Path(tmp), path) for n in args.num_samples]
+            results = [run_job(url, server.pid, _baseline(frame), n, Path(tmp), path, args.concurrency)
+                       for n in args.num_samples]
         load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
-    print(f"Adult train ({len(frame):,} rows), model server --workers {args.workers}, {cores} cores; "
+    print(f"Adult train ({len(frame):,} rows), model server --workers {args.workers}, {cores} cores, "
+          f"max_concurrency {args.concurrency or 'default'}; "
           f"load average before {' / '.join(f'{v:.2f}' for v in load_before)}, "
           f"after {' / '.join(f'{v:.2f}' for v in load_after)}")
     print()
     names = ["start"] + [name for name, _ in STAGES]
     print("| num_samples | wall s | analyzer CPU s | model server CPU s | idle core-s | requests | SHAP model rows | "
-          + " | ".join(f"{n} s" for n in names) + " |")
-    print("|" + "---|" * (7 + len(names)))
+          "model idle in Kernel SHAP | model idle in session | " + " | ".join(f"{n} s" for n in names) + " |")
+    print("|" + "---|" * (9 + len(names)))
     for r in results:
         idle = max(0.0, cores * r["wall"] - r["analyzer"] - r["server"])
         stages = " | ".join(f"{r['stages'][n]:.1f}" if n in r["stages"] else "-" for n in names)
         print(f"| {r['num_samples']} | {r['wall']:.1f} | {r['analyzer']:.1f} | {r['server']:.1f} | {idle:.1f} | "
-              f"{r['requests']} | {r['model_rows']:,} | {stages} |")
+              f"{r['requests']} | {r['model_rows']:,} | {r['shap_idle']} | {r['session_idle']} | {stages} |")
     return 0
 
 

@@ -6,6 +6,7 @@ analyzer's own CPU per predicted row (``--per-row``).
     python bench/predict.py [--rows 100000] [--model-dir out/bench-model]
     python bench/predict.py --per-row [--per-row-rows 400000]
     python bench/predict.py --concurrency 1 2 4 8     # also: requests in flight vs wall time
+    python bench/predict.py --concurrency 1 2 4 8 --servers model:1 model:2 instant   # only that, per server
 
 Targets: the HTTP path keeps >= 50% of the in-process throughput for 100k rows. Per row (issue 14):
 a post-training bias job (`analyzer run`, its own process) that gets --per-row-rows predictions
@@ -33,6 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from analyzer.config import parse_config  # noqa: E402
 from analyzer.predictor import InProcessPredictor, open_predictor  # noqa: E402
@@ -138,22 +140,52 @@ def per_row(rows: int, repeats: int) -> None:
         server.stdout.close()
 
 
-def _concurrency(url: str, frame: pd.DataFrame, levels: list[int], repeats: int) -> None:
-    """Requests in flight (predictor.max_concurrency) against wall time and analyzer CPU: while the
-    model works on one request, the other slots encode the next and decode the last."""
-    print(f"\nrequests in flight, csv → jsonlines, {len(frame):,} rows "
-          f"(load average {os.getloadavg()[0]:.1f}):\n")
-    print("| max_concurrency | wall s | rows/s | analyzer CPU s |")
-    print("|---|---|---|---|")
+def _concurrency(url: str, frame: pd.DataFrame, levels: list[int], repeats: int, server_pid: int | None = None,
+                 name: str = "the example model server") -> None:
+    """Requests in flight (predictor.max_concurrency) against wall time and CPU: while the model works
+    on one request, the other slots encode the next and decode the last."""
+    from e2e import _server_cpu
+
+    print(f"\nrequests in flight, csv → jsonlines, {len(frame):,} rows, {name} "
+          f"(load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())}):\n")
+    print("| max_concurrency | wall s | rows/s | analyzer CPU s | server CPU s |")
+    print("|---|---|---|---|---|")
     for level in levels:
         raw = {"dataset_type": "text/csv", "methods": {"post_training_bias": {"methods": ["DPPL"]}},
                "label": "Target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "Sex"}],
                "predictor": {"endpoint_url": url, "max_concurrency": level, **FORMATS["csv → jsonlines"]}}
         with open_predictor(parse_config(raw), feature_names=list(frame.columns)) as remote:
+            remote.predict(frame.iloc[:2000])  # connections open, server warm
             cpu_before = time.process_time()
+            server_before = _server_cpu(server_pid) if server_pid else 0.0
             wall = _best_of(repeats, lambda: remote.predict(frame))
             cpu = (time.process_time() - cpu_before) / repeats
-        print(f"| {level} | {wall:.2f} | {len(frame) / wall:,.0f} | {cpu:.2f} |", flush=True)
+            server = (_server_cpu(server_pid) - server_before) / repeats if server_pid else float("nan")
+        print(f"| {level} | {wall:.2f} | {len(frame) / wall:,.0f} | {cpu:.2f} | {server:.2f} |", flush=True)
+
+
+def _per_server(servers: list[str], model_dir: Path, frame: pd.DataFrame, levels: list[int], repeats: int) -> None:
+    """The concurrency table for each server: ``model:N`` = serve.py --workers N, ``instant`` =
+    bench/instant_server.py (no model: what the analyzer alone sustains)."""
+    print(f"{os.cpu_count()} cores")
+    for spec in servers:
+        if spec == "instant":
+            command, name = [str(ROOT / "bench" / "instant_server.py")], "bench/instant_server.py"
+        else:
+            workers = spec.split(":")[1]
+            command = [str(ROOT / "scripts" / "model_server" / "serve.py"), "--model-dir", str(model_dir),
+                       "--host", "127.0.0.1", "--port", "0", "--workers", workers]
+            name = f"serve.py --workers {workers}"
+        server = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+        try:
+            url = f"http://{server.stdout.readline().split()[-1]}/invocations"
+            time.sleep(1.0)  # forked workers are up
+            _concurrency(url, frame, levels, repeats, server.pid, name)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            server.stdout.close()
 
 
 def main() -> int:
@@ -165,6 +197,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="*", default=None,
                         help="also time these max_concurrency values (e.g. 1 2 4 8)")
     parser.add_argument("--per-row-rows", type=int, default=400_000)
+    parser.add_argument("--servers", nargs="*", default=None,
+                        help="with --concurrency: only the concurrency table, for each of these servers "
+                             "(model:N = serve.py --workers N, instant = bench/instant_server.py)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.per_row:
@@ -174,6 +209,9 @@ def main() -> int:
         from train_model import train
         train(ROOT / "data" / "adult" / "adult_train.csv", args.model_dir)
     frame = _rows(args.rows)
+    if args.servers:
+        _per_server(args.servers, args.model_dir, frame, args.concurrency or [1, 2, 4, 8], args.repeats)
+        return 0
     meta = json.loads((args.model_dir / "model_meta.json").read_text())
     model = joblib.load(args.model_dir / "model.joblib")
     categorical = {c: str for c in meta["categorical"]}
@@ -199,7 +237,7 @@ def main() -> int:
             print(f"| {name} | {http:.2f} | {len(frame) / http:,.0f} | {len(frame) / in_process:,.0f} | "
                   f"{in_process / http:.0%} |")
         if args.concurrency:
-            _concurrency(url, frame, args.concurrency, args.repeats)
+            _concurrency(url, frame, args.concurrency, args.repeats, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -21,6 +21,19 @@ def _fresh_signal_state() -> None:
     signals.reset()
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Any:
+    """An in-process CLI run points the root logger at that test's captured stderr; later tests
+    would log into the closed stream ("--- Logging error ---")."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def base_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh /opt/ml stand-in; ANALYZER_BASE_DIR points the runtime at it."""

@@ -7,6 +7,9 @@ Request ``{"instances": [{"start", "target", "dynamic_feat", "cat"}, ...]}`` (``
 ``{"predictions": {"mean": [...]}}``. The forecast is recursive over ``H`` steps: step ``t`` uses
 the last two values, ``dynamic_feat[0][t]`` (a value known in advance, so related series run on
 through the horizon), ``dynamic_feat[1][t - 1]`` and ``cat[0]``.
+
+As a model container (needs only NumPy): ``python forecast_model.py serve`` serves the model saved
+in /opt/ml/model (``ForecastModel.save``) on port 8080.
 """
 from __future__ import annotations
 
@@ -15,12 +18,15 @@ import json
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
 H = 3
+COEF_FILE = "forecast_coef.json"
 
 
 def _design(y1: np.ndarray, y2: np.ndarray, r0: np.ndarray, r1: np.ndarray, cat: np.ndarray) -> np.ndarray:
@@ -66,11 +72,31 @@ class ForecastModel:
         return out
 
 
-@contextmanager
-def serving(model: ForecastModel) -> Iterator[str]:
-    """The model over HTTP; yields its /invocations URL."""
+    def save(self, directory: Path) -> Path:
+        """The model's files (what a model container finds in /opt/ml/model)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / COEF_FILE).write_text(json.dumps(self.coef.tolist()))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> "ForecastModel":
+        return cls(np.array(json.loads((directory / COEF_FILE).read_text())))
+
+
+def build_server(model: ForecastModel, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """The model over HTTP: POST /invocations forecasts, GET /ping answers 200."""
 
     class Handler(BaseHTTPRequestHandler):
+        def _send(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._send(b"{}")
+
         def do_POST(self) -> None:  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             model.requests.append(body)
@@ -79,18 +105,20 @@ def serving(model: ForecastModel) -> Iterator[str]:
                 answer = {"predictions": [{"mean": model.forecast(r)} for r in instances]}
             else:
                 answer = {"predictions": {"mean": model.forecast(instances)}}
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._send(json.dumps(answer).encode())
 
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
+    return server
+
+
+@contextmanager
+def serving(model: ForecastModel) -> Iterator[str]:
+    """The model over HTTP on a thread; yields its /invocations URL."""
+    server = build_server(model)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/invocations"
@@ -115,3 +143,8 @@ def weather_records(items: dict[str, int], horizon: int = 1, seed: int = 3) -> l
             out.append(record)
     rng.shuffle(out)   # the reader sorts by item and time
     return out
+
+
+if __name__ == "__main__":   # a model container's `serve`
+    assert sys.argv[1:] == ["serve"], sys.argv
+    build_server(ForecastModel.load(Path("/opt/ml/model")), "0.0.0.0", 8080).serve_forever()

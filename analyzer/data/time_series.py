@@ -196,18 +196,41 @@ def _item_rows(document: Any, f: _Fields, where: str) -> dict[str, list[Any]]:
     return out
 
 
-def read_time_series(files: Sequence[Path], ts: Mapping[str, Any], headers: Sequence[str] | None,
-                     what: str = "dataset") -> TimeSeriesData:
-    """Every item of the dataset files, each sorted by time (see the module docstring)."""
-    f = _fields(ts)
-    columns: dict[str, list[Any]] = {}
+def source_names(uri: str | Path, files: Sequence[Path]) -> list[str]:
+    """What errors call each file fetched for ``uri``: its S3 URI (not the scratch copy), else its path.
+    A download is ``<scratch>/<bucket>/<key>`` (``analyzer.storage``); one object is ``uri`` itself."""
+    text = str(uri)
+    if not text.lower().startswith("s3://"):
+        return [str(path) for path in files]
+    if len(files) == 1 and not text.endswith("/"):
+        return [text]
+    bucket = text[len("s3://"):].partition("/")[0]
+    names = []
     for path in files:
-        document = loads(read_text(path), str(path))
-        part = (_item_rows if f.dataset_format == "item_records" else _row_columns)(document, f, f"{what} {path}")
+        parts = path.parts
+        at = max((i for i, part in enumerate(parts) if part == bucket), default=None)
+        names.append(f"s3://{bucket}/{'/'.join(parts[at + 1:])}" if at is not None else str(path))
+    return names
+
+
+def read_time_series(files: Sequence[Path], ts: Mapping[str, Any], headers: Sequence[str] | None,
+                     what: str = "dataset", names: Sequence[str] | None = None) -> TimeSeriesData:
+    """Every item of the dataset files, each sorted by time (see the module docstring). ``names``:
+    what errors call the files (``source_names``), default their paths."""
+    f = _fields(ts)
+    shown = list(names) if names is not None else [str(path) for path in files]
+    columns: dict[str, list[Any]] = {}
+    for path, name in zip(files, shown, strict=True):
+        try:
+            text = read_text(path)
+        except DataError as exc:   # named as the user gave it, not as the scratch copy
+            raise DataError(exc.message.replace(str(path), name)) from None
+        document = loads(text, name)
+        part = (_item_rows if f.dataset_format == "item_records" else _row_columns)(document, f, f"{what} {name}")
         for key, values in part.items():
             columns.setdefault(key, []).extend(values)
     if not columns.get("item_id"):
-        raise DataError(f"The {what} has no time-series rows: {', '.join(map(str, files))}.")
+        raise DataError(f"The {what} has no time-series rows: {', '.join(shown)}.")
     target_name, related_names, static_names = series_names(ts, headers)
     groups: dict[Any, list[int]] = {}
     for row, item in enumerate(columns["item_id"]):
@@ -217,6 +240,6 @@ def read_time_series(files: Sequence[Path], ts: Mapping[str, Any], headers: Sequ
         groups.setdefault(item, []).append(row)
     if len(groups) > MAX_ITEMS:
         raise DataError(f"The {what} has {len(groups)} items; at most {MAX_ITEMS} are supported.")
-    names = (target_name, related_names, static_names)
-    items = tuple(item_from_rows(item, rows, columns, str(f.timestamp), names, what) for item, rows in groups.items())
+    series = (target_name, related_names, static_names)
+    items = tuple(item_from_rows(item, rows, columns, str(f.timestamp), series, what) for item, rows in groups.items())
     return TimeSeriesData(items, target_name, related_names, static_names)

@@ -73,6 +73,16 @@ def wait_all(client: Client, futures: list[Future], settings: ScaleSettings, wha
             client.cancel(list(pending))
 
 
+def worker_shares(results: list[ShardResult]) -> str:
+    """Tasks and busy seconds per worker: whether every worker (every host) did its part."""
+    shares: dict[str, list[float]] = {}
+    for result in results:
+        share = shares.setdefault(result.worker, [0, 0.0])
+        share[0] += 1
+        share[1] += result.seconds
+    return ", ".join(f"{name} {int(n)} task(s) {s:.1f} s" for name, (n, s) in sorted(shares.items()))
+
+
 class DaskPredictor:
     """A :class:`~analyzer.predictor.Predictor` whose calls run on the cluster's workers."""
 
@@ -112,7 +122,9 @@ class DaskPredictor:
         log.info("Kernel SHAP: %d records in %d tasks on %d worker threads", len(run.x_vals), len(shards), self.threads)
         merged: dict[int, PatternInfluence] = {}
         results: list[ShardResult] = []
+        began = time.perf_counter()
         wait_all(self.client, futures, self.settings, "Kernel SHAP", lambda i, result: results.append(result))
+        log.info("Kernel SHAP on the workers in %.1f s: %s", time.perf_counter() - began, worker_shares(results))
         for result in results:
             run.absorb(result.rows, result.local, result.local_var, result.pattern_var, result.partials, merged)
             run.model.calls += result.calls

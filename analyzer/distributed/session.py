@@ -27,6 +27,9 @@ DEFAULT_PORT = 8786
 #: How long the leader of a multi-host job waits for the other hosts' workers before it starts.
 HOSTS_WAIT_ENV = "ANALYZER_DASK_HOSTS_WAIT"
 DEFAULT_HOSTS_WAIT_S = 120
+#: Modules a worker process imports when it starts (while the leader still reads the data) rather than
+#: on its first task.
+PRELOAD = ("analyzer.distributed.tasks", "analyzer.predictor", "analyzer.explain", "analyzer.stages")
 
 
 def dask_port() -> int:
@@ -95,8 +98,14 @@ def open_cluster(settings: ScaleSettings, hosts: Sequence[str]) -> Iterator[Clus
     from distributed import Client, LocalCluster
 
     port = dask_port()
-    with LocalCluster(n_workers=settings.workers, threads_per_worker=settings.threads, processes=True,
-                      host="0.0.0.0", scheduler_port=port, dashboard_address=None) as local, \
+    # One worker on this host runs in this process: a worker process would only add its start (a
+    # fresh interpreter importing everything again, ~10 s on a busy CPU) and its teardown; several
+    # get processes, which run Python code side by side.
+    processes = settings.workers > 1
+    extra = {"preload": list(PRELOAD)} if processes else {}
+    with LocalCluster(n_workers=settings.workers, threads_per_worker=settings.threads, processes=processes,
+                      protocol="tcp://", host="0.0.0.0", scheduler_port=port, dashboard_address=None,
+                      **extra) as local, \
             Client(local) as client:
         log.info("Dask scheduler for %d hosts on port %d", len(hosts), port)
         _wait_for_hosts(client, hosts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -48,6 +49,17 @@ class ShardResult:
     partials: dict[int, PatternInfluence]
     calls: int
     model_rows: int
+    worker: str = "?"        # the worker's name (``<host>/<i>`` on a multi-host job): who did the work
+    seconds: float = 0.0     # the shard's time on that worker
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return "?"
 
 
 def _worker_address() -> str:
@@ -113,7 +125,9 @@ def explain_shard(model: WorkerModel, run: Run, rows: np.ndarray, max_rows_per_c
     from analyzer.explain import CountingPredict
     from analyzer.stages import model_scores
 
+    began = time.perf_counter()
     run.model = CountingPredict(model_scores(_predictor(model)), max_rows_per_call)
     run.explain_all(max_rows_per_call)
     return ShardResult(rows=rows, local=run.local, local_var=run.local_var, pattern_var=run.pattern_var,
-                       partials=run.partials(), calls=run.model.calls, model_rows=run.model.rows)
+                       partials=run.partials(), calls=run.model.calls, model_rows=run.model.rows,
+                       worker=_worker_name(), seconds=time.perf_counter() - began)

@@ -2,6 +2,7 @@
 averages, and the synthetic rows of a group of records (see :mod:`analyzer.explain.kernel_shap`)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -25,8 +26,16 @@ class CountingPredict:
         self.calls = 0
         self.rows = 0
         self.num_outputs: int | None = None
+        self.seconds = 0.0  # wall time inside predict: outside it the model has nothing to do
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        began = time.monotonic()
+        try:
+            return self._call(frame)
+        finally:
+            self.seconds += time.monotonic() - began
+
+    def _call(self, frame: pd.DataFrame) -> np.ndarray:
         parts = []
         for start in range(0, len(frame), self.max_rows):
             part = frame.iloc[start:start + self.max_rows] if len(frame) > self.max_rows else frame

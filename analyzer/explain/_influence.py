@@ -83,6 +83,13 @@ class PatternInfluence:
             start = end + 1
         self.pending = [(pos[start:], diffs[start:], phi[start:])] if start < len(pos) else []
 
+    def finish(self, count: int) -> None:
+        """The pattern has ``count`` records after all (a run that learns it at the end, e.g. over a
+        dataset read in chunks, starts with a larger count): its last, partial block goes in."""
+        self.count = count
+        if self.pending:
+            self.add(*self.pending.pop())
+
     def _block(self, number: int, diffs: np.ndarray, phi: np.ndarray) -> None:
         r, units, d = diffs.shape
         m = phi.shape[1]

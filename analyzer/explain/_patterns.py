@@ -9,7 +9,6 @@ import numpy as np
 
 from analyzer.explain._design import effective_num_samples
 from analyzer.explain._frames import equal_values
-from analyzer.progress import Progress
 
 
 @dataclass
@@ -58,21 +57,29 @@ def find_patterns(x_vals: np.ndarray, b_vals: np.ndarray, players: np.ndarray, n
     return Patterns(pattern_of, pattern_players, num_varying, samples_per_pattern)
 
 
-def with_progress(chunks: Iterator[np.ndarray], total: int) -> Iterator[np.ndarray]:
-    """The chunks, with rows done, rows/s and ETA logged as records are explained."""
-    with Progress(total, "Kernel SHAP: explaining records") as progress:
-        for chunk in chunks:
-            yield chunk
-            progress.advance(len(chunk))
+#: When the records need more than one call: the first chunk holds ``max_rows / RAMP`` rows and each next
+#: one twice the last (the model gets its first rows sooner), and a chunk never holds more than half of
+#: what is left, down to that same size or 1.5 times it for the rest (the last chunk's estimate, which
+#: the model waits for, is short).
+#: Chunks are overlapped with the model's work (:mod:`._pipeline`); results do not depend on them.
+RAMP = 8
 
 
 def chunks(order: np.ndarray, rows: np.ndarray, max_rows: int) -> Iterator[np.ndarray]:
-    """Consecutive records of ``order`` whose synthetic rows (``rows``) fit in ``max_rows``; a record
-    larger than that is a chunk of its own."""
+    """Consecutive records of ``order`` whose synthetic rows (``rows``) fit in at most ``max_rows``,
+    smaller at the start and at the end (:data:`RAMP`); a record larger than its chunk's limit is a
+    chunk of its own."""
+    left = int(rows.sum())
+    smallest = max(1, max_rows // RAMP) if left > max_rows else max_rows
+    ramp = smallest
+    limit = smallest
     start, total = 0, 0
     for i, need in enumerate(rows.tolist()):
-        if total and total + need > max_rows:
+        if total and total + need > limit:
             yield order[start:i]
+            left -= total
+            ramp = min(max_rows, 2 * ramp)
+            limit = left if 2 * left <= 3 * smallest else min(ramp, max(smallest, -(-left // 2)))
             start, total = i, 0
         total += need
     if start < len(order):

@@ -4,13 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from analyzer.explain._design import Solver, coalition_design, make_solver
 from analyzer.explain._estimate import solve
 from analyzer.explain._frames import Codec
 from analyzer.explain._game import CountingPredict, link, synthetic_rows, weighted_sum
 from analyzer.explain._influence import BLOCK, PatternInfluence
-from analyzer.explain._patterns import Group, Patterns, chunks, split_groups, with_progress
+from analyzer.explain._patterns import Group, Patterns, chunks, split_groups
+from analyzer.explain._pipeline import overlapped
+from analyzer.progress import Progress
 
 
 @dataclass
@@ -77,19 +80,39 @@ class Run:
         return np.array([self.col_of[int(f)] for f in self.patterns.players[pattern]], dtype=np.intp)
 
     def explain_all(self, max_rows_per_call: int) -> None:
-        """Every record, in pattern order, in chunks of at most ``max_rows_per_call`` synthetic rows."""
+        """Every record, in pattern order, in chunks of at most ``max_rows_per_call`` synthetic rows; the
+        next chunk is built and the last one estimated while the model works (:mod:`._pipeline`)."""
         pattern_of, n = self.patterns.pattern_of, len(self.x_vals)
         order = self.order()
         n_base, extra = len(self.b_vals), (len(self.b_vals) if self.subset_game else 0)
         num_varying = self.patterns.num_varying
         rows_needed = np.where(num_varying >= 2, self.patterns.samples[pattern_of] * n_base, 0)
         rows_needed = rows_needed + np.where(num_varying >= 1, 1 + extra, 0)
-        for chunk in with_progress(chunks(order, rows_needed[order], max_rows_per_call), n):
-            groups = split_groups(chunk, pattern_of)
-            frames, plan = self._plan(groups)
-            if frames:
-                self._apply(plan, self.model(self.codec.decode(np.concatenate(frames))))
-            self._finish(groups)
+        with Progress(n, "Kernel SHAP: explaining records") as progress:
+            def finish(state: tuple[list[Group], list], preds: np.ndarray | None) -> None:
+                self._estimate(state, preds)
+                progress.advance(sum(len(group.rows) for group in state[0]))
+
+            overlapped(chunks(order, rows_needed[order], max_rows_per_call), self._build, self._call, finish)
+
+    # Thread safety: _build (helper thread) adds a pattern's solver to ``cache`` when the pattern first
+    # appears, _estimate (the other helper thread) removes patterns whose records are all done. Chunks
+    # are built in order before they are estimated, so a pattern that is still being built is never
+    # one being removed, and each step touches its own entries.
+    def _build(self, chunk: np.ndarray) -> tuple[pd.DataFrame | None, tuple[list[Group], list]]:
+        """The chunk's synthetic rows as the model's input, and what estimating it needs."""
+        groups = split_groups(chunk, self.patterns.pattern_of)
+        frames, plan = self._plan(groups)
+        return (self.codec.decode(np.concatenate(frames)) if frames else None), (groups, plan)
+
+    def _call(self, frame: pd.DataFrame | None) -> np.ndarray | None:
+        return None if frame is None else self.model(frame)
+
+    def _estimate(self, state: tuple[list[Group], list], preds: np.ndarray | None) -> None:
+        groups, plan = state
+        if preds is not None:
+            self._apply(plan, preds)
+        self._finish(groups)
 
     def _plan(self, groups: list[Group]) -> tuple[list[np.ndarray], list[tuple[Group, np.ndarray, Solver | None]]]:
         """Synthetic rows for the groups of a chunk, and what to do with their predictions."""

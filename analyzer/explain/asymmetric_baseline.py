@@ -109,11 +109,12 @@ def load_baselines(spec: Any, data: TimeSeriesData, granularity: str, ts_config:
                    headers: Any) -> Baselines:
     """The baselines for ``spec`` (a dict, a file URI or None)."""
     if isinstance(spec, str):
-        from analyzer.data import read_time_series
+        from analyzer.data.time_series import read_time_series, source_names
         from analyzer.storage import fetch
 
         files = fetch(spec, what="time series baseline")
-        return Baselines({}, data, granularity, read_time_series(files, ts_config, headers, what="baseline"), spec)
+        file_data = read_time_series(files, ts_config, headers, what="baseline", names=source_names(spec, files))
+        return Baselines({}, data, granularity, file_data, spec)
     if spec is not None and not isinstance(spec, Mapping):
         raise ConfigError(f"{KEY}: expected an object or a file URI.")
     return Baselines(spec, data, granularity)

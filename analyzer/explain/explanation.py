@@ -119,18 +119,22 @@ def explain(
     return result
 
 
-def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: ShapSettings,
-              tree_sources: TreeSources | None = None, runner: Runner | None = None) -> None:
+def shap_baseline(shap: ShapSettings, frame: pd.DataFrame) -> Baseline:
+    """The given baseline typed like ``frame`` (its columns' types are enough), or the automatic one
+    over ``frame``'s rows."""
     if shap.baseline is not None and shap.num_clusters is not None:
         raise ConfigError("methods.shap: give either baseline or num_clusters, not both.")
     if shap.baseline is None:
-        base = auto_baseline(frame, shap.num_clusters, shap.seed)
-    else:
-        rows = coerce_to(shap.baseline, frame, source="methods.shap.baseline")
-        weights = (np.full(len(rows), 1.0 / len(rows)) if shap.baseline_weights is None
-                   else np.asarray(shap.baseline_weights, dtype=float))
-        base = Baseline(rows, weights)
-    result.baseline = base
+        return auto_baseline(frame, shap.num_clusters, shap.seed)
+    rows = coerce_to(shap.baseline, frame, source="methods.shap.baseline")
+    weights = (np.full(len(rows), 1.0 / len(rows)) if shap.baseline_weights is None
+               else np.asarray(shap.baseline_weights, dtype=float))
+    return Baseline(rows, weights)
+
+
+def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: ShapSettings,
+              tree_sources: TreeSources | None = None, runner: Runner | None = None) -> None:
+    base = result.baseline = shap_baseline(shap, frame)
     if shap.algorithm == "tree_exact":
         players = np.asarray(resolve_features([str(c) for c in frame.columns], shap.features_to_explain))
         result.kernel_shap = try_exact(predict, tree_sources, frame, base.rows, base.weights, players,
@@ -151,19 +155,27 @@ def _run_shap(result: Explanation, predict: Predict, frame: pd.DataFrame, shap: 
 
 
 def _pdp_features(result: Explanation, frame: pd.DataFrame, pdp: PdpSettings) -> list[str]:
-    """``pdp.features`` in the user's order, or the ``top_k_features`` by global SHAP value."""
-    names = [str(c) for c in frame.columns]
+    glob = explained = None
+    if pdp.features is None and result.kernel_shap is not None and result.shap_settings is not None:
+        glob = global_values(result.kernel_shap.local_values, result.shap_settings.agg_method)
+        explained = result.kernel_shap.feature_names
+    return pdp_features([str(c) for c in frame.columns], pdp, glob, explained)
+
+
+def pdp_features(names: list[str], pdp: PdpSettings, glob: np.ndarray | None = None,
+                 explained: Sequence[str] | None = None) -> list[str]:
+    """``pdp.features`` in the user's order, or the ``top_k_features`` by the global SHAP values ``glob``
+    of the ``explained`` features."""
     if pdp.features is not None:
         chosen = [names[i] for i in resolve_features(names, pdp.features)]
         # keep the user's order
         order = {f: i for i, f in enumerate(pdp.features)}
         chosen.sort(key=lambda f: order.get(f, order.get(names.index(f), 0)))
         return chosen
-    if result.kernel_shap is not None and result.shap_settings is not None:
-        glob = global_values(result.kernel_shap.local_values, result.shap_settings.agg_method)
+    if glob is not None and explained is not None:
         score = np.abs(glob).sum(axis=1)
         top = np.argsort(-score, kind="stable")[: pdp.top_k_features]
-        return [result.kernel_shap.feature_names[i] for i in top]
+        return [explained[i] for i in top]
     raise ConfigError("methods.pdp.features is required when methods.shap is not set.")
 
 

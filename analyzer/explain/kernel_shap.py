@@ -51,6 +51,7 @@ patterns: a conservative approximation.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -193,6 +194,7 @@ def kernel_shap(
         e.g. in shards on Dask workers (:mod:`analyzer.distributed`); same results, bit for bit.
     """
     _check_inputs(records, baseline, num_samples, max_rows_per_call)
+    began = time.monotonic()
     weights = _normalised_weights(baseline_weights, len(baseline))
     names = [str(c) for c in records.columns]
     players = np.asarray(resolve_features(names, features_to_explain), dtype=np.intp)
@@ -216,10 +218,8 @@ def kernel_shap(
     warnings = _warnings(patterns.num_varying, patterns.num_samples_used, n)
     for message in warnings:
         log.warning(message)
-    log.info(
-        "Kernel SHAP: %d records, %d baseline rows, %d model calls, %d model rows",
-        n, n_base, model.calls, model.rows,
-    )
+    log.info("Kernel SHAP: %d records, %d baseline rows, %d model calls, %d model rows%s",
+             n, n_base, model.calls, model.rows, "" if runner else _idle_text(time.monotonic() - began, model.seconds))
     return KernelShapResult(
         feature_names=[names[i] for i in players],
         local_values=run.local,
@@ -232,6 +232,12 @@ def kernel_shap(
         model_calls=model.calls,
         model_rows=model.rows,
     )
+
+
+def _idle_text(wall: float, in_calls: float) -> str:
+    """The wall time and how much of it no model call was running (the model had nothing to do)."""
+    idle = max(0.0, wall - in_calls)
+    return f" in {wall:.1f} s; no model call running {idle:.1f} s (model idle {100 * idle / max(wall, 1e-9):.0f}%)"
 
 
 def _check_inputs(records: pd.DataFrame, baseline: pd.DataFrame, num_samples: int | None,

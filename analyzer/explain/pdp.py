@@ -40,26 +40,44 @@ def grid(series: pd.Series, grid_resolution: int, categorical: bool) -> tuple[li
     """(feature_values, data_distribution) for one feature."""
     n = len(series)
     if categorical:
-        counts = series.value_counts(dropna=True, sort=False)
-        values = list(counts.index)
-        try:
-            order = sorted(range(len(values)), key=lambda i: values[i])
-        except TypeError:
-            order = sorted(range(len(values)), key=lambda i: str(values[i]))
-        return ([_to_builtin(values[i]) for i in order],
-                [float(counts.iloc[i]) / n for i in order])
+        return categorical_grid(series.value_counts(dropna=True, sort=False), n)
     x = series.to_numpy(dtype=float)
     x = x[~np.isnan(x)]
     if len(x) == 0:
         raise DataError(f"PDP: feature {series.name!r} has no non-missing values.")
     lo, hi = float(x.min()), float(x.max())
-    if lo == hi:
+    edges = numeric_edges(lo, hi, grid_resolution)
+    if edges is None:
         return [lo], [len(x) / n]
-    edges = np.linspace(lo, hi, grid_resolution + 1)
+    return numeric_grid(edges, bucket_counts(x, edges), n)
+
+
+def categorical_grid(counts: pd.Series, n: int) -> tuple[list, list[float]]:
+    """The values of ``counts`` (value -> rows, in order of appearance) sorted, with their fractions of ``n``."""
+    values = list(counts.index)
+    try:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+    except TypeError:
+        order = sorted(range(len(values)), key=lambda i: str(values[i]))
+    return ([_to_builtin(values[i]) for i in order],
+            [float(counts.iloc[i]) / n for i in order])
+
+
+def numeric_edges(lo: float, hi: float, grid_resolution: int) -> np.ndarray | None:
+    """The buckets' edges over [lo, hi]; None for a constant column (one value)."""
+    return None if lo == hi else np.linspace(lo, hi, grid_resolution + 1)
+
+
+def bucket_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Rows per bucket of the non-missing values ``x`` (the last bucket closed)."""
+    resolution = len(edges) - 1
+    bucket = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, resolution - 1)
+    return np.bincount(bucket, minlength=resolution)
+
+
+def numeric_grid(edges: np.ndarray, counts: np.ndarray, n: int) -> tuple[list, list[float]]:
     centres = (edges[:-1] + edges[1:]) / 2
-    bucket = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, grid_resolution - 1)
-    bucket_counts = np.bincount(bucket, minlength=grid_resolution)
-    return [float(c) for c in centres], [float(c) / n for c in bucket_counts]
+    return [float(c) for c in centres], [float(c) / n for c in counts]
 
 
 def partial_dependence(
@@ -81,18 +99,31 @@ def partial_dependence(
     cat = is_categorical(col) if categorical is None else categorical
     values, dist = grid(col, grid_resolution, cat)
     n, k = len(frame), len(values)
-    synthetic = frame.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
-    if cat:
-        forced = pd.Series(np.repeat(np.array(values, dtype=object), n)).astype(col.dtype)
-    else:
-        dtype = col.dtype if col.dtype.kind == "f" else np.dtype(float)
-        forced = pd.Series(np.repeat(np.asarray(values, dtype=float), n)).astype(dtype)
-    synthetic[feature] = forced.to_numpy() if not cat else forced.array
+    synthetic = forced_rows(frame, feature, values, cat, col.dtype)
     preds = []
     for start in range(0, len(synthetic), max_rows_per_call):
         out = np.asarray(predict(synthetic.iloc[start:start + max_rows_per_call]), dtype=float)
         preds.append(out[:, None] if out.ndim == 1 else out)
     pred = np.concatenate(preds).reshape(k, n, -1).mean(axis=1)  # (k, D)
+    return entry(feature, cat, values, dist, pred, label_headers)
+
+
+def forced_rows(frame: pd.DataFrame, feature: str, values: list, cat: bool, dtype: Any) -> pd.DataFrame:
+    """Every row of ``frame`` once per grid value (value-major), ``feature`` forced to that value."""
+    n, k = len(frame), len(values)
+    synthetic = frame.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+    if cat:
+        forced = pd.Series(np.repeat(np.array(values, dtype=object), n)).astype(dtype)
+    else:
+        dtype = dtype if dtype.kind == "f" else np.dtype(float)
+        forced = pd.Series(np.repeat(np.asarray(values, dtype=float), n)).astype(dtype)
+    synthetic[feature] = forced.to_numpy() if not cat else forced.array
+    return synthetic
+
+
+def entry(feature: str, cat: bool, values: list, dist: list[float], pred: np.ndarray,
+          label_headers: Sequence[str] | None) -> dict:
+    """The PDP entry of analysis.json from the mean predictions ``pred`` (grid values, outputs)."""
     d = pred.shape[1]
     headers = list(label_headers) if label_headers is not None else list(score_names(d, None))
     if len(headers) != d:

@@ -77,9 +77,11 @@ def kernel_shap_section(
     labels: Sequence[str] | None = None,
     baseline_rows: int | None = None,
     include_diagnostics: bool = True,
+    glob: np.ndarray | None = None,
 ) -> dict:
-    """``{"<label>": {"global_shap_values": {...}, "expected_value": x, ...}}`` per model output."""
-    glob = global_values(result.local_values, agg_method)
+    """``{"<label>": {"global_shap_values": {...}, "expected_value": x, ...}}`` per model output; ``glob``:
+    the global values when ``result`` does not hold the local values (accumulated chunk by chunk)."""
+    glob = global_values(result.local_values, agg_method) if glob is None else glob
     se = result.global_std_errors.get(agg_method)
     names = label_names(len(result.expected_value), labels)
     out = {}

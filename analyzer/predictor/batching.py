@@ -85,6 +85,35 @@ class _Workers:
             self._tasks.put(None)
 
 
+class InFlightClock:
+    """Seconds with at least one request in flight (the union of the requests' intervals): the rest
+    of a session's wall is time the model was given nothing to do."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._count = 0
+        self._since = 0.0
+        self._total = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._count == 0:
+                self._since = self._clock()
+            self._count += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                self._total += self._clock() - self._since
+
+    @property
+    def seconds(self) -> float:
+        with self._lock:
+            return self._total + (self._clock() - self._since if self._count else 0.0)
+
+
 class RemotePredictor:
     """A ``Predictor`` that sends records through ``transport`` in batches."""
 
@@ -99,7 +128,7 @@ class RemotePredictor:
         self._fallback_logged = False
         self.requests = 0
         self.records = 0
-        self._busy_seconds = 0.0
+        self.in_flight = InFlightClock()
 
     # ------------------------------------------------------------------ sizing
     @property
@@ -142,10 +171,11 @@ class RemotePredictor:
                                  "(predictor.max_payload_mb).")
             self._shrink(rows // 2, "payload")
             return self._split(frame, start, stop_at, stop)
-        began = time.monotonic()
         try:
-            answer = invoke_with_retries(self.transport, body, self.request.content_type, self.response.accept_type,
-                                         self.settings.retry, stop, retry_model_faults=rows == 1)
+            with self.in_flight:
+                answer = invoke_with_retries(self.transport, body, self.request.content_type,
+                                             self.response.accept_type, self.settings.retry, stop,
+                                             retry_model_faults=rows == 1)
         except PayloadTooLarge as exc:
             if rows == 1:
                 raise self._fail(f"rejected record {start} as too large ({exc}).") from None
@@ -162,7 +192,6 @@ class RemotePredictor:
         with self._lock:
             self.requests += 1
             self.records += rows
-            self._busy_seconds += time.monotonic() - began
         try:
             return [(start, self.response.decode(answer, rows))]
         except CountMismatch as exc:
@@ -218,6 +247,13 @@ class RemotePredictor:
         rate = self.requests / seconds if seconds > 0 else 0.0
         return (f"Model endpoint delivered {rate:.5f} requests per second and a total of {self.requests} "
                 f"requests over {seconds:.0f} seconds")
+
+    def idle_line(self, seconds: float) -> str:
+        """How much of ``seconds`` (the session) the model had no request to work on."""
+        busy = min(seconds, self.in_flight.seconds)
+        idle = 100.0 * (seconds - busy) / seconds if seconds > 0 else 0.0
+        return (f"Model requests in flight {busy:.1f} s of {seconds:.1f} s: "
+                f"the model was idle {idle:.0f}% of the session")
 
 
 def concatenate_outputs(pieces: list[tuple[int, ModelOutput]], where: str) -> ModelOutput:

@@ -109,10 +109,12 @@ def json_records(frame: pd.DataFrame, render: Callable[[list[str]], str], separa
 FILE_BLOCK_ROWS = 65_536   # rows per block written to a file: memory stays bounded for any frame
 
 
-def write_frame_csv(frame: pd.DataFrame, sink: BinaryIO) -> None:
+def write_frame_csv(frame: pd.DataFrame, sink: BinaryIO, header: bool = True) -> None:
     """``frame.to_csv(index=False)`` into ``sink`` (header line, then the rows), a block of rows at a
-    time, each block made in bulk when it can be (rows are independent, so blocks join up)."""
-    sink.write(frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    time, each block made in bulk when it can be (rows are independent, so blocks join up; without
+    ``header``, more rows for a file already begun)."""
+    if header:
+        sink.write(frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
     for start in range(0, len(frame), FILE_BLOCK_ROWS):
         block = frame.iloc[start:start + FILE_BLOCK_ROWS]
         body = csv_body(block)

@@ -137,6 +137,10 @@ def forecast_codecs(config: AnalysisConfig, related: int, static: int) -> tuple[
     predictor = config.predictor
     if predictor is None:
         raise ConfigError("predictor: required for time series explanations.")
+    if predictor.in_process:
+        raise ConfigError("predictor.in_process: a model file loaded in process (XGBoost, LightGBM, scikit-learn) "
+                          "predicts from one row of features and cannot take a series' history; serve the "
+                          "forecasting model (endpoint_url, image_uri, endpoint_name or model_name).")
     forecast = (predictor.time_series_predictor_config or {}).get("forecast")
     if not isinstance(forecast, str) or not forecast:
         raise ConfigError(f"{KEY}: required for time series explanations (a JMESPath such as 'predictions.mean').")
@@ -169,11 +173,8 @@ def open_forecaster(config: AnalysisConfig, related: int, static: int) -> Abstra
     """A predictor for forecast records on any remote backend (endpoint, model, endpoint_url, image_uri)."""
     from analyzer.predictor.session import _session   # the shared backends, batching and teardown
 
-    request, response = forecast_codecs(config, related, static)
+    request, response = forecast_codecs(config, related, static)   # refuses in-process model files
     assert config.predictor is not None
-    if config.predictor.in_process:
-        raise ConfigError("predictor.in_process: model files loaded in process cannot forecast; serve the "
-                          "forecasting model (endpoint_url, image_uri or an endpoint).")
     return _session(config.predictor, request, response)
 
 

@@ -16,6 +16,11 @@ Responses (``accept_type`` defaults to ``application/json`` for images):
   (SageMaker's built-in detector), a bare list of such rows, or for a batch a list of those lists;
   ``predictor.probability`` (or ``label``) may give the JMESPath of the rows instead of ``prediction``.
   They come back as ``ModelOutput.labels``: one list of rows per image.
+
+In process (``predictor.in_process``, classification only): the model file (XGBoost, LightGBM,
+scikit-learn) gets one row per image, its RGB pixels flattened row by row, after the round trip
+through the request's encoding (JPEG is lossy) - what ``scripts/model_server`` makes of the same
+request - so it answers exactly as it would behind that server.
 """
 from __future__ import annotations
 
@@ -28,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
-from analyzer.errors import ConfigError
+from analyzer.errors import ConfigError, EndpointError
 from analyzer.formats import IMAGE, JSON, CountMismatch, ModelOutput, ResponseCodec, ResponseError
+from analyzer.predictor.base import Predictor
 
 JPEG, PNG, NPY = "image/jpeg", "image/png", "application/x-npy"
 JPEG_QUALITY = 95
@@ -82,6 +88,38 @@ class ImageRequestCodec:
         if len(images) != 1:
             raise ValueError(f"{self.content_type} requests hold one image, got {len(images)}")
         return encode_image(images[0], self.content_type)
+
+
+def decode_image(body: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
+
+
+def pixel_frame(frame: pd.DataFrame, content_type: str) -> pd.DataFrame:
+    """One row per image of ``frame``: the pixels a model server decodes from the request, flattened."""
+    images = list(frame.iloc[:, 0])
+    if content_type == JPEG:
+        images = [decode_image(encode_image(image, JPEG)) for image in images]
+    return pd.DataFrame(np.stack(images).reshape(len(images), -1).astype(float) if images else np.empty((0, 0)))
+
+
+class PixelPredictor:
+    """An in-process model over image frames: each image becomes its row of pixels (module docstring)."""
+
+    def __init__(self, model: Predictor, content_type: str) -> None:
+        self.model, self.content_type = model, content_type
+
+    @property
+    def max_rows_per_call(self) -> int:
+        return self.model.max_rows_per_call
+
+    def predict(self, features: pd.DataFrame) -> ModelOutput:
+        images = list(features.iloc[:, 0])
+        if len({image.shape for image in images}) > 1:
+            raise EndpointError("predictor.in_process: a model on pixels takes images of one size; got "
+                                f"{sorted({image.shape[:2] for image in images})} (height, width).")
+        return self.model.predict(pixel_frame(features, self.content_type))
 
 
 def image_request_codec(config: AnalysisConfig) -> ImageRequestCodec:
@@ -153,6 +191,10 @@ def image_response_codec(config: AnalysisConfig) -> ResponseCodec | DetectionCod
     accept = (predictor.accept_type or JSON).lower()
     path = predictor.probability if predictor.probability is not None else predictor.label
     if model_type(config) == DETECTION:
+        if predictor.in_process:
+            raise ConfigError("predictor.in_process: object detection needs a model that answers with boxes, and "
+                              "a model file loaded in process (XGBoost, LightGBM, scikit-learn) answers with class "
+                              "scores; serve the detector (endpoint_url, image_uri, endpoint_name or model_name).")
         if accept != JSON:
             raise ConfigError(f"predictor.accept_type: object detection models answer in {JSON}, not {accept}.")
         if path is not None and not isinstance(path, str):

@@ -3,6 +3,7 @@ and guarantee teardown (endpoint deleted, container removed) however the block e
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Sequence
@@ -24,7 +25,17 @@ from analyzer.predictor.transport import RetryPolicy, Transport
 
 log = logging.getLogger("analyzer.predictor.predictor")
 
-LOCAL_CONCURRENCY = 4
+
+def local_concurrency() -> int:
+    """Requests in flight for a model on this host or reached by URL: two per CPU of this host (one the
+    model works on, one being encoded or decoded), at least 4, at most 16. One in flight leaves the
+    model idle between requests (4-5x slower, bench/RESULTS.md "Requests in flight"); more than the
+    model can work on only queue."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(16, max(4, 2 * cpus))
 
 
 def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:
@@ -52,14 +63,14 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
     if predictor.endpoint_url:
         from analyzer.predictor.http_backend import http_endpoint
         with http_endpoint(predictor.endpoint_url, timeout=timeout, headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.image_uri:
         from analyzer.predictor.container_backend import model_container
         if not predictor.model_data:
             raise ConfigError("predictor.model_data: required with predictor.image_uri.")
         with model_container(predictor.image_uri, predictor.model_data, timeout=timeout,
                              headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.endpoint_name:
         with sagemaker_backend.existing_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
             yield transport, 2 * (transport.instance_count or 2)
@@ -68,7 +79,7 @@ def _backend(predictor: PredictorConfig, timeout: float, concurrency: int) -> It
         image, data, environment = _local_model(predictor)
         with model_container(image, data, timeout=timeout, environment=environment,
                              headers=headers) as transport:
-            yield transport, LOCAL_CONCURRENCY
+            yield transport, local_concurrency()
     elif predictor.model_name:
         with sagemaker_backend.shadow_endpoint(predictor, timeout=timeout, concurrency=concurrency) as transport:
             yield transport, 2 * (predictor.initial_instance_count or 1)
@@ -86,22 +97,29 @@ def open_predictor(config: AnalysisConfig, *, feature_names: Sequence[str]) -> A
         raise ConfigError("predictor: required to get predictions from a model.")
     response = response_codec(config)
     if config.predictor.in_process:
-        return _in_process(config.predictor, response)
+        return _in_process(config, response)
     request = request_codec(config, feature_names)     # template errors before anything starts
     return _session(config.predictor, request, response)
 
 
 @contextmanager
-def _in_process(predictor: PredictorConfig, response: Any) -> Iterator[Predictor]:
+def _in_process(config: AnalysisConfig, response: Any) -> Iterator[Predictor]:
+    from analyzer.formats import IMAGE
     from analyzer.models import load_model
     from analyzer.predictor.inprocess_backend import ModelFilePredictor
 
+    predictor = config.predictor
+    assert predictor is not None
     if not predictor.model_data:
         raise ConfigError("predictor.model_data: required with predictor.in_process.")
     began = time.monotonic()
     model = load_model(predictor.model_data, model_format=predictor.model_format,
                        allow_pickle=predictor.allow_pickle)
     log.info("Loaded %s model %s in process in %.1f s", model.kind, model.name, time.monotonic() - began)
+    if config.dataset_type.lower() == IMAGE:   # the model takes each image's pixels as one row
+        from analyzer.predictor.image_codecs import PixelPredictor, image_request_codec
+        yield PixelPredictor(ModelFilePredictor(model, response), image_request_codec(config).content_type)
+        return
     yield ModelFilePredictor(model, response)
 
 
@@ -120,4 +138,6 @@ def _session(predictor: PredictorConfig, request: Any, response: Any) -> Iterato
         try:
             yield remote
         finally:
-            log.info(remote.stats_line(time.monotonic() - began))
+            seconds = time.monotonic() - began
+            log.info(remote.stats_line(seconds))
+            log.info(remote.idle_line(seconds))

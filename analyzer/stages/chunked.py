@@ -5,13 +5,15 @@
 chunks: each goes through the model when post-training needs predictions, and is reduced to counts of
 its distinct (facet, label, predicted label, group) rows (:mod:`analyzer.bias.counts`). The bias
 stage runs on those counts and gives the same analysis.json as on the whole dataset. FlipTest keeps
-what it needs per row: its feature columns and the distinct row of each data row.
+what it needs per row: its feature columns and the distinct row of each data row. Kernel SHAP and
+PDP on chunks: :mod:`analyzer.stages.explain_chunks`.
 """
 from __future__ import annotations
 
 import logging
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -69,10 +71,14 @@ def not_chunkable(config: AnalysisConfig) -> str | None:
     methods = config.methods
     if (config.dataset_type or "").lower() not in CHUNKED_TYPES:
         return f"dataset_type {config.dataset_type} is read whole"
-    if not methods.needs_bias:
-        return "no bias metrics are requested"
+    if not (methods.needs_bias or methods.needs_explanations):
+        return "no bias metrics or explanations are requested"
     if methods.needs_explanations:
-        return "explanations (SHAP, PDP) read the dataset whole"
+        from analyzer.stages.explain_chunks import not_streamable
+
+        reason = not_streamable(config)
+        if reason is not None:
+            return reason
     if config.segment_config:
         return "segment_config reads the dataset whole"
     return None
@@ -140,8 +146,9 @@ class ChunkedResult:
         return {"version": "1.0", **{result.key: result.section for result in self.bias}}
 
 
-def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> ChunkedResult:
-    """The bias sections of a dataset read in chunks (see the module doc)."""
+def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predictor: Any = None) -> ChunkedResult:
+    """The bias sections of a dataset read in chunks (see the module doc); ``predictor``: the job's open
+    model session (else one is opened when post-training needs predictions)."""
     from analyzer.bias import select
     from analyzer.bias import ColumnValues, DistinctRows
     from analyzer.data import open_chunks, typed_like_csv
@@ -166,7 +173,7 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan) -> Chu
     columns = [ColumnValues(name, typed_like_csv if name in text else None) for name in dict.fromkeys(counted)]
     counter = DistinctRows(columns, keep_rows=wants_ft)
     kept: list[pd.DataFrame] = []
-    with model_session(config, layout) as predictor:
+    with (nullcontext(predictor) if predictor is not None else model_session(config, layout)) as predictor:
         if post is not None:
             log.info("Calculating post-training bias metrics")
         if model:

@@ -16,6 +16,7 @@ from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.errors import ConfigError, DataError, EndpointError
 from analyzer.explain import MAX_AUTO_CLUSTERS, Explanation, PdpSettings, ShapSettings, explain, parse_baseline
+from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
@@ -123,16 +124,12 @@ def _check_size(records: int, columns: int, shap: ShapSettings | None, pdp: PdpS
                      + (f", PDP {pdp_features} features x {grid} grid points" if pdp else ""))
 
 
-def run_explanations(config: AnalysisConfig, dataset: Dataset,
-                     predictor: Predictor) -> ExplanationResult | TextExplanationResult | ImageExplanationResult:
-    features = dataset.feature_frame()
+def settings(config: AnalysisConfig, features: pd.DataFrame,
+             rows: int | None) -> tuple[ShapSettings | None, PdpSettings | None]:
+    """``methods.shap`` / ``methods.pdp`` as the numeric layer takes them (tabular Kernel SHAP); the
+    baseline parsed against ``features`` (rows or only the columns: their names and types)."""
     labels = list(config.predictor.label_headers) if config.predictor and config.predictor.label_headers else None
-    rows = predictor.max_rows_per_call
     shap = pdp = None
-    if config.methods.shap is not None and config.methods.shap.image_config is not None:  # segments as players
-        from analyzer.stages.image_explanations import run_image_explanations
-
-        return run_image_explanations(config, dataset, predictor)
     if config.methods.shap is not None:
         s = config.methods.shap
         baseline = None
@@ -145,23 +142,45 @@ def run_explanations(config: AnalysisConfig, dataset: Dataset,
             except DataError as exc:  # an inline baseline is part of the config: fixed there
                 raise ConfigError(exc.message) from None
         log.info("SHAP n_samples %s", s.num_samples if s.num_samples is not None else "auto")
-        if s.text_config is not None:  # units of text are the players: a separate stage
-            from analyzer.stages.text_explanations import run_text_explanations
-
-            return run_text_explanations(config, dataset, model_scores(predictor), baseline, labels, rows)
-        log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
         shap = ShapSettings(baseline=baseline, num_clusters=s.num_clusters, num_samples=s.num_samples, seed=s.seed,
                             agg_method=s.agg_method, use_logit=s.use_logit,
                             save_local_shap_values=s.save_local_shap_values,
-                            features_to_explain=s.features_to_explain, label_names=labels, max_rows_per_call=rows,
-                            algorithm=s.algorithm)
+                            features_to_explain=s.features_to_explain, label_names=labels,
+                            max_rows_per_call=rows or DEFAULT_MAX_ROWS_PER_CALL, algorithm=s.algorithm)
     if config.methods.pdp is not None:
         p = config.methods.pdp
-        log.info("Calculating partial dependence plots")
         pdp = PdpSettings(features=p.features, grid_resolution=p.grid_resolution, top_k_features=p.top_k_features,
-                          label_names=labels, max_rows_per_call=rows)
+                          label_names=labels, max_rows_per_call=rows or DEFAULT_MAX_ROWS_PER_CALL)
+    return shap, pdp
+
+
+def check_job(config: AnalysisConfig, records: int, features: pd.DataFrame, shap: ShapSettings | None,
+              pdp: PdpSettings | None) -> None:
+    """Feature selections name features; the model rows the job will ask for are not absurd."""
     _check_features(config, [str(c) for c in features.columns])
-    _check_size(len(features), features.shape[1], shap, pdp)
+    _check_size(records, features.shape[1], shap, pdp)
+
+
+def run_explanations(config: AnalysisConfig, dataset: Dataset,
+                     predictor: Predictor) -> ExplanationResult | TextExplanationResult | ImageExplanationResult:
+    features = dataset.feature_frame()
+    if config.methods.shap is not None and config.methods.shap.image_config is not None:  # segments as players
+        from analyzer.stages.image_explanations import run_image_explanations
+
+        return run_image_explanations(config, dataset, predictor)
+    shap, pdp = settings(config, features, predictor.max_rows_per_call)
+    if config.methods.shap is not None and config.methods.shap.text_config is not None:  # units of text: own stage
+        from analyzer.stages.text_explanations import run_text_explanations
+
+        assert shap is not None
+        labels = list(shap.label_names) if shap.label_names is not None else None
+        return run_text_explanations(config, dataset, model_scores(predictor), shap.baseline, labels,
+                                     predictor.max_rows_per_call)
+    if shap is not None:
+        log.info("Shap analyzer: explaining %d rows, %d columns...", len(features), features.shape[1])
+    if pdp is not None:
+        log.info("Calculating partial dependence plots")
+    check_job(config, len(features), features, shap, pdp)
     explanation = explain(model_scores(predictor), features, shap=shap, pdp=pdp,
                           tree_sources=getattr(predictor, "tree_sources", None),
                           shap_runner=getattr(predictor, "shap_runner", None))   # Dask: shards on workers

@@ -185,6 +185,7 @@ def results_uri(output_dir: Path, relative: str, job_config: dict | None) -> str
 def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
                     job_config: dict | None = None) -> TimeSeriesResult:
     from analyzer.data import resolve_files
+    from analyzer.data.time_series import source_names
 
     ts = config.time_series_data_config
     if ts is None or config.methods.asymmetric_shapley_value is None:
@@ -192,7 +193,7 @@ def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
     s = settings(config)
     files = resolve_files(uri, content_type=config.dataset_type)
     log.info("Dataset type: %s uri: %s (time series, %s)", config.dataset_type, uri, ts.get("dataset_format"))
-    data = read_time_series(files, ts, config.headers)
+    data = read_time_series(files, ts, config.headers, names=source_names(uri, files))
     log.info("Time series: %d items; target %s; related %s; static %s", len(data.items), data.target_name,
              list(data.related_names), list(data.static_names))
     baselines: Baselines = load_baselines(config.methods.asymmetric_shapley_value.get("baseline"), data,

@@ -5,8 +5,11 @@
 
 GET /ping answers 200 once the model is loaded. POST /invocations takes text/csv (no header),
 application/jsonlines (one record per line: a list, {"features": [...]} or {name: value}) or
-application/json ({"instances": [...]}, a list of records, or {"features": [...]}). The Accept header
-picks the answer's format (default: the request's):
+application/json ({"instances": [...]}, a list of records, or {"features": [...]}). Images
+(image/png, image/jpeg, application/x-image: one image; application/x-npy: an (n, H, W, 3) array)
+become one record per image: its RGB pixels flattened row by row (a model trained on pixels; needs
+Pillow for PNG/JPEG). The Accept header picks the answer's format (default: the request's; JSON for
+images):
 
     text/csv               one line per record: ``score`` (or ``label,score`` with --csv-output label,score;
                            all class probabilities for multiclass models)
@@ -41,6 +44,7 @@ import pandas as pd
 log = logging.getLogger("model_server")
 
 CSV, JSONLINES, JSON = "text/csv", "application/jsonlines", "application/json"
+IMAGES, NPY = ("image/png", "image/jpeg", "application/x-image"), "application/x-npy"
 XGBOOST_FILES = ("xgboost-model", "model.json", "model.ubj", "model.bst")
 LIGHTGBM_FILES = ("model.txt",)
 
@@ -96,6 +100,8 @@ class Model:
 
     def parse(self, body: bytes, content_type: str) -> pd.DataFrame:
         try:
+            if content_type in IMAGES + (NPY,):
+                return self._typed(pd.DataFrame(pixel_rows(body, content_type), columns=self.feature_names))
             if content_type == CSV:
                 frame = pd.read_csv(io.BytesIO(body), header=None, names=self.feature_names,
                                     dtype={c: str for c in self.categorical} or None)
@@ -114,7 +120,7 @@ class Model:
                         return self._typed(pd.DataFrame(split["data"], columns=split.get("columns")))
                     document = document.get("instances", document.get("inputs", [document]))
                 return self.frame(document)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # OSError: not an image
             raise BadInput(f"cannot read the {content_type} request: {exc}") from None
         raise BadInput(f"unsupported content type {content_type!r}; use {CSV}, {JSONLINES} or {JSON}")
 
@@ -155,6 +161,18 @@ class Model:
         if accept == JSONLINES:
             return ("\n".join(records) + "\n").encode()
         return ('{"predictions": [' + ", ".join(records) + "]}").encode()
+
+
+def pixel_rows(body: bytes, content_type: str) -> np.ndarray:
+    """One row per image: its (H, W, 3) RGB pixels flattened row by row, as floats."""
+    if content_type == NPY:
+        images = np.load(io.BytesIO(body), allow_pickle=False)
+    else:
+        from PIL import Image
+        images = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))[None]
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"expected RGB images, got an array of shape {images.shape}")
+    return images.reshape(len(images), -1).astype(float)
 
 
 def json_records(labels: np.ndarray, probabilities: np.ndarray | None, classes: list | None) -> list[str]:
@@ -238,7 +256,7 @@ def make_handler(model: Model, max_payload_bytes: int | None) -> type[BaseHTTPRe
                 self._send(413, f"payload of {length} bytes is over the {max_payload_bytes} limit".encode())
                 return
             content_type = _media_type(self.headers.get("Content-Type"), CSV)
-            accept = _media_type(self.headers.get("Accept"), content_type)
+            accept = _media_type(self.headers.get("Accept"), JSON if content_type in IMAGES + (NPY,) else content_type)
             try:
                 self._send(200, model.answer(model.parse(body, content_type), accept), accept)
             except BadInput as exc:

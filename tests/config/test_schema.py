@@ -179,3 +179,18 @@ def test_parse_raises_config_error_listing_problems() -> None:
     assert first.startswith("Analysis configuration schema validation error. $: unknown key 'foo'.")
     assert "(1 more problem(s) listed below)" in first
     assert "$.methods: no analysis requested" in info.value.message
+
+
+def test_image_config_values_outside_what_slic_and_matching_can_use_are_named() -> None:
+    """Every ImageConfig key of the SDK is read; a value the method cannot use is refused by name
+    (a compactness of 0 divides by zero inside SLIC)."""
+    image = {"model_type": "OBJECT_DETECTION", "num_segments": 0, "segment_compactness": 0, "max_objects": 0,
+             "iou_threshold": 1.5, "context": -0.1, "feature_extraction_method": "segmentation"}
+    raw = {"dataset_type": "application/x-image", "methods": {"shap": {"image_config": image}},
+           "predictor": {"endpoint_url": "http://127.0.0.1:9/invocations"}}
+    where = "$.methods.shap.image_config."
+    assert validate(raw) == [f"{where}context: -0.1 is below the minimum 0.",
+                             f"{where}iou_threshold: 1.5 is above the maximum 1.",
+                             f"{where}max_objects: 0 is below the minimum 1.",
+                             f"{where}num_segments: 0 is below the minimum 1.",
+                             f"{where}segment_compactness: 0 must be greater than 0."]

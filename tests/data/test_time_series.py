@@ -142,3 +142,21 @@ def test_fuzzed_documents_raise_only_our_errors(tmp_path_factory, document, fmt)
         _read(tmp_path_factory.mktemp("fuzz"), document, ts)
     except (ConfigError, DataError):
         pass
+
+
+def test_errors_name_s3_files_by_their_uri_not_the_scratch_copy(tmp_path: Path) -> None:
+    from analyzer.data.time_series import source_names
+
+    scratch = [tmp_path / "001-s3" / "bkt" / "series" / name for name in ("p1.json", "p2.json")]
+    assert source_names("s3://bkt/series/", scratch) == ["s3://bkt/series/p1.json", "s3://bkt/series/p2.json"]
+    assert source_names("s3://bkt/series/p1.json", scratch[:1]) == ["s3://bkt/series/p1.json"]
+    assert source_names(tmp_path / "local.json", [tmp_path / "local.json"]) == [str(tmp_path / "local.json")]
+    scratch[0].parent.mkdir(parents=True)
+    scratch[0].write_text("[1, ")
+    ts = {"item_id": "[].id", "timestamp": "[].t", "target_time_series": "[].y", "dataset_format": "timestamp_records"}
+    with pytest.raises(DataError, match=r"^s3://bkt/series/p1\.json: not valid JSON"):
+        read_time_series(scratch[:1], ts, None, names=source_names("s3://bkt/series/", scratch[:1]))
+    scratch[0].write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(DataError, match=r"s3://bkt/series/p1\.json") as raised:
+        read_time_series(scratch[:1], ts, None, names=["s3://bkt/series/p1.json"])
+    assert str(tmp_path) not in raised.value.message

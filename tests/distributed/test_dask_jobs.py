@@ -66,6 +66,8 @@ def test_a_two_worker_cluster_gives_the_one_host_result_even_when_a_worker_dies(
     assert "Dask cluster" in text and "2 workers" in text and "Scaling out on Dask: " in text
     tasks = re.search(r"Kernel SHAP: 100 records in (\d+) tasks on 2 worker threads", text)
     assert tasks and int(tasks.group(1)) >= 3   # 32-record shards, cut where influence blocks start
+    shares = re.search(r"Kernel SHAP on the workers in [0-9.]+ s: (.*)", text)
+    assert shares and sum(map(int, re.findall(r" (\d+) task", shares.group(1)))) == int(tasks.group(1))
 
 
 def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_cluster: Any, adult_csv: Path,
@@ -91,6 +93,30 @@ def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_clu
     assert code == 5, first
     assert str(model) in first and "on Dask worker tcp://127.0.0.1:" in first
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_workers_never_read_the_dataset_path(tmp_path: Path, dask_model_server: str, local_cluster: Any,
+                                                  one_host: Path, adult_csv: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers get rows from the leader, never the dataset's path: the file is gone once the leader
+    has read it (as on workers that do not share the leader's disk) and the job gives the same bytes,
+    so a dataset reachable only from the leader needs no check and no message."""
+    import analyzer.job
+
+    data = tmp_path / "leader-only" / "adult.csv"
+    data.parent.mkdir()
+    shutil.copy(adult_csv, data)
+    on_cluster = analyzer.job.on_cluster
+
+    def leader_only(*args: Any) -> Any:
+        shutil.rmtree(data.parent)
+        return on_cluster(*args)
+
+    monkeypatch.setattr(analyzer.job, "on_cluster", leader_only)
+    code, out = _job(tmp_path, "leader_data", _config(dask_model_server), data,
+                     "--scheduler", local_cluster.scheduler_address)
+    assert code == 0 and not data.parent.exists()
+    _same_result(out, one_host)
 
 
 def test_an_unreachable_scheduler_is_a_flag_error(tmp_path: Path, adult_csv: Path, dask_model_server: str) -> None:

@@ -10,6 +10,9 @@ Any ``tests/integration/test_*.py`` can use them (the predictor's model-containe
     A Python 3.11 base tag for ``docker build --build-arg BASE_IMAGE=...``: env
     ``ANALYZER_BASE_IMAGE`` when that image exists, else what the bootstrap prints last
     (``python:3.11-slim`` when present, or the local stand-in built offline). Session-scoped.
+``model_server_image``
+    ``scripts/model_server``'s model image (scikit-learn models, also on image requests), built
+    once per session with the host's library versions.
 ``analyzer_image``
     The analyzer image built once per session from this working tree with
     ``scripts/build-image.sh`` (docker's layer cache makes a rebuild take seconds). Set
@@ -145,6 +148,29 @@ def analyzer_image(docker_client: Any) -> str:
         except docker.errors.APIError:
             pass  # still used by a container or another tag
     return TEST_IMAGE_TAG
+
+
+@pytest.fixture(scope="session")
+def model_server_image(docker_client: Any, base_image: str) -> Any:
+    """``scripts/model_server`` as a SageMaker-compatible model image, built once per session with the
+    host's numpy/pandas/scikit-learn/joblib/Pillow (a pickled model needs the versions it was trained
+    with). The tag is this session's own: other test runs may share the engine."""
+    import joblib
+    import numpy
+    import pandas
+    import PIL
+    import sklearn
+
+    pins = (f"numpy=={numpy.__version__} pandas=={pandas.__version__} scikit-learn=={sklearn.__version__} "
+            f"joblib=={joblib.__version__} pillow=={PIL.__version__}")
+    tag = f"clarify-model-server:test-{os.getpid()}"
+    docker = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
+    build = subprocess.run([docker, "build", "-q", "--build-arg", f"BASE_IMAGE={base_image}",
+                            "--build-arg", f"PIP_PACKAGES={pins}", "-t", tag, str(ROOT / "scripts" / "model_server")],
+                           capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    assert build.returncode == 0, build.stderr[-3000:]
+    yield tag
+    docker_client.images.remove(tag, force=True)
 
 
 # ---- a small, hand-checkable example job ------------------------------------------------------

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +24,6 @@ from predictor_servers import adult_frame, analysis_config, running, serve, smal
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = "clarify-model-server:test"
-DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
 
 
 # This run's containers only: other test runs (or jobs) may share the engine.
@@ -44,20 +41,8 @@ def _model_containers(client) -> list:
 
 
 @pytest.fixture(scope="module")
-def model_image(docker_client, base_image) -> Iterator[str]:
-    import joblib
-    import numpy
-    import pandas
-    import sklearn
-
-    pins = (f"numpy=={numpy.__version__} pandas=={pandas.__version__} scikit-learn=={sklearn.__version__} "
-            f"joblib=={joblib.__version__}")  # the pickled model needs the versions it was trained with
-    build = subprocess.run([DOCKER, "build", "-q", "--build-arg", f"BASE_IMAGE={base_image}",
-                            "--build-arg", f"PIP_PACKAGES={pins}", "-t", IMAGE, str(ROOT / "scripts" / "model_server")],
-                           capture_output=True, text=True, timeout=900)
-    assert build.returncode == 0, build.stderr[-3000:]
-    yield IMAGE
-    docker_client.images.remove(IMAGE, force=True)
+def model_image(model_server_image) -> str:
+    return model_server_image   # built once per session (tests/integration/conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -178,19 +179,6 @@ def test_run_pre_training_bias(processor_factory: Any, example_job: Any, job_fac
     assert len(json.loads(analysis)["pre_training_bias_metrics"]["facets"]["Sex"][0]["metrics"]) == 8
 
 
-def test_two_instances_the_leader_computes_and_the_job_completes(
-        processor_factory: Any, example_job: Any, job_factory: Any, tmp_path: Path, quiet_logging: None) -> None:
-    data_config, bias_config = _bias_configs(example_job, "two")
-
-    with sdk_pipes_left_open():
-        processor_factory(instance_count=2).run_pre_training_bias(data_config, bias_config, methods="all",
-                                                                  wait=True, logs=False)
-
-    analysis = _get("two/output/analysis.json")
-    expected = _in_process(job_factory, _get("two/output/analysis_config.json"), example_job.data_path, tmp_path)
-    assert analysis == expected
-
-
 # ---- post-training bias with predictions from a model reachable over the network ---------------
 
 MODEL_NETWORK = "sagemaker-local"   # the network the SDK's compose file puts the job containers on
@@ -258,14 +246,14 @@ def model_server(docker_client: Any, analyzer_image: str, job_factory: Any, tmp_
 
 def _run_with_model_server(processor_factory: Any, data_config: Any, config: dict[str, Any],
                            model_server: dict[str, str], job: Any, job_factory: Any, tmp_path: Path,
-                           prefix: str) -> tuple[bytes, bytes]:
+                           prefix: str, instance_count: int = 1) -> tuple[bytes, bytes]:
     """Run the SDK-generated ``config`` with our extension key endpoint_url pointing at the model
     server instead of a shadow endpoint (the SDK's early validation does not know the key, so it is
     skipped); return (analysis.json from S3, analysis.json of the same job in-process)."""
     for key in ("model_name", "instance_type", "initial_instance_count"):   # alternatives to endpoint_url
         config["predictor"].pop(key, None)
     config["predictor"]["endpoint_url"] = model_server["in_network"]
-    processor = processor_factory()
+    processor = processor_factory(instance_count=instance_count)
     processor.skip_early_validation = True
 
     with sdk_pipes_left_open():
@@ -322,3 +310,37 @@ def test_run_explainability_with_a_model_over_the_network(
     local = _get("explain/output/explanations_shap/out.csv")
     assert local == (tmp_path / "in_process" / "output" / "explanations_shap" / "out.csv").read_bytes()
     assert len(local.decode().strip().splitlines()) == 31
+
+
+def test_two_instances_share_the_kernel_shap_work(
+        processor_factory: Any, job_factory: Any, model_server: dict[str, str], tmp_path: Path,
+        quiet_logging: None, capsys: pytest.CaptureFixture) -> None:
+    """instance_count=2: the leader (algo-1) runs the scheduler, the follower (algo-2) lends its Dask
+    worker, and that worker computes Kernel SHAP shards (the leader's log, which the SDK streams to
+    stdout, says which worker ran how many); the analysis is the one-host one, the local values come
+    in Clarify's part files, and the follower exits 0 so the job completes."""
+    from sagemaker import clarify
+
+    job = job_factory.make(job_factory.config(), numeric_label_rows(job_factory)[:40], name="two")
+    data_config, _ = _bias_configs(job, "two", positive=1)
+    model_config = clarify.ModelConfig(model_name="adult-logreg", instance_type="ml.m5.xlarge", instance_count=1,
+                                       content_type="text/csv", accept_type="text/csv")
+    shap_config = clarify.SHAPConfig(baseline=[[40, "Male", 40, "a"]], num_samples=16, agg_method="mean_abs",
+                                     save_local_shap_values=True, seed=1)
+    config = clarify._AnalysisConfigGenerator.explainability(data_config, model_config, None, shap_config)
+    capsys.readouterr()
+
+    analysis, expected = _run_with_model_server(processor_factory, data_config, config, model_server, job,
+                                                job_factory, tmp_path, "two", instance_count=2)
+
+    logs = capsys.readouterr().out
+    assert analysis == expected
+    shares = re.search(r"Kernel SHAP on the workers in [0-9.]+ s: (.*)", logs)
+    assert shares, logs[-4000:]
+    tasks = {name: int(n) for name, n in re.findall(r"(algo-\d+)/\d+ (\d+) task", shares.group(1))}
+    assert tasks.get("algo-1", 0) >= 1 and tasks.get("algo-2", 0) >= 1, shares.group(0)
+    import boto3
+
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="two/output/explanations_shap/out.csv/")
+    parts = sorted(item["Key"].rsplit("/", 1)[-1] for item in listed.get("Contents", []))
+    assert parts == ["part-00000.csv", "part-00001.csv"]

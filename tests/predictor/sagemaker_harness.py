@@ -98,7 +98,9 @@ def sagemaker_services(monkeypatch: pytest.MonkeyPatch, model_url: str) -> Itera
         # moto's backends are process-wide: a new server still holds what earlier tests created.
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{sagemaker_url}/moto-api/reset", method="POST"), timeout=30)
+        reset = urllib.request.Request(f"{sagemaker_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=30):   # closed: an open answer holds its socket until GC
+            pass
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", sagemaker_url)
         route = RuntimeRoute(sagemaker_url, model_url)
         with running(_route_server(route)) as route_url:

@@ -5,6 +5,7 @@ message, within a bounded time."""
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import time
 
@@ -127,3 +128,30 @@ def test_large_frames_are_split_over_the_request_slots():
     scores = _predict(plan, rows, max_concurrency=4)
     np.testing.assert_array_equal(scores, rows["x"].to_numpy() / 100)
     assert len(plan.requests) == 4
+
+
+def test_time_in_flight_is_the_union_of_the_requests():
+    """Overlapping requests count once; the gaps with nothing in flight are the model's idle time."""
+    from analyzer.predictor.batching import InFlightClock
+
+    now = [0.0]
+    clock = InFlightClock(clock=lambda: now[0])
+    for at, step in [(1.0, "in"), (2.0, "in"), (3.0, "out"), (5.0, "out"), (7.0, "in"), (8.0, "out")]:
+        now[0] = at
+        clock.__enter__() if step == "in" else clock.__exit__(None, None, None)
+    assert clock.seconds == 5.0          # 1..5 and 7..8
+    now[0] = 9.0
+    clock.__enter__()
+    now[0] = 9.5
+    assert clock.seconds == 5.5          # a request still in flight counts up to now
+
+
+def test_the_session_says_how_long_the_model_had_nothing_to_do(caplog):
+    with caplog.at_level(logging.INFO):
+        np.testing.assert_array_equal(_predict(FaultPlan()), EXPECTED)
+    line = next(r.getMessage() for r in caplog.records if "Model requests in flight" in r.getMessage())
+    found = re.fullmatch(r"Model requests in flight ([\d.]+) s of ([\d.]+) s: the model was idle (\d+)% of the session",
+                         line)
+    assert found, line
+    busy, total, idle = float(found.group(1)), float(found.group(2)), int(found.group(3))
+    assert 0 <= busy <= total and 0 <= idle <= 100   # (a fast test rounds to 0.0 s)

@@ -156,12 +156,17 @@ def test_auto_reads_large_datasets_in_chunks(tmp_path: Path, monkeypatch: pytest
     assert caplog.text.count("Reading the dataset in chunks of") == 1
 
 
-def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shap, rows", [({"baseline": [["F"]]}, 5),
+                                        ({"baseline": [["F"]], "agg_method": "median"}, None),
+                                        ({"baseline": [["F"]], "algorithm": "tree_exact"}, None)])
+def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path, shap: dict, rows: int | None) -> None:
+    """Kernel SHAP reads in chunks (analyzer.stages.explain_chunks) except with the median (every local
+    value at once) or exact tree SHAP."""
     (tmp_path / "d.csv").write_text("s,y\nF,1\nM,0\n")
-    shap = parse_config({"dataset_type": "text/csv", "label": "y", "facet": [{"name_or_index": "s"}],
-                         "label_values_or_threshold": [1], "predictor": {"endpoint_url": "http://127.0.0.1:9"},
-                         "methods": {"pre_training_bias": {"methods": "all"}, "shap": {"baseline": [["F"]]}}})
-    assert chunk_plan(shap, tmp_path / "d.csv", 5).rows is None
+    config = parse_config({"dataset_type": "text/csv", "label": "y", "facet": [{"name_or_index": "s"}],
+                           "label_values_or_threshold": [1], "predictor": {"endpoint_url": "http://127.0.0.1:9"},
+                           "methods": {"pre_training_bias": {"methods": "all"}, "shap": shap}})
+    assert chunk_plan(config, tmp_path / "d.csv", 5).rows == rows
     assert chunk_plan(_plan_config(pre_training_bias={"methods": "all"}), tmp_path / "d.csv", 5).rows == 5
 
 

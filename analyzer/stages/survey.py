@@ -1,0 +1,94 @@
+"""The first pass over a dataset read in chunks for explanations: what a whole read would know up front.
+
+Kernel SHAP's global standard errors divide by the number of records before they are summed, PDP's grid
+spans every row, and the automatic baseline clusters every row: so before any model call one pass
+counts the rows, finds each column's type as a whole read gives it (a CSV chunk is typed by pandas
+from that chunk alone: ints in one chunk and floats in another are floats read whole; any other mix
+cannot be told from the chunks, and the job reads the dataset whole), gathers the PDP grids' inputs
+(min, max and non-missing count of numeric features, value counts of the others) and, for the
+automatic baseline only, keeps the feature columns (as FlipTest keeps its own).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from analyzer.explain.pdp import is_categorical
+
+_FLOAT = np.dtype(np.float64)
+
+
+class MixedTypes(Exception):
+    """A column's chunks have types whose mix a whole read could type otherwise."""
+
+
+@dataclass
+class Survey:
+    rows: int = 0
+    dtypes: dict[str, Any] = field(default_factory=dict)          # column -> the type a whole read gives
+    seen: dict[str, set] = field(default_factory=dict)            # column -> the chunks' types
+    numeric: dict[str, list[float]] = field(default_factory=dict)  # feature -> [min, max, non-missing]
+    categories: dict[str, dict] = field(default_factory=dict)     # feature -> {value: rows}, first seen first
+    kept: list[pd.DataFrame] = field(default_factory=list)        # feature columns (automatic baseline)
+
+    def typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The chunk with the whole read's types (ints of a float column as floats)."""
+        changed = {name: frame[name].astype(dtype) for name, dtype in self.dtypes.items()
+                   if name in frame.columns and frame[name].dtype != dtype}
+        return frame.assign(**changed) if changed else frame
+
+    def features(self) -> pd.DataFrame:
+        """The kept feature columns, typed, in data order (then released)."""
+        frame = self.typed(pd.concat(self.kept, ignore_index=True))
+        self.kept = []
+        return frame
+
+
+def survey(frames: Iterable[pd.DataFrame], columns: list[str], grid_features: list[str],
+           keep: list[str] | None) -> Survey:
+    """One pass over the chunks (see the module doc); :class:`MixedTypes` names a column whose type
+    cannot be known from the chunks."""
+    found = Survey()
+    for frame in frames:
+        found.rows += len(frame)
+        for name in columns:
+            found.seen.setdefault(name, set()).add(frame[name].dtype)
+        for name in grid_features:
+            _grid_inputs(found, frame[name])
+        if keep is not None:
+            found.kept.append(frame.loc[:, keep])
+    for name, kinds in found.seen.items():
+        found.dtypes[name] = _whole_type(name, kinds)
+    return found
+
+
+def _whole_type(name: str, kinds: set) -> Any:
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    if kinds <= {np.dtype(np.int64), _FLOAT}:
+        return _FLOAT
+    raise MixedTypes(f"column {name!r} reads as {' and '.join(sorted(map(str, kinds)))} in different chunks")
+
+
+def _grid_inputs(found: Survey, column: pd.Series) -> None:
+    name = str(column.name)
+    if is_categorical(column):
+        counts = found.categories.setdefault(name, {})
+        for value, rows in column.value_counts(dropna=True, sort=False).items():
+            counts[value] = counts.get(value, 0) + int(rows)
+        return
+    x = column.to_numpy(dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return
+    lo, hi = float(x.min()), float(x.max())
+    now = found.numeric.setdefault(name, [lo, hi, 0])
+    now[0], now[1], now[2] = min(now[0], lo), max(now[1], hi), now[2] + len(x)
+
+
+def cast(frames: Iterable[pd.DataFrame], found: Survey) -> Iterator[pd.DataFrame]:
+    for frame in frames:
+        yield found.typed(frame)
