@@ -11,6 +11,7 @@ from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
 from analyzer.stages.memory import check_fits
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
+_STREAMED = {"MixedTypes", "on_dask", "run_streamed"}
 _LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
 
 
@@ -23,8 +24,12 @@ def __getattr__(name: str) -> Any:
         from analyzer.stages import explanations
 
         return getattr(explanations, name)
+    if name in _STREAMED:   # SHAP and PDP on a dataset read in chunks
+        from analyzer.stages import explain_chunks
+
+        return getattr(explain_chunks, name)
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
 __all__ = ["check_fits", "chunk_plan", "chunk_setting", "run_bias", "run_chunked", "model_session", "needs_model",
-           "with_predicted_labels", "run_time_series", *sorted(_LAZY)]
+           "with_predicted_labels", "run_time_series", *sorted(_LAZY), *sorted(_STREAMED)]

@@ -15,8 +15,15 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.errors import ConfigError, DataError, EndpointError
-from analyzer.explain import MAX_AUTO_CLUSTERS, Explanation, PdpSettings, ShapSettings, explain, parse_baseline
-from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL
+from analyzer.explain import (
+    DEFAULT_MAX_ROWS_PER_CALL,
+    MAX_AUTO_CLUSTERS,
+    Explanation,
+    PdpSettings,
+    ShapSettings,
+    explain,
+    parse_baseline,
+)
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
