@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the heavy stages are imported when a job needs them: the fi
     from analyzer.distributed import Cluster, ScaleSettings
     from analyzer.monitor import CheckOptions, CheckResult
     from analyzer.report import ReportContext, Verdict
-    from analyzer.stages import ExplanationResult
+    from analyzer.stages import Explained
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -59,7 +59,7 @@ class Analysis:
 
     document: dict[str, Any]
     dataset: Dataset                          # with the predicted labels when post-training ran
-    explanations: ExplanationResult | None = None
+    explanations: Explained | None = None
     bias: tuple[BiasResult, ...] = ()         # the bias sections with their group statistics
     rows: int | None = None                   # rows of the data when ``dataset`` holds none (read in chunks)
 
@@ -97,38 +97,21 @@ def analyse(config: AnalysisConfig, dataset: Dataset, cluster: Cluster | None = 
     return Analysis(document=document, dataset=dataset, explanations=explained, bias=bias)
 
 
-def _dask(options: JobOptions, hosts: list[str]) -> bool:
-    """Explanations run on Dask (analyzer.distributed) with several hosts or a scheduler: read whole."""
-    from analyzer.distributed import scale_settings
-
-    return len(hosts) > 1 or bool((options.scale or scale_settings()).scheduler)
-
-
-def _streamed(config: AnalysisConfig, uri: str | Path, plan: Any, writer: OutputWriter) -> Analysis:
-    """Bias and explanations of a dataset read in chunks (analyzer.stages.explain_chunks)."""
-    from analyzer.stages.explain_chunks import document, run_streamed
-
-    bias, explained = run_streamed(config, uri, plan, writer)
-    return Analysis(document=document(bias, explained), dataset=explained.dataset, explanations=explained,
-                    bias=bias.bias if bias is not None else (), rows=explained.rows)
-
-
 def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, hosts: list[str],
                   writer: OutputWriter) -> Analysis:
     """The analysis of the dataset at ``uri``: read whole, or in chunks (analyzer.stages.chunked)."""
     from analyzer.bias import TooManyDistinct
-    from analyzer.stages import check_fits, chunk_plan, run_chunked
-
-    from analyzer.stages.survey import MixedTypes
+    from analyzer.stages import MixedTypes, check_fits, chunk_plan, on_dask, run_chunked, run_streamed
 
     plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
     try:
-        if plan.rows is not None and config.methods.needs_explanations and not _dask(options, hosts):
-            return _streamed(config, uri, plan, writer)
         if plan.rows is not None and not config.methods.needs_explanations:
             done = run_chunked(config, uri, plan)
             return Analysis(document=done.document(), dataset=done.layout, bias=done.bias, rows=done.rows)
-    except (TooManyDistinct, MixedTypes) as exc:  # counting would hold about as much as the rows themselves
+        if plan.rows is not None and not on_dask(options.scale, hosts):   # SHAP, PDP (and bias) in chunks
+            doc, bias, part = run_streamed(config, uri, plan, writer)
+            return Analysis(document=doc, dataset=part.dataset, explanations=part, bias=bias, rows=part.rows)
+    except (TooManyDistinct, MixedTypes) as exc:  # counts as large as the rows, or types the chunks cannot tell
         log.warning("Reading the dataset whole after all: %s.", exc)
     if plan.files:
         check_fits(config, plan.files)   # a dataset this machine cannot hold fails now, not in an OOM kill

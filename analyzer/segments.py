@@ -26,7 +26,7 @@ from analyzer.data import Dataset, resolve_column
 from analyzer.errors import AnalysisError, ConfigError
 
 if TYPE_CHECKING:
-    from analyzer.stages import ExplanationResult
+    from analyzer.stages import Explained
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -117,7 +117,7 @@ def _subset(dataset: Dataset, mask: np.ndarray) -> Dataset:
     return replace(dataset, frame=dataset.frame.loc[mask].reset_index(drop=True))
 
 
-def _shap(explained: ExplanationResult | None, mask: np.ndarray) -> dict[str, Any] | None:
+def _shap(explained: Explained | None, mask: np.ndarray) -> dict[str, Any] | None:
     """Global SHAP values over the segment's records, per model output, as in ``explanations``."""
     if explained is None or explained.explanation.kernel_shap is None:
         return None
@@ -133,7 +133,7 @@ def _shap(explained: ExplanationResult | None, mask: np.ndarray) -> dict[str, An
 
 
 def _segment_result(config: AnalysisConfig, dataset: Dataset, segment: Segment, bias: BiasStage,
-                    explained: ExplanationResult | None) -> dict[str, Any]:
+                    explained: Explained | None) -> dict[str, Any]:
     rows = int(segment.mask.sum())
     out: dict[str, Any] = {"name": segment.name,
                            "values": None if segment.values is None else list(segment.values),
@@ -157,7 +157,7 @@ def _segment_result(config: AnalysisConfig, dataset: Dataset, segment: Segment, 
 
 
 def segment_section(config: AnalysisConfig, dataset: Dataset, bias: BiasStage,
-                    explained: ExplanationResult | None) -> list[dict[str, Any]]:
+                    explained: Explained | None) -> list[dict[str, Any]]:
     """The ``segments`` section: one entry per ``segment_config`` entry, one result per segment."""
     section = []
     for index, entry in enumerate(config.segment_config or ()):

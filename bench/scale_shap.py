@@ -32,6 +32,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -62,6 +63,7 @@ class Docker:
 
     def __init__(self, image: str) -> None:
         self.image, self.tag, self.made = image, uuid.uuid4().hex[:8], 0
+        self.used: dict[str, float] = {}
 
     def network(self, name: str) -> str:
         self.made += 1
@@ -75,12 +77,22 @@ class Docker:
                  "--network-alias", name, "--label", f"{LABEL}={self.tag}", "--user", f"{os.getuid()}:{os.getgid()}",
                  "--entrypoint", "sh",
                  "-e", "OMP_NUM_THREADS=1", "-e", "HOME=/tmp"]
-        flags += ["--cpus", cpus] if cpus else []
+        flags += ["--cpus", cpus, "--label", "limited=1"] if cpus else []
         for key, value in (env or {}).items():
             flags += ["-e", f"{key}={value}"]
         for source, target in mounts.items():
             flags += ["-v", f"{source}:{target}"]
         return docker("create", *flags, self.image, "-c", WITH_MODEL, "sh", *command)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the limited containers of this run used so far (cgroup v1 cpuacct, sampled)."""
+        for cid in docker("ps", "-q", "--no-trunc", "--filter", f"label={LABEL}={self.tag}",
+                          "--filter", "label=limited=1", check=False).split():
+            try:
+                self.used[cid] = int(Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage").read_text()) / 1e9
+            except (OSError, ValueError):
+                pass    # gone, or another cgroup layout: the column shows what could be read
+        return sum(self.used.values())
 
     def clean(self) -> None:
         for kind in ("container", "network"):
@@ -88,6 +100,11 @@ class Docker:
                             check=False).split()
             if listed:
                 docker(kind, "rm", *(["-f"] if kind == "container" else []), *listed, check=False)
+
+
+def _sample_cpu(d: Docker, stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        d.cpu_seconds()
 
 
 def _wait(container: str, timeout: float = JOB_TIMEOUT_S) -> int:
@@ -108,7 +125,7 @@ def _logs(container: str) -> str:
 
 
 def shap_seconds(log: str) -> float | None:
-    """From the log line that starts Kernel SHAP to the next line from another stage."""
+    """From the line that starts Kernel SHAP to its summary ("Kernel SHAP: N records, ... model calls")."""
     start = None
     for line in log.splitlines():
         stamp = _STAMP.match(line)
@@ -117,7 +134,7 @@ def shap_seconds(log: str) -> float | None:
         when = datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f")
         if start is None and "SHAP n_samples" in line:
             start = when
-        elif start is not None and not re.search(r"SHAP|Shap|shap|[Dd]ask|distributed|baseline", line):
+        elif start is not None and "Kernel SHAP:" in line and " model calls, " in line:
             return (when - start).total_seconds()
     return None
 
@@ -238,9 +255,16 @@ def bench(args: argparse.Namespace) -> None:
         try:
             for part in args.parts:
                 what, runner = PARTS[part]
-                results = {}
+                results, cpu = {}, {}
                 for n in (1, 2):
+                    d.used.clear()
+                    sampling = threading.Event()
+                    sampler = threading.Thread(target=_sample_cpu, args=(d, sampling), daemon=True)
+                    sampler.start()
                     results[n] = runner(d, work, model, n)
+                    sampling.set()
+                    sampler.join()
+                    cpu[n] = sum(d.used.values())
                     (LOGS / f"{part}{n}.log").write_text(results[n][1])   # the leader's log: where the time went
                     d.clean()     # nothing of this run competes with the next
                 (wall1, log1, out1), (wall2, log2, out2) = results[1], results[2]
@@ -249,6 +273,7 @@ def bench(args: argparse.Namespace) -> None:
                 shap1, shap2 = shap_seconds(log1), shap_seconds(log2)
                 rows.append(f"| ({part}) {what} | {args.rows:,} | {wall1:.1f} | {wall2:.1f} | {wall1 / wall2:.2f}x | "
                             f"{shap1 or 0:.1f} | {shap2 or 0:.1f} | {(shap1 or 0) / (shap2 or 1):.2f}x | "
+                            f"{cpu[1]:.0f} / {cpu[1] / wall1:.2f} | {cpu[2]:.0f} / {cpu[2] / wall2 / 2:.2f} | "
                             f"{'yes' if same_doc and same_local else 'NO'} |")
                 print(rows[-1], flush=True)
         finally:
@@ -257,7 +282,8 @@ def bench(args: argparse.Namespace) -> None:
           f"load average before {' / '.join(f'{x:.2f}' for x in load_before)}, after "
           f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)\n")
     print("| setup | rows | 1 worker wall s | 2 workers wall s | speed-up | 1 worker SHAP s | 2 workers SHAP s | "
-          "SHAP speed-up | identical analysis.json + local values |\n|---|---|---|---|---|---|---|---|---|")
+          "SHAP speed-up | 1 worker CPU-s / CPUs got | 2 workers CPU-s / CPUs got per worker | "
+          "identical analysis.json + local values |\n|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

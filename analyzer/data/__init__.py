@@ -7,8 +7,9 @@ from analyzer.data.images import IMAGE_COLUMN, NAME_COLUMN, load_image, read_ima
 from analyzer.data.json_reader import read_json, read_jsonlines, read_text
 from analyzer.data.parquet_reader import read_parquet
 from analyzer.data.sources import resolve_files
-from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series
+from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series, source_names
 
 __all__ = ["CHUNKED_TYPES", "Chunks", "Dataset", "IMAGE_COLUMN", "NAME_COLUMN", "SeriesItem", "TimeSeriesData",
            "load_dataset", "load_image", "open_chunks", "read_csv", "read_images", "read_json", "read_jsonlines",
-           "read_parquet", "read_text", "read_time_series", "resolve_column", "resolve_files", "typed_like_csv"]
+           "read_parquet", "read_text", "read_time_series", "resolve_column", "resolve_files", "source_names",
+           "typed_like_csv"]

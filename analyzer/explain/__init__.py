@@ -13,19 +13,51 @@ from analyzer.explain.asymmetric import AsymmetricResult, Plan, asymmetric_shapl
 from analyzer.explain.asymmetric_baseline import Baselines, ItemBaseline, load_baselines
 from analyzer.explain.asymmetric_report import METHOD_KEY, analysis_entry, item_line, results_path
 from analyzer.explain.baseline import MAX_AUTO_CLUSTERS, Baseline, auto_baseline, coerce_to, parse_baseline
-from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain
+from analyzer.explain.explanation import Explanation, PdpSettings, ShapSettings, explain, pdp_features, shap_baseline
 from analyzer.explain.image_detection import Detection, matched_scores, parse_detections, pixel_box, select_objects
 from analyzer.explain.image_heatmap import classification_heat_map, object_heat_map, objects_image
 from analyzer.explain.image_segments import ImageBaseline, context_region, restrict, slic_segments
 from analyzer.explain.image_shap import SegmentShap, segment_kernel_shap
-from analyzer.explain.kernel_shap import EMPTY_SELECTION, KernelShapResult, kernel_shap
-from analyzer.explain.pdp import partial_dependence
-from analyzer.explain.report import DIAGNOSTICS_KEY, global_values, kernel_shap_section, local_values_frame
+from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL, EMPTY_SELECTION, KernelShapResult, kernel_shap
+from analyzer.explain.kernel_shap import _warnings as sample_warnings   # the job's warnings, runs in chunks
+from analyzer.explain.pdp import (
+    bucket_counts,
+    categorical_grid,
+    forced_rows,
+    is_categorical,
+    no_values,
+    numeric_edges,
+    numeric_grid,
+    partial_dependence,
+    pdp_entry,
+)
+from analyzer.explain.report import (
+    DIAGNOSTICS_KEY,
+    explanations_section,
+    global_values,
+    kernel_shap_section,
+    label_names,
+    local_values_frame,
+)
 from analyzer.explain.text_report import local_lines, text_kernel_shap_section
 from analyzer.explain.text_shap import TextShapResult, text_kernel_shap
 from analyzer.explain.text_units import TextSettings, text_settings
 
 __all__ = [
+    "DEFAULT_MAX_ROWS_PER_CALL",
+    "bucket_counts",
+    "categorical_grid",
+    "explanations_section",
+    "forced_rows",
+    "is_categorical",
+    "label_names",
+    "no_values",
+    "numeric_edges",
+    "numeric_grid",
+    "pdp_entry",
+    "pdp_features",
+    "sample_warnings",
+    "shap_baseline",
     "MAX_AUTO_CLUSTERS",
     "CountingPredict",
     "PatternInfluence",

@@ -109,7 +109,7 @@ def load_baselines(spec: Any, data: TimeSeriesData, granularity: str, ts_config:
                    headers: Any) -> Baselines:
     """The baselines for ``spec`` (a dict, a file URI or None)."""
     if isinstance(spec, str):
-        from analyzer.data.time_series import read_time_series, source_names
+        from analyzer.data import read_time_series, source_names
         from analyzer.storage import fetch
 
         files = fetch(spec, what="time series baseline")

@@ -44,12 +44,16 @@ def grid(series: pd.Series, grid_resolution: int, categorical: bool) -> tuple[li
     x = series.to_numpy(dtype=float)
     x = x[~np.isnan(x)]
     if len(x) == 0:
-        raise DataError(f"PDP: feature {series.name!r} has no non-missing values.")
+        raise no_values(series.name)
     lo, hi = float(x.min()), float(x.max())
     edges = numeric_edges(lo, hi, grid_resolution)
     if edges is None:
         return [lo], [len(x) / n]
     return numeric_grid(edges, bucket_counts(x, edges), n)
+
+
+def no_values(feature: object) -> DataError:
+    return DataError(f"PDP: feature {feature!r} has no non-missing values.")
 
 
 def categorical_grid(counts: pd.Series, n: int) -> tuple[list, list[float]]:
@@ -105,7 +109,7 @@ def partial_dependence(
         out = np.asarray(predict(synthetic.iloc[start:start + max_rows_per_call]), dtype=float)
         preds.append(out[:, None] if out.ndim == 1 else out)
     pred = np.concatenate(preds).reshape(k, n, -1).mean(axis=1)  # (k, D)
-    return entry(feature, cat, values, dist, pred, label_headers)
+    return pdp_entry(feature, cat, values, dist, pred, label_headers)
 
 
 def forced_rows(frame: pd.DataFrame, feature: str, values: list, cat: bool, dtype: Any) -> pd.DataFrame:
@@ -121,7 +125,7 @@ def forced_rows(frame: pd.DataFrame, feature: str, values: list, cat: bool, dtyp
     return synthetic
 
 
-def entry(feature: str, cat: bool, values: list, dist: list[float], pred: np.ndarray,
+def pdp_entry(feature: str, cat: bool, values: list, dist: list[float], pred: np.ndarray,
           label_headers: Sequence[str] | None) -> dict:
     """The PDP entry of analysis.json from the mean predictions ``pred`` (grid values, outputs)."""
     d = pred.shape[1]

@@ -1,26 +1,28 @@
 """Bias charts: metric values of one facet value against neutral and the concern bands, and the
 positive-label and positive-prediction rates of each group.
 
-Pure functions of the result, drawn like :mod:`analyzer.report.charts` (same page width, fonts,
-byte-identical SVG for the same input). DI is a ratio (neutral 1, read on a log scale), so it gets
-its own narrow panel; every other metric is neutral at 0 and shares one axis.
+Pure functions of the result, the same page width, font and colours as :mod:`analyzer.report.charts`
+and byte-identical SVG for the same input, but written directly (:mod:`analyzer.report.svg`): a
+bias-only job then never imports matplotlib, and the PDF engine draws a few plain shapes per
+chart. DI is a ratio (neutral 1, read on a log scale), so it gets its own narrow panel; every
+other metric is neutral at 0 and shares one axis.
 """
 from __future__ import annotations
 
 import math
 from typing import Any, Mapping, Sequence
 
-import matplotlib
-import matplotlib.ticker
-
-from analyzer.bias import RATIO_METRICS, Band, outside_band
-from analyzer.bias import GroupStats
-from matplotlib.figure import Figure
-
-from analyzer.report.charts import BAND, BLUE, GREY, ORANGE, RC, RED, WIDTH_IN, shorten, to_svg
+from analyzer.bias import RATIO_METRICS, Band, GroupStats, outside_band
+from analyzer.report.charts import BAND, BLUE, GREY, ORANGE, RED, WIDTH_IN, shorten
+from analyzer.report.svg import Canvas, Scale, nice_ticks, tick_text, x_axis
 from analyzer.report.verdict import as_number, number
 
 MAX_GROUPS = 25          # bars per rates chart; more groups are in the tables
+WIDTH = 72 * WIDTH_IN    # points
+RIGHT = WIDTH - 11       # the plot's right edge
+ROW = 14.4               # points per metric row (0.2 inch)
+TITLE = 25.0             # above the first panel
+AXIS = 36.0              # below a panel: ticks, their labels, the axis title
 
 
 def _row(metric: Mapping[str, Any]) -> tuple[str, float | None]:
@@ -34,80 +36,78 @@ def _limit(values: Sequence[float | None], bands: Sequence[Band | None]) -> floa
     return 1.15 * max([0.15, *finite, *edges])
 
 
-def _value_text(value: float) -> str:
-    return number(value)
+def _value_label(canvas: Canvas, x: float, y: float, value: float, right: bool) -> None:
+    canvas.text(x + (2 if right else -2), y, number(value), anchor="start" if right else "end")
 
 
-def _difference_panel(ax: Any, rows: list[tuple[str, float | None]], bands: Mapping[str, Band]) -> None:
-    """One call per layer (bands, bars), not one per row: each artist costs layout and drawing time."""
+def _difference_panel(canvas: Canvas, top: float, rows: list[tuple[str, float | None]],
+                      bands: Mapping[str, Band], left: float) -> float:
+    """Rows of bars from 0 over their bands; returns the panel's bottom (below its axis)."""
     names = [name for name, _ in rows]
-    limit = _limit([v for _, v in rows], [bands.get(n) for n in names])
-    banded = [(y, bands[n]) for y, n in enumerate(names) if n in bands]
-    ax.barh([y for y, _ in banded], [b.high - b.low for _, b in banded], left=[b.low for _, b in banded],
-            height=0.86, color=BAND, zorder=0)
-    drawn: list[tuple[int, str, float]] = [(y, name, value) for y, (name, value) in enumerate(rows)
-                                           if value is not None]
-    shown = [max(-limit, min(limit, value)) for _, _, value in drawn]   # ±Infinity (TE) drawn to the edge
-    colours = [RED if outside_band(name, value, dict(bands)) else BLUE for _, name, value in drawn]
-    ax.barh([y for y, _, _ in drawn], shown, height=0.55, color=colours, zorder=2)
-    for (y, _, value), x in zip(drawn, shown, strict=True):
-        ax.text(x, y, f" {_value_text(value)} ", va="center", fontsize=7, ha="left" if x >= 0 else "right", zorder=3)
-    for y, (_, missing) in enumerate(rows):
-        if missing is None:
-            ax.text(0, y, "  not computed", va="center", fontsize=7, color=GREY)
-    ax.axvline(0.0, color="#333333", linewidth=0.9, zorder=1)
-    ax.set_xlim(-limit * 1.25, limit * 1.25)
-    ax.set_yticks(range(len(rows)), names)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlabel("value (neutral 0; green: no concern)")
+    limit = _limit([v for _, v in rows], [bands.get(n) for n in names]) * 1.25
+    scale = Scale(-limit, limit, left, RIGHT)
+    bottom = top + ROW * len(rows)
+    for y, (name, value) in enumerate(rows):
+        middle = top + ROW * (y + 0.5)
+        band = bands.get(name)
+        if band is not None:
+            low, high = max(band.low, -limit), min(band.high, limit)
+            canvas.rect(scale(low), middle - 0.43 * ROW, scale(high) - scale(low), 0.86 * ROW, BAND)
+        canvas.text(left - 4, middle, name, anchor="end")
+        if value is None:
+            canvas.text(scale(0) + 6, middle, "not computed", colour=GREY)
+            continue
+        shown = max(-limit / 1.25, min(limit / 1.25, value))   # ±Infinity (TE) drawn to the edge
+        colour = RED if outside_band(name, value, dict(bands)) else BLUE
+        canvas.rect(scale(0), middle - 0.275 * ROW, scale(shown) - scale(0), 0.55 * ROW, colour)
+        _value_label(canvas, scale(shown), middle, value, shown >= 0)
+    canvas.line(scale(0), top, scale(0), bottom, width=0.9)
+    ticks = nice_ticks(-limit, limit)
+    x_axis(canvas, scale, ticks, [tick_text(t) for t in ticks], bottom, "value (neutral 0; green: no concern)")
+    return bottom + AXIS
 
 
-def _ratio_panel(ax: Any, name: str, value: float | None, band: Band | None) -> None:
-    ax.set_xscale("log")
+def _ratio_panel(canvas: Canvas, top: float, name: str, value: float | None, band: Band | None,
+                 left: float) -> float:
+    """DI on a log axis from 0.1 to 10; returns the panel's bottom."""
     low, high = 0.1, 10.0
+    scale = Scale(low / 1.5, high * 1.5, left, RIGHT, log=True)
+    height = 1.6 * ROW
+    middle = top + height / 2
     if band is not None:
-        ax.axvspan(band.low, band.high, color=BAND, zorder=0)
-    ax.axvline(1.0, color="#333333", linewidth=0.9, zorder=1)
+        edge_low, edge_high = max(band.low, low / 1.5), min(band.high, high * 1.5)
+        canvas.rect(scale(edge_low), top, scale(edge_high) - scale(edge_low), height, BAND)
+    canvas.text(left - 4, middle, name, anchor="end")
     if value is None:
-        ax.text(1.0, 0, "  not computed", va="center", fontsize=7, color=GREY)
+        canvas.text(scale(1.0) + 6, middle, "not computed", colour=GREY)
     else:
         shown = min(high, max(low, value)) if value > 0 else low
         colour = RED if outside_band(name, value, {name: band} if band else {}) else BLUE
-        ax.barh(0, shown - 1.0, left=1.0, height=0.55, color=colour, zorder=2)
-        ax.text(shown, 0, f" {_value_text(value)} ", va="center", fontsize=7, ha="left" if shown >= 1 else "right",
-                zorder=3)
-    ax.set_xlim(low / 1.5, high * 1.5)
-    ax.set_yticks([0], [name])
-    ax.set_ylim(0.5, -0.5)
-    ax.set_xlabel("ratio (neutral 1, log scale)")
-
-
-def _fixed_figure(height_in: float, left_in: float) -> Figure:
-    """A figure with fixed margins in inches: constrained layout would cost more than the drawing."""
-    figure = Figure(figsize=(WIDTH_IN, height_in), layout=None)
-    figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - 0.15 / WIDTH_IN, top=1 - 0.35 / height_in,
-                           bottom=0.5 / height_in)
-    return figure
+        canvas.rect(scale(1.0), middle - 0.275 * ROW, scale(shown) - scale(1.0), 0.55 * ROW, colour)
+        _value_label(canvas, scale(shown), middle, value, shown >= 1)
+    canvas.line(scale(1.0), top, scale(1.0), top + height, width=0.9)
+    x_axis(canvas, scale, [low, 1.0, high], ["0.1", "1", "10"], top + height, "ratio (neutral 1, log scale)")
+    return top + height + AXIS
 
 
 def metric_chart(metrics: Sequence[Mapping[str, Any]], bands: Mapping[str, Band], title: str, salt: str) -> str:
-    """Horizontal bars from neutral to each metric's value, over its band; red when outside it."""
+    """Horizontal bars from neutral to each metric's value, over its band; red when outside it.
+
+    ``salt`` is kept for the callers (the matplotlib charts need it for their ids); these charts have no ids.
+    """
     rows = [_row(m) for m in metrics]
-    ratios = [r for r in rows if r[0] in RATIO_METRICS]
+    ratios = [r for r in rows if r[0] in RATIO_METRICS][:1]
     rows = [r for r in rows if r[0] not in RATIO_METRICS]
-    with matplotlib.rc_context(RC):
-        figure = _fixed_figure(0.95 + 0.2 * max(len(rows), 1) + (0.55 if ratios else 0), left_in=0.7)
-        if ratios and rows:
-            top, bottom = figure.subplots(2, 1, height_ratios=[max(len(rows), 1), 1.6],
-                                          gridspec_kw={"hspace": 0.9 / max(len(rows), 1) + 0.25})
-        else:
-            top, bottom = figure.add_subplot(), None
-        if rows:
-            _difference_panel(top, rows, bands)
-        for name, value in ratios[:1]:
-            _ratio_panel(bottom if bottom is not None else top, name, value, bands.get(name))
-        top.set_title(shorten(title, 90), loc="left")
-        return to_svg(figure, salt)
+    left = 0.7 * 72
+    height = TITLE + (ROW * len(rows) + AXIS if rows else 0) + (1.6 * ROW + AXIS if ratios else 0) + 4
+    canvas = Canvas(WIDTH, height, shorten(title, 90))
+    canvas.text(left, 12, shorten(title, 90), size=10)
+    top = TITLE
+    if rows:
+        top = _difference_panel(canvas, top, rows, bands, left)
+    for name, value in ratios:
+        _ratio_panel(canvas, top, name, value, bands.get(name), left)
+    return canvas.svg()
 
 
 def _rate_rows(groups: Sequence[GroupStats], predictions: bool) -> list[tuple[str, float | None, float | None]]:
@@ -126,32 +126,31 @@ def _rate_rows(groups: Sequence[GroupStats], predictions: bool) -> list[tuple[st
 def rates_chart(facet: str, groups: Sequence[GroupStats], salt: str, predictions: bool = True) -> str:
     """Per group of ``facet``: the share of rows with a positive observed label and (``predictions``,
     when the groups have them) with a positive prediction. Equal bars across groups mean equal
-    treatment on that measure."""
+    treatment on that measure. (``salt``: as for :func:`metric_chart`.)"""
     rows = _rate_rows(groups, predictions)
     post = any(p is not None for _, _, p in rows)
     longest = max((len(name) for name, _, _ in rows), default=4)
-    with matplotlib.rc_context(RC):
-        height_in = 1.0 + (0.3 if post else 0.2) * max(len(rows), 1)
-        figure = _fixed_figure(height_in, left_in=min(2.4, 0.25 + 0.075 * longest))   # room for the names
-        ax = figure.add_subplot()
-        height = 0.38 if post else 0.6
-        observed = [(y, label) for y, (_, label, _) in enumerate(rows)]
-        predicted = [(y, pred) for y, (_, _, pred) in enumerate(rows)]
-        layers = [(-height / 2 if post else 0.0, observed, BLUE)]
+    left = 72 * min(2.4, 0.25 + 0.075 * longest)             # room for the names
+    row = ROW * (1.5 if post else 1.0)
+    shown = f" ({len(rows)} largest of {len(groups)} groups)" if len(groups) > MAX_GROUPS else ""
+    title = shorten(f"Positive rates by {facet}{shown}", 90)
+    canvas = Canvas(WIDTH, TITLE + row * max(len(rows), 1) + AXIS + 4, title)
+    canvas.text(left, 12, title, size=10)
+    scale = Scale(0.0, 1.12, left, RIGHT)
+    bar = (0.38 if post else 0.6) * row
+    for y, (name, label, prediction) in enumerate(rows):
+        middle = TITLE + row * (y + 0.5)
+        canvas.text(left - 4, middle, name, anchor="end")
+        layers = [(middle - bar / 2 if post else middle, label, BLUE)]
         if post:
-            layers.append((height / 2, predicted, ORANGE))
-        for offset, rates, colour in layers:
-            bars = [(y + offset, rate) for y, rate in rates if rate is not None]
-            ax.barh([y for y, _ in bars], [r for _, r in bars], height=height, color=colour)
-            for y, rate in bars:
-                ax.text(rate, y, f" {100 * rate:.1f}%", va="center", fontsize=7)
-        ax.set_yticks(range(len(rows)), [name for name, _, _ in rows])
-        ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set_xlim(0, 1.12)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        ax.set_xlabel("share of the group's rows with a positive "
-                      + ("label (blue) / prediction (orange)" if post else "label"))
-        shown = f" ({len(rows)} largest of {len(groups)} groups)" if len(groups) > MAX_GROUPS else ""
-        ax.set_title(shorten(f"Positive rates by {facet}{shown}", 90), loc="left")
-        ax.axvline(0, color=GREY, linewidth=0.6)
-        return to_svg(figure, salt)
+            layers.append((middle + bar / 2, prediction, ORANGE))
+        for centre, rate, colour in layers:
+            if rate is not None:
+                canvas.rect(scale(0), centre - bar / 2, scale(rate) - scale(0), bar, colour)
+                canvas.text(scale(rate) + 2, centre, f"{100 * rate:.1f}%")
+    bottom = TITLE + row * max(len(rows), 1)
+    canvas.line(scale(0), TITLE, scale(0), bottom, GREY, 0.6)
+    ticks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    x_axis(canvas, scale, ticks, [f"{100 * t:.0f}%" for t in ticks], bottom,
+           "share of the group's rows with a positive " + ("label (blue) / prediction (orange)" if post else "label"))
+    return canvas.svg()

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
 
 from analyzer.formats import score_names
 from analyzer.report.verdict import as_number
 from analyzer.report.verdict import top_features as _ranked
+
+if TYPE_CHECKING:   # matplotlib is imported by the functions that draw: a bias-only report never needs it
+    from matplotlib.figure import Figure
 
 WIDTH_IN = 6.5           # fits A4 and Letter with 2 cm margins
 TOP_FEATURES = 20
@@ -45,6 +45,9 @@ _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 
 def to_svg(figure: Figure, salt: str) -> str:
     """SVG text ready to inline in HTML: no XML prologue or DOCTYPE, no date, ids salted per chart."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
     FigureCanvasSVG(figure)
     buffer = io.StringIO()
     with matplotlib.rc_context({**RC, "svg.hashsalt": salt}):
@@ -58,6 +61,9 @@ def to_svg(figure: Figure, salt: str) -> str:
 
 
 def new_figure(height_in: float) -> Figure:
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(RC):
         return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
 
@@ -76,6 +82,8 @@ def shap_bar_chart(values: Mapping[str, float], title: str, salt: str, top: int 
     """Horizontal bars of global SHAP values, the most important feature on top; with ``errors``
     (standard errors per feature) each bar gets a ±2 SE whisker."""
     items = top_features(values, top)
+    import matplotlib
+
     with matplotlib.rc_context(RC):
         figure = new_figure(0.9 + 0.24 * max(len(items), 1))
         ax = figure.add_subplot()
@@ -134,6 +142,8 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
     rows = np.arange(len(numeric))
     if rows.size > max_points:
         rows = np.sort(rng.choice(rows, size=max_points, replace=False))
+    import matplotlib
+
     with matplotlib.rc_context(RC):
         figure = new_figure(1.0 + 0.3 * max(len(columns), 1))
         ax = figure.add_subplot()
@@ -194,6 +204,8 @@ def pdp_chart(entry: Mapping[str, Any], salt: str) -> str:
     numeric_grid = _as_float_list(grid) if entry.get("data_type") != "categorical" else None
     positions = numeric_grid if numeric_grid is not None else list(range(len(grid)))
     series = _pdp_series(entry, len(positions))
+    import matplotlib
+
     with matplotlib.rc_context(RC):
         figure = new_figure(2.6)
         ax = figure.add_subplot()

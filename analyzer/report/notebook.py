@@ -8,12 +8,13 @@ analysis.json, so re-running them does not need this package.
 from __future__ import annotations
 
 import re
-
-import nbformat
-from nbformat import v4
+from typing import TYPE_CHECKING
 
 from analyzer.report.blocks import Chart, Heading, Report, Table, Text
 from analyzer.report.html import render_table
+
+if TYPE_CHECKING:   # nbformat is imported when the notebook is written: after the page went to the PDF process
+    import nbformat
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
@@ -34,6 +35,8 @@ def _plain_table(table: Table) -> str:
 
 
 def _output_cell(source: str, data: dict[str, str], count: int) -> nbformat.NotebookNode:
+    from nbformat import v4
+
     cell = v4.new_code_cell(source=source, execution_count=count)
     cell.outputs = [v4.new_output("display_data", data=data, metadata={})]
     return cell
@@ -41,6 +44,9 @@ def _output_cell(source: str, data: dict[str, str], count: int) -> nbformat.Note
 
 def render_notebook(report: Report) -> str:
     """The notebook as JSON text (validated against the nbformat v4 schema before it is returned)."""
+    import nbformat
+    from nbformat import v4
+
     notebook = v4.new_notebook()
     notebook.metadata.update({
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import matplotlib
 import numpy as np
 
 from analyzer.report import charts
@@ -97,6 +96,8 @@ def _bias_series(item: Mapping[str, Any]) -> tuple[str, list[str], dict[str, lis
 def grouped_bars(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str,
                  salt: str) -> str:
     """Horizontal bars: one group per category, one bar per segment."""
+    import matplotlib   # here: a report without segments never needs it
+
     with matplotlib.rc_context(charts.RC):
         count = max(len(series), 1)
         figure = charts.new_figure(1.0 + 0.18 * len(categories) * count + 0.3)

@@ -4,14 +4,21 @@
 The numeric layers know nothing of configs, files or endpoints; :mod:`analyzer.job` orders the stages.
 The explanation stage is loaded on first use (it pulls in scikit-learn): the first log line comes fast.
 """
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.stages.bias import run_bias
 from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
 from analyzer.stages.memory import check_fits
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
-_LAZY = {"ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
+if TYPE_CHECKING:   # the lazy names, typed for mypy and editors
+    from analyzer.stages.explain_chunks import MixedTypes, on_dask, run_streamed
+    from analyzer.stages.explanations import (BASELINE_FILE, LOCAL_VALUES_FILE, Explained, ExplanationResult,
+                                              model_scores, run_explanations)
+    from analyzer.stages.time_series import run_time_series
+
+_STREAMED = {"MixedTypes", "on_dask", "run_streamed"}
+_LAZY = {"Explained", "ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
 
 
 def __getattr__(name: str) -> Any:
@@ -23,8 +30,13 @@ def __getattr__(name: str) -> Any:
         from analyzer.stages import explanations
 
         return getattr(explanations, name)
+    if name in _STREAMED:   # SHAP and PDP on a dataset read in chunks
+        from analyzer.stages import explain_chunks
+
+        return getattr(explain_chunks, name)
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
-__all__ = ["check_fits", "chunk_plan", "chunk_setting", "run_bias", "run_chunked", "model_session", "needs_model",
-           "with_predicted_labels", "run_time_series", *sorted(_LAZY)]
+__all__ = ["BASELINE_FILE", "Explained", "ExplanationResult", "LOCAL_VALUES_FILE", "MixedTypes", "check_fits",
+           "chunk_plan", "chunk_setting", "model_scores", "model_session", "needs_model", "on_dask", "run_bias",
+           "run_chunked", "run_explanations", "run_streamed", "run_time_series", "with_predicted_labels"]

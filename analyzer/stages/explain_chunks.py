@@ -18,23 +18,35 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset, open_chunks
-from analyzer.explain import Explanation, PdpSettings, ShapSettings
-from analyzer.explain.explanation import pdp_features, shap_baseline
-from analyzer.explain.report import explanations_section, kernel_shap_section, label_names, local_values_frame
+from analyzer.explain import (
+    Explanation,
+    PdpSettings,
+    ShapSettings,
+    explanations_section,
+    kernel_shap_section,
+    label_names,
+    local_values_frame,
+    pdp_features,
+    shap_baseline,
+)
 from analyzer.output import OutputWriter
 from analyzer.stages.chunked import ChunkedResult, ChunkPlan, _frames, run_chunked
 from analyzer.stages.explanations import BASELINE_FILE, LOCAL_VALUES_FILE, check_job, model_scores, settings
 from analyzer.stages.model import model_session
-from analyzer.stages.survey import Survey, cast, survey
+from analyzer.stages.survey import MixedTypes, Survey, cast, survey
+
+if TYPE_CHECKING:
+    from analyzer.bias import BiasResult
 
 log = logging.getLogger("analyzer.explain")
+__all__ = ["MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed"]
 
 
 def not_streamable(config: AnalysisConfig) -> str | None:
@@ -49,6 +61,13 @@ def not_streamable(config: AnalysisConfig) -> str | None:
     if shap.agg_method == "median":
         return "the median of the SHAP values needs every local value at once"
     return None
+
+
+def on_dask(scale: Any, hosts: list[str]) -> bool:
+    """Explanations run on Dask (analyzer.distributed) with several hosts or a scheduler: read whole."""
+    from analyzer.distributed import scale_settings
+
+    return len(hosts) > 1 or bool((scale or scale_settings()).scheduler)
 
 
 @dataclass
@@ -81,10 +100,10 @@ class StreamedExplanation:
 
 
 def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
-                 writer: OutputWriter) -> tuple[ChunkedResult | None, StreamedExplanation]:
-    """The bias sections (None without bias methods) and the explanations of a dataset read in chunks.
-    Raises :class:`~analyzer.stages.survey.MixedTypes` (before any model call) when a column's type
-    cannot be known from the chunks."""
+                 writer: OutputWriter) -> tuple[dict[str, Any], tuple[BiasResult, ...], StreamedExplanation]:
+    """analysis.json, the bias results and the explanations of a dataset read in chunks. Raises
+    :class:`~analyzer.stages.survey.MixedTypes` (before any model call) when a column's type cannot be
+    known from the chunks."""
     assert plan.files is not None and plan.rows is not None
     chunks = open_chunks(config, uri, plan.files, plan.rows)
     layout = chunks.layout
@@ -112,7 +131,7 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
             _shap_pass(result, shap, predict, frames(), found, writer, auto)
         if pdp is not None:
             _pdp_pass(result, pdp, predict, frames(), found)
-    return bias, result
+    return document(bias, result), bias.bias if bias is not None else (), result
 
 
 def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, frames: Iterator[pd.DataFrame],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,15 @@ import pandas as pd
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
 from analyzer.errors import ConfigError, DataError, EndpointError
-from analyzer.explain import MAX_AUTO_CLUSTERS, Explanation, PdpSettings, ShapSettings, explain, parse_baseline
-from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL
+from analyzer.explain import (
+    DEFAULT_MAX_ROWS_PER_CALL,
+    MAX_AUTO_CLUSTERS,
+    Explanation,
+    PdpSettings,
+    ShapSettings,
+    explain,
+    parse_baseline,
+)
 from analyzer.formats import ReadRequest, dataset_format
 from analyzer.output import OutputWriter
 from analyzer.predictor import Predictor
@@ -62,6 +69,20 @@ def model_scores(predictor: Predictor):
                                 "scores.") from None
 
     return predict
+
+
+class Explained(Protocol):
+    """What the job, the reports and the segments read of an explanation result: tabular
+    (:class:`ExplanationResult`), streamed, text, image or time series."""
+
+    explanation: Explanation
+    dataset: Dataset
+
+    def section(self) -> dict: ...
+
+    def local_values(self) -> pd.DataFrame | None: ...
+
+    def write(self, writer: OutputWriter) -> None: ...
 
 
 @dataclass

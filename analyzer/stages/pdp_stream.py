@@ -12,21 +12,20 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analyzer.explain.pdp import (
-    Predict,
+from analyzer.explain import (
     bucket_counts,
     categorical_grid,
-    entry,
     forced_rows,
-    grid,
     is_categorical,
+    no_values,
     numeric_edges,
     numeric_grid,
+    pdp_entry,
 )
 from analyzer.stages.survey import Survey
 
@@ -45,8 +44,9 @@ class _Feature:
 
 
 class PdpStream:
-    def __init__(self, predict: Predict, found: Survey, names: Sequence[str], grid_resolution: int,
-                 label_headers: Sequence[str] | None, max_rows_per_call: int, folder: str) -> None:
+    def __init__(self, predict: Callable[[pd.DataFrame], np.ndarray], found: Survey, names: Sequence[str],
+                 grid_resolution: int, label_headers: Sequence[str] | None, max_rows_per_call: int,
+                 folder: str) -> None:
         self.predict, self.n, self.labels = predict, found.rows, label_headers
         self.rows, self.offset, self.folder = max_rows_per_call, 0, Path(folder)
         self.features = [_grid(found, name, grid_resolution) for name in names]
@@ -85,7 +85,7 @@ class PdpStream:
             if dist is None:
                 assert feature.edges is not None and feature.counts is not None
                 dist = numeric_grid(feature.edges, feature.counts, self.n)[1]
-            out.append(entry(feature.name, feature.categorical, feature.values, dist, pred, self.labels))
+            out.append(pdp_entry(feature.name, feature.categorical, feature.values, dist, pred, self.labels))
             feature.scores = None   # closes the map
         return out
 
@@ -98,8 +98,8 @@ def _grid(found: Survey, name: str, resolution: int) -> _Feature:
         values, dist = categorical_grid(pd.Series(list(counts.values()), index=list(counts), dtype=np.int64),
                                         found.rows)
         return _Feature(name, True, dtype, values, dist)
-    if name not in found.numeric:   # no non-missing value: the whole path's error
-        grid(pd.Series([np.nan], name=name), resolution, False)
+    if name not in found.numeric:
+        raise no_values(name)
     lo, hi, kept = found.numeric[name]
     edges = numeric_edges(lo, hi, resolution)
     if edges is None:

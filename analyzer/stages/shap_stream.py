@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from analyzer.explain import KernelShapResult, PatternInfluence, Run, ShapSettings, global_values, kernel_shap
-from analyzer.explain.baseline import Baseline
-from analyzer.explain.kernel_shap import Predict, _warnings
+from analyzer.explain import (
+    Baseline,
+    KernelShapResult,
+    PatternInfluence,
+    Run,
+    ShapSettings,
+    global_values,
+    kernel_shap,
+    sample_warnings,
+)
 
 log = logging.getLogger("analyzer.explain.kernel_shap")   # kernel_shap's own: its lines, once for the job
 
@@ -37,7 +45,7 @@ class _OncePerJob(logging.Filter):
 
 @dataclass
 class ShapStream:
-    predict: Predict
+    predict: Callable[[pd.DataFrame], np.ndarray]
     baseline: Baseline
     settings: ShapSettings
     n_total: int
@@ -119,7 +127,7 @@ class ShapStream:
         counts = [self.seen[k] for k in order]
         varying = np.repeat([self.info[k][0] for k in order], counts).astype(np.intp)
         used = np.repeat([self.info[k][1] for k in order], counts).astype(np.int64)
-        warnings = _warnings(varying, used, self.n_total)
+        warnings = sample_warnings(varying, used, self.n_total)
         for message in warnings:
             log.warning(message)
         result = KernelShapResult(

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from analyzer.explain.pdp import is_categorical
+from analyzer.explain import is_categorical
 
 _FLOAT = np.dtype(np.float64)
 

@@ -184,8 +184,7 @@ def results_uri(output_dir: Path, relative: str, job_config: dict | None) -> str
 
 def run_time_series(config: AnalysisConfig, uri: str | Path, output_dir: Path,
                     job_config: dict | None = None) -> TimeSeriesResult:
-    from analyzer.data import resolve_files
-    from analyzer.data.time_series import source_names
+    from analyzer.data import resolve_files, source_names
 
     ts = config.time_series_data_config
     if ts is None or config.methods.asymmetric_shapley_value is None:
