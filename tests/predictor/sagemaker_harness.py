@@ -112,3 +112,10 @@ def sagemaker_services(monkeypatch: pytest.MonkeyPatch, model_url: str) -> Itera
 
 def create_model(sm: Any, name: str, image: str = "model-image:1", data: str = "s3://bucket/model.tar.gz") -> None:
     sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": image, "ModelDataUrl": data})
+
+
+def create_endpoint(sm: Any, name: str, model: str) -> None:
+    """An existing endpoint ``name`` serving ``model`` (one ml.m5.xlarge instance)."""
+    sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge"}])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")

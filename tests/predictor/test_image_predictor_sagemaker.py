@@ -14,7 +14,7 @@ from PIL import Image
 from analyzer.config import parse_config
 from analyzer.predictor import image_frame, open_predictor
 from predictor_servers import running
-from sagemaker_harness import create_model, sagemaker_services
+from sagemaker_harness import create_endpoint, create_model, sagemaker_services
 
 pytestmark = pytest.mark.slow   # moto's SageMaker server and endpoint waits
 
@@ -59,10 +59,7 @@ def test_images_through_a_shadow_and_an_existing_endpoint(monkeypatch) -> None:
         assert [c["content_type"] for c in route.calls] == ["image/png"] * 3
         assert sm.list_endpoints()["Endpoints"] == []
 
-        sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[{
-            "VariantName": "AllTraffic", "ModelName": "cv-model", "InitialInstanceCount": 1,
-            "InstanceType": "ml.m5.xlarge"}])
-        sm.create_endpoint(EndpointName="detector", EndpointConfigName="cfg")
+        create_endpoint(sm, "detector", "cv-model")
         detector = _config("OBJECT_DETECTION", {"endpoint_name": "detector"})
         with open_predictor(detector, feature_names=["image"]) as predictor:
             labels = predictor.predict(image_frame(IMAGES[:2])).labels

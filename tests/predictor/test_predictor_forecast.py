@@ -124,7 +124,7 @@ def test_a_served_model_forecasts_through_the_batching_predictor() -> None:
 def test_the_sdks_time_series_config_runs_unchanged_on_an_endpoint(tmp_path: Path, monkeypatch) -> None:
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     clarify = pytest.importorskip("sagemaker.clarify")
-    from sagemaker_harness import create_model, sagemaker_services
+    from sagemaker_harness import create_endpoint, create_model, sagemaker_services
 
     data = clarify.DataConfig(
         s3_data_input_path="s3://bucket/in.json", s3_output_path="s3://bucket/out", dataset_type="application/json",
@@ -147,10 +147,7 @@ def test_the_sdks_time_series_config_runs_unchanged_on_an_endpoint(tmp_path: Pat
     model = ForecastModel.fitted()
     with serving(model) as url, sagemaker_services(monkeypatch, url.removesuffix("/invocations")) as (sm, route):
         create_model(sm, "tsx-model")
-        sm.create_endpoint_config(EndpointConfigName="tsx-cfg", ProductionVariants=[{
-            "VariantName": "AllTraffic", "ModelName": "tsx-model", "InitialInstanceCount": 1,
-            "InstanceType": "ml.m5.xlarge"}])
-        sm.create_endpoint(EndpointName="tsx-endpoint", EndpointConfigName="tsx-cfg")
+        create_endpoint(sm, "tsx-endpoint", "tsx-model")
         code = main(["run", "--config", str(tmp_path / "config.json"), "--data", str(tmp_path / "data.json"),
                      "--output", str(tmp_path / "out"), "--base-dir", str(tmp_path / "ml")])
     assert code == 0

@@ -12,7 +12,7 @@ from analyzer.errors import EndpointError
 from analyzer.predictor import open_predictor
 from analyzer.predictor.sagemaker_backend import shadow_names
 from predictor_servers import FaultPlan, adult_frame, analysis_config, fault_server, running
-from sagemaker_harness import create_model, sagemaker_services
+from sagemaker_harness import create_endpoint, create_model, sagemaker_services
 
 FRAME = adult_frame(40)
 FEATURES = [c for c in FRAME.columns if c != "Target"]
@@ -96,10 +96,7 @@ def test_missing_model_fails_before_anything_is_created(services):
 def test_existing_endpoint_is_used_and_never_deleted(services, caplog):
     sm, route = services
     create_model(sm, "adult-model")
-    sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": "adult-model", "InitialInstanceCount": 1,
-        "InstanceType": "ml.m5.xlarge"}])
-    sm.create_endpoint(EndpointName="existing-ep", EndpointConfigName="cfg")
+    create_endpoint(sm, "existing-ep", "adult-model")
     config = analysis_config({"endpoint_name": "existing-ep", "accept_type": "application/json",
                               "content_type": "application/json", "content_template": '{"instances":$records}',
                               "record_template": "$features_kvp", "label": "predictions[*].predicted_label"},

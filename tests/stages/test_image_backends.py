@@ -24,7 +24,7 @@ from modality_models import (  # noqa: E402
     write_images,
 )
 from predictor_servers import running, serve  # noqa: E402
-from sagemaker_harness import create_model, sagemaker_services  # noqa: E402
+from sagemaker_harness import create_endpoint, create_model, sagemaker_services  # noqa: E402
 
 pytestmark = pytest.mark.slow   # five image jobs, moto's SageMaker server
 
@@ -49,10 +49,7 @@ def test_every_backend_gives_the_http_backends_image_explanations(tmp_path: Path
             assert image_results(out) == expected
             assert sm.list_endpoints()["Endpoints"] == []            # the shadow endpoint is gone
             shadow_calls = len(route.calls)
-            sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[{
-                "VariantName": "AllTraffic", "ModelName": "pixels", "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.xlarge"}])
-            sm.create_endpoint(EndpointName="pixels", EndpointConfigName="cfg")
+            create_endpoint(sm, "pixels", "pixels")
             code, out = run_job(tmp_path / "existing", image_config(endpoint_name="pixels"), images)
             assert code == 0, message(tmp_path / "existing")
             assert image_results(out) == expected

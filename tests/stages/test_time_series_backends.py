@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "predictor"))
 
 from forecast_model import ForecastModel, serving  # noqa: E402
 from modality_models import explain_series, message, run_job, time_series_config, write_series  # noqa: E402
-from sagemaker_harness import create_model, sagemaker_services  # noqa: E402
+from sagemaker_harness import create_endpoint, create_model, sagemaker_services  # noqa: E402
 
 pytestmark = pytest.mark.slow   # four forecasting jobs, moto's SageMaker server
 
@@ -36,10 +36,7 @@ def test_every_remote_backend_gives_the_http_backends_time_series_explanations(
             assert explain_series(shadow, data, tmp_path / "shadow") == expected
             assert sm.list_endpoints()["Endpoints"] == []            # the shadow endpoint is gone
             shadow_calls = len(route.calls)
-            sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[{
-                "VariantName": "AllTraffic", "ModelName": "forecaster", "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.xlarge"}])
-            sm.create_endpoint(EndpointName="forecasts", EndpointConfigName="cfg")
+            create_endpoint(sm, "forecasts", "forecaster")
             assert explain_series(time_series_config(endpoint_name="forecasts"), data, tmp_path / "existing") \
                 == expected
     assert shadow_calls > 0 and {c["endpoint"] for c in route.calls[shadow_calls:]} == {"forecasts"}
