@@ -20,6 +20,14 @@ MESSAGE_LIMIT_BYTES = 1024
 SUCCESS_MESSAGE = "Completed: SageMaker XAI Analyzer ran successfully"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask: a container's cpuset), at least 1."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Runtime:
     base_dir: Path

@@ -23,7 +23,7 @@ from analyzer.explain.kernel_shap import _warnings as sample_warnings   # the jo
 from analyzer.explain.pdp import (
     bucket_counts,
     categorical_grid,
-    forced_rows,
+    forced_scores,
     is_categorical,
     no_values,
     numeric_edges,
@@ -48,7 +48,7 @@ __all__ = [
     "bucket_counts",
     "categorical_grid",
     "explanations_section",
-    "forced_rows",
+    "forced_scores",
     "is_categorical",
     "label_names",
     "no_values",

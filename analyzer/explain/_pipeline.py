@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Optional, TypeVar
 
+from analyzer.runtime import usable_cpus
+
 C = TypeVar("C")  # a chunk
 In = TypeVar("In")  # what the model call takes
 St = TypeVar("St")  # what finishing needs besides the model's answer
@@ -49,11 +51,7 @@ def enabled() -> bool:
     value = os.environ.get(OVERLAP_ENV, "auto").strip().lower()
     if value in ("0", "1"):
         return value == "1"
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return cpus >= MIN_CPUS
+    return usable_cpus() >= MIN_CPUS
 
 
 def overlapped(chunks: Iterable[C], build: Callable[[C], tuple[In, St]], call: Callable[[In], Out],

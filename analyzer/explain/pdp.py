@@ -102,14 +102,20 @@ def partial_dependence(
     col = frame[feature]
     cat = is_categorical(col) if categorical is None else categorical
     values, dist = grid(col, grid_resolution, cat)
-    n, k = len(frame), len(values)
-    synthetic = forced_rows(frame, feature, values, cat, col.dtype)
+    pred = forced_scores(predict, frame, feature, values, cat, col.dtype, max_rows_per_call).mean(axis=1)  # (k, D)
+    return pdp_entry(feature, cat, values, dist, pred, label_headers)
+
+
+def forced_scores(predict: Predict, frame: pd.DataFrame, feature: str, values: list, cat: bool, dtype: Any,
+                  max_rows_per_call: int) -> np.ndarray:
+    """The model's scores (grid values, rows, outputs) for every row of ``frame`` with ``feature``
+    forced to each grid value, at most ``max_rows_per_call`` rows per call."""
+    synthetic = forced_rows(frame, feature, values, cat, dtype)
     preds = []
     for start in range(0, len(synthetic), max_rows_per_call):
         out = np.asarray(predict(synthetic.iloc[start:start + max_rows_per_call]), dtype=float)
         preds.append(out[:, None] if out.ndim == 1 else out)
-    pred = np.concatenate(preds).reshape(k, n, -1).mean(axis=1)  # (k, D)
-    return pdp_entry(feature, cat, values, dist, pred, label_headers)
+    return np.concatenate(preds).reshape(len(values), len(frame), -1)
 
 
 def forced_rows(frame: pd.DataFrame, feature: str, values: list, cat: bool, dtype: Any) -> pd.DataFrame:

@@ -3,13 +3,13 @@ and guarantee teardown (endpoint deleted, container removed) however the block e
 from __future__ import annotations
 
 import logging
-import os
 import time
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Sequence
 
 from analyzer.config import PREDICTOR_SOURCES, AnalysisConfig, PredictorConfig
 from analyzer.errors import ConfigError, EndpointError
+from analyzer.runtime import usable_cpus
 from analyzer.predictor import sagemaker_backend
 from analyzer.predictor.base import Predictor
 from analyzer.predictor.batching import (
@@ -31,11 +31,7 @@ def local_concurrency() -> int:
     model works on, one being encoded or decoded), at least 4, at most 16. One in flight leaves the
     model idle between requests (4-5x slower, bench/RESULTS.md "Requests in flight"); more than the
     model can work on only queue."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return min(16, max(4, 2 * cpus))
+    return min(16, max(4, 2 * usable_cpus()))
 
 
 def _local_model(predictor: PredictorConfig) -> tuple[str, str, dict[str, str]]:

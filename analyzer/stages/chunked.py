@@ -178,7 +178,7 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predic
             log.info("Calculating post-training bias metrics")
         if model:
             log.info("Getting predictions from the endpoint")
-        for frame in _frames(chunks.frames()):
+        for frame in with_progress(chunks.frames()):
             if model:
                 frame = _predict(config, predictor, layout, frame, text, predicted)  # type: ignore[arg-type]
             counter.add(frame)
@@ -221,7 +221,7 @@ def _prediction_column(layout: Dataset) -> str:
     return column
 
 
-def _frames(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:
+def with_progress(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:
     """The chunks, with a stop request honoured between them and a progress line every ``every_s``."""
     from analyzer import signals
 

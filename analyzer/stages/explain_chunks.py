@@ -37,7 +37,7 @@ from analyzer.explain import (
     shap_baseline,
 )
 from analyzer.output import OutputWriter
-from analyzer.stages.chunked import ChunkedResult, ChunkPlan, _frames, run_chunked
+from analyzer.stages.chunked import ChunkedResult, ChunkPlan, run_chunked, with_progress
 from analyzer.stages.explanations import BASELINE_FILE, LOCAL_VALUES_FILE, check_job, model_scores, settings
 from analyzer.stages.model import model_session
 from analyzer.stages.survey import MixedTypes, Survey, cast, survey
@@ -115,7 +115,7 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
     auto = shap_config is not None and shap_config.baseline is None
     columns = [*names, *([layout.join_column] if layout.join_column else [])]
     log.info("Reading the dataset in chunks for explanations: a first pass for its size and column types.")
-    found = survey(_frames(chunks.frames()), columns, grid, names if auto else None)
+    found = survey(with_progress(chunks.frames()), columns, grid, names if auto else None)
     typed = found.typed(layout.frame.loc[:, names])
     layout = replace(layout, frame=found.typed(layout.frame))
     with model_session(config, layout) as predictor:
@@ -126,7 +126,7 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
         predict = model_scores(predictor)
         explanation = Explanation(shap_settings=shap)
         result = StreamedExplanation(explanation, layout, None, found.rows)
-        frames = lambda: cast(_frames(chunks.frames()), found)   # noqa: E731 - a fresh pass each call
+        frames = lambda: cast(with_progress(chunks.frames()), found)   # noqa: E731 - a fresh pass each call
         if shap is not None:
             _shap_pass(result, shap, predict, frames(), found, writer, auto)
         if pdp is not None:

@@ -20,7 +20,7 @@ import pandas as pd
 from analyzer.explain import (
     bucket_counts,
     categorical_grid,
-    forced_rows,
+    forced_scores,
     is_categorical,
     no_values,
     numeric_edges,
@@ -53,20 +53,14 @@ class PdpStream:
 
     def add(self, frame: pd.DataFrame) -> None:
         """One chunk's feature columns through the model for every feature and grid value."""
-        rows = len(frame)
         for feature in self.features:
-            synthetic = forced_rows(frame, feature.name, feature.values, feature.categorical, feature.dtype)
-            preds = []
-            for start in range(0, len(synthetic), self.rows):
-                out = np.asarray(self.predict(synthetic.iloc[start:start + self.rows]), dtype=float)
-                preds.append(out[:, None] if out.ndim == 1 else out)
-            scores = np.concatenate(preds).reshape(len(feature.values), rows, -1)
-            self._store(feature, scores)
+            self._store(feature, forced_scores(self.predict, frame, feature.name, feature.values,
+                                               feature.categorical, feature.dtype, self.rows))
             if feature.edges is not None:
                 x = frame[feature.name].to_numpy(dtype=float)
                 assert feature.counts is not None
                 feature.counts += bucket_counts(x[~np.isnan(x)], feature.edges)
-        self.offset += rows
+        self.offset += len(frame)
 
     def _store(self, feature: _Feature, scores: np.ndarray) -> None:
         if feature.scores is None:

@@ -1,6 +1,8 @@
 """The session's default of requests in flight for a model on this host or reached by URL."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from analyzer.config import parse_config
@@ -10,7 +12,7 @@ from analyzer.predictor.session import local_concurrency, open_predictor
 
 @pytest.mark.parametrize(("cpus", "expected"), [(1, 4), (2, 4), (3, 6), (8, 16), (64, 16)])
 def test_two_requests_per_cpu_between_4_and_16(cpus: int, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
     assert local_concurrency() == expected
 
 
@@ -20,7 +22,7 @@ def _config(**predictor: object):
 
 
 def test_an_endpoint_url_gets_the_default_and_the_config_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     with open_predictor(_config(), feature_names=["a"]) as remote:
         assert remote.settings.max_concurrency == 6
     with open_predictor(_config(max_concurrency=2), feature_names=["a"]) as remote:

@@ -242,7 +242,7 @@ def test_progress_lines_between_chunks() -> None:
     level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        frames = list(chunked._frames(iter([pd.DataFrame({"a": range(3)})] * 2), every_s=0))
+        frames = list(chunked.with_progress(iter([pd.DataFrame({"a": range(3)})] * 2), every_s=0))
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
