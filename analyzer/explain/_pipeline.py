@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Optional, TypeVar
 
+from analyzer.errors import ConfigError
 from analyzer.runtime import usable_cpus
 
 C = TypeVar("C")  # a chunk
@@ -51,6 +52,8 @@ def enabled() -> bool:
     value = os.environ.get(OVERLAP_ENV, "auto").strip().lower()
     if value in ("0", "1"):
         return value == "1"
+    if value != "auto":
+        raise ConfigError(f"{OVERLAP_ENV}: expected auto, 0 or 1; got {value[:40]!r}.")
     return usable_cpus() >= MIN_CPUS
 
 

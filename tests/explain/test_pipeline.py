@@ -284,3 +284,12 @@ def test_a_job_against_a_model_with_random_latency_gives_the_same_bytes(tmp_path
     assert calls and int(calls.group(1)) >= 10, "the job was meant to take several chunks"
     assert "(model idle " in log and "the model was idle" in log
     assert not _helpers()
+
+
+def test_a_bad_overlap_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.errors import ConfigError
+    from analyzer.explain import _pipeline
+
+    monkeypatch.setenv("ANALYZER_KERNEL_SHAP_OVERLAP", "yes")
+    with pytest.raises(ConfigError, match=r"^ANALYZER_KERNEL_SHAP_OVERLAP: expected auto, 0 or 1; got 'yes'\.$"):
+        _pipeline.enabled()
