@@ -17,7 +17,7 @@ from analyzer.bias.bands import (
     neutral,
     outside_band,
 )
-from analyzer.bias.counts import ColumnValues, DistinctRows, TooManyDistinct
+from analyzer.bias.counts import ColumnValues, CountsPart, DistinctRows, TooManyDistinct, count_part
 from analyzer.bias.groups import Confusion, Features, Groups, divide
 from analyzer.bias.registry import Metric, MetricUndefined, Stage, names, select
 from analyzer.bias.result import SECTION_KEYS, BiasResult, GroupStats, ModelPerformance
@@ -33,6 +33,7 @@ __all__ = [
     "Band",
     "BiasResult",
     "ColumnValues",
+    "CountsPart",
     "Confusion",
     "FacetSpec",
     "Features",
@@ -44,6 +45,7 @@ __all__ = [
     "Stage",
     "TooManyDistinct",
     "bias_section",
+    "count_part",
     "distance_from_neutral",
     "divide",
     "names",

@@ -9,9 +9,14 @@ the distinct rows with the counts as ``weights``: the same numbers as on all the
 
 Memory is bounded by the number of distinct combinations (see :data:`MAX_DISTINCT`), not by rows;
 FlipTest, which needs rows, keeps the data row → distinct row map when asked (``keep_rows``).
+
+A chunk is counted in two steps: :func:`count_part` reduces it alone to a :class:`CountsPart` (small,
+picklable: a Dask worker counts the rows it read itself) and :meth:`DistinctRows.add_part` merges the
+parts in data order into the state :meth:`DistinctRows.add` gives on the chunks themselves.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -50,6 +55,11 @@ class ColumnValues:
     def encode(self, series: pd.Series) -> np.ndarray:
         """Codes of a chunk's values (int64), new values appended in order of first appearance."""
         local, uniques = _factorize(series)
+        return self.merge(uniques)[local]
+
+    def merge(self, uniques: pd.Series) -> np.ndarray:
+        """Codes (int64) of a chunk's distinct values in order of first appearance, typed as the chunk
+        read them (one missing value at most, as :func:`_factorize` gives them); new values appended."""
         mapping = np.empty(len(uniques), dtype=np.int64)
         new = []
         for i, value in enumerate(uniques.tolist()):
@@ -61,10 +71,10 @@ class ColumnValues:
             mapping[i] = code
         if len(self._codes) > MAX_DISTINCT:
             raise TooManyDistinct(f"column {self.name!r} has more than {MAX_DISTINCT:,} distinct values")
-        if new or str(series.dtype) not in self._dtypes:   # an empty part still widens the type
-            self._dtypes.add(str(series.dtype))
+        if new or str(uniques.dtype) not in self._dtypes:   # an empty part still widens the type
+            self._dtypes.add(str(uniques.dtype))
             self._parts.append(uniques.iloc[new])
-        return mapping[local]
+        return mapping
 
     def finish(self) -> tuple[pd.Series, np.ndarray]:
         """(the distinct values, typed, in order of first appearance; each code's index into them).
@@ -112,14 +122,19 @@ class DistinctRows:
 
     def add(self, frame: pd.DataFrame) -> None:
         """Count one chunk's rows."""
-        if frame.empty:
+        self.add_part(count_part(frame, [column.name for column in self.columns], self._rows is not None))
+
+    def add_part(self, part: CountsPart) -> None:
+        """Count one chunk's rows from its :class:`CountsPart` (parts added in the order of the data)."""
+        if part.names != tuple(column.name for column in self.columns) or (part.rows is None) != (self._rows is None):
+            raise ValueError(f"a part counting {part.names} (rows: {part.rows is not None}) does not fit "
+                             f"{[c.name for c in self.columns]} (rows: {self._rows is not None})")
+        if part.total == 0:
             return
-        codes = [column.encode(frame[column.name]) for column in self.columns]
-        ids, first = _combinations(codes)
-        counts = np.bincount(ids)
-        mapping = np.empty(len(first), dtype=np.int64)
-        for i, row in enumerate(first):   # distinct combinations of the chunk, not its rows
-            key = tuple(int(code[row]) for code in codes)
+        mappings = [column.merge(values) for column, values in zip(self.columns, part.values)]
+        keys = np.column_stack([m[part.combinations[:, j]] for j, m in enumerate(mappings)])
+        mapping = np.empty(len(keys), dtype=np.int64)
+        for i, key in enumerate(map(tuple, keys.tolist())):   # distinct combinations of the chunk, not its rows
             found = self._index.get(key)
             if found is None:
                 found = self._index[key] = len(self._keys)
@@ -130,10 +145,11 @@ class DistinctRows:
                                   f"{', '.join(c.name for c in self.columns)}")
         if len(self._keys) > len(self._weights):
             self._weights = np.concatenate([self._weights, np.zeros(len(self._keys), dtype=np.int64)])
-        np.add.at(self._weights, mapping, counts)
+        np.add.at(self._weights, mapping, part.counts)
         if self._rows is not None:
-            self._rows.append(mapping[ids].astype(np.int32))
-        self.total += len(frame)
+            assert part.rows is not None
+            self._rows.append(mapping[part.rows].astype(np.int32))
+        self.total += part.total
 
     def finish(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
         """(one row per distinct combination in order of first appearance, typed; the row counts;
@@ -147,6 +163,39 @@ class DistinctRows:
             data[column.name] = values.take(index[keys[:, j]]).reset_index(drop=True)
         rows = None if self._rows is None else np.concatenate([np.empty(0, np.int32), *self._rows])
         return pd.DataFrame(data), weights, rows
+
+
+@dataclass(frozen=True)
+class CountsPart:
+    """One chunk counted on its own (see :func:`count_part`); small and picklable."""
+
+    names: tuple[str, ...]                   # the counted columns
+    values: tuple[pd.Series, ...]            # each column's distinct values, in order of first appearance,
+                                             # typed as the chunk read them (its dtype even without rows)
+    combinations: np.ndarray                 # (combinations, columns): indexes into ``values``, in order of
+                                             # first appearance
+    counts: np.ndarray                       # the rows of each combination
+    rows: np.ndarray | None = None           # the combination of each data row (``keep_rows``)
+    features: pd.DataFrame | None = None     # the rows' other columns a caller keeps (FlipTest's features)
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+def count_part(frame: pd.DataFrame, names: Sequence[str], keep_rows: bool = False) -> CountsPart:
+    """The chunk ``frame`` reduced to the distinct combinations of the columns ``names``, with counts."""
+    if len(frame) == 0:
+        values = tuple(pd.Series([], dtype=frame[name].dtype) for name in names)
+        empty = np.empty((0, len(names)), dtype=np.int64)
+        return CountsPart(tuple(names), values, empty, np.zeros(0, np.int64),
+                          np.zeros(0, np.int32) if keep_rows else None)
+    factorized = [_factorize(frame[name]) for name in names]
+    codes = [local.astype(np.int64, copy=False) for local, _ in factorized]
+    ids, first = _combinations(codes)
+    combinations = np.column_stack([code[first] for code in codes])
+    return CountsPart(tuple(names), tuple(uniques for _, uniques in factorized), combinations,
+                      np.bincount(ids, minlength=len(first)), ids.astype(np.int32) if keep_rows else None)
 
 
 def _combinations(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

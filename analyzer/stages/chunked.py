@@ -14,20 +14,18 @@ import logging
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
-import numpy as np
 import pandas as pd
 
 from analyzer.config import AnalysisConfig
-from analyzer.data import Dataset, resolve_files
+from analyzer.data import resolve_files
 from analyzer.errors import ConfigError
-from analyzer.formats import CAPTURE_JSON, CSV
-
-if TYPE_CHECKING:
-    from analyzer.bias import BiasResult
+from analyzer.formats import CAPTURE_JSON
+from analyzer.stages.chunked_counts import ChunkedResult, Counting, Tally, count_chunk, text_columns
+from analyzer.stages.chunked_counts import plan as plan_counting
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -135,90 +133,30 @@ def available_memory() -> int:
     return max(available, 0)
 
 
-@dataclass(frozen=True)
-class ChunkedResult:
-    layout: Dataset                 # the dataset's columns (no rows), with the predicted label's column
-    bias: tuple[BiasResult, ...]    # post-training first, then pre-training (Clarify's order)
-    rows: int
-
-    def document(self) -> dict[str, Any]:
-        """analysis.json: the bias sections."""
-        return {"version": "1.0", **{result.key: result.section for result in self.bias}}
-
-
 def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predictor: Any = None) -> ChunkedResult:
     """The bias sections of a dataset read in chunks (see the module doc); ``predictor``: the job's open
     model session (else one is opened when post-training needs predictions)."""
-    from analyzer.bias import select
-    from analyzer.bias import ColumnValues, DistinctRows
-    from analyzer.data import open_chunks, typed_like_csv
-    from analyzer.stages import model_session, run_bias
+    from analyzer.data import open_chunks
+    from analyzer.stages import model_session
 
     assert plan.files is not None and plan.rows is not None
-    methods = config.methods
-    post, pre = methods.post_training_bias, methods.pre_training_bias
-    csv = (config.dataset_type or "").lower() == CSV
-    wants_ft = post is not None and any(m.name == "FT" for m in select("post_training", post))
-    # FT's feature rows are typed once at the end too: a chunk typing '0' as int and another 'True' as
-    # bool would not give the whole read's text column (which FT refuses).
-    text_columns = (lambda layout: list(layout.frame.columns)) if wants_ft else _roles
-    chunks = open_chunks(config, uri, plan.files, plan.rows, text_columns)
+    chunks = open_chunks(config, uri, plan.files, plan.rows, text_columns(config))
     layout = chunks.layout
-    if layout.label is None:
-        raise ConfigError("label: required for bias metrics.")
-    model = post is not None and layout.predicted_label is None
-    predicted = _prediction_column(layout) if model else layout.predicted_label
-    text = set(text_columns(layout)) if csv else set()
-    counted = [*_roles(layout), *([predicted] if post is not None and predicted is not None else [])]
-    columns = [ColumnValues(name, typed_like_csv if name in text else None) for name in dict.fromkeys(counted)]
-    counter = DistinctRows(columns, keep_rows=wants_ft)
-    kept: list[pd.DataFrame] = []
+    counting = plan_counting(config, layout)
+    tally = Tally(counting)
     with (nullcontext(predictor) if predictor is not None else model_session(config, layout)) as predictor:
-        if post is not None:
-            log.info("Calculating post-training bias metrics")
-        if model:
-            log.info("Getting predictions from the endpoint")
+        log_start(config, counting)
         for frame in with_progress(chunks.frames()):
-            if model:
-                frame = _predict(config, predictor, layout, frame, text, predicted)  # type: ignore[arg-type]
-            counter.add(frame)
-            if wants_ft:
-                done = {*counter_names(columns), layout.join_column}
-                kept.append(frame.drop(columns=[c for c in frame.columns if c in done]))
-    distinct, weights, data_rows = counter.finish()
-    log.info("Counted %d rows in %d distinct (facet, label, prediction, group) rows.", counter.total, len(distinct))
-    dataset = replace(layout, frame=distinct, predicted_label=predicted)
-    ft_rows = _ft_rows(layout, distinct, kept, data_rows, text) if data_rows is not None else None
-    results = []
-    if post is not None:
-        assert predicted is not None  # post-training: from the data, or the model's column
-        if not model:
-            from analyzer.labels import predicted_labels_from_column
-
-            labels = predicted_labels_from_column(distinct[predicted], config.probability_threshold)
-            dataset = replace(dataset, frame=distinct.assign(**{predicted: labels}))
-        results.append(run_bias(config, dataset, "post_training", post, weights, ft_rows))
-    if pre is not None:
-        log.info("Calculating pre-training bias metrics")
-        results.append(run_bias(config, dataset, "pre_training", pre, weights))
-    return ChunkedResult(layout=replace(layout, predicted_label=predicted), bias=tuple(results), rows=counter.total)
+            tally.add(count_chunk(config, counting, frame, predictor))
+    return tally.result(config, layout)
 
 
-def counter_names(columns: list) -> list[str]:
-    return [c.name for c in columns]
-
-
-def _roles(layout: Dataset) -> list[str]:
-    """The data columns the bias metrics read: facets, label, predicted label, group variable."""
-    names = [*layout.facets, layout.label, layout.predicted_label, layout.group_variable]
-    return list(dict.fromkeys(n for n in names if n is not None))
-
-
-def _prediction_column(layout: Dataset) -> str:
-    column = "predicted_label"
-    while column in layout.frame.columns:  # never overwrite a data column (as with_predicted_labels)
-        column = f"_{column}"
-    return column
+def log_start(config: AnalysisConfig, counting: Counting) -> None:
+    """Clarify's log lines before the post-training metrics."""
+    if config.methods.post_training_bias is not None:
+        log.info("Calculating post-training bias metrics")
+    if counting.model:
+        log.info("Getting predictions from the endpoint")
 
 
 def with_progress(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:
@@ -235,36 +173,3 @@ def with_progress(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVER
             last = time.monotonic()
             log.info("Read %s rows in %.0f s (%.0f rows/s)", f"{rows:,}", last - started, rows / (last - started))
 
-
-def _predict(config: AnalysisConfig, predictor: object, layout: Dataset, frame: pd.DataFrame, text: set[str],
-             column: str) -> pd.DataFrame:
-    """The chunk with the model's predicted labels; text columns typed as pandas types this chunk."""
-    from analyzer.data import typed_like_csv
-    from analyzer.predictor import predicted_labels
-
-    features = frame.loc[:, list(layout.features)]
-    for name in text & set(layout.features):
-        features[name] = typed_like_csv(features[name])
-    output = predictor.predict(features)  # type: ignore[attr-defined]
-    return frame.assign(**{column: np.asarray(predicted_labels(output, config))})
-
-
-def _ft_rows(layout: Dataset, distinct: pd.DataFrame, kept: list[pd.DataFrame],
-             data_rows: np.ndarray, text: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """FlipTest's rows: every data column but the label, predicted label and join column, in data order;
-    the bias columns typed like the counted rows, the CSV text columns typed once, as a whole read would."""
-    from analyzer.data import typed_like_csv
-
-    rest = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(index=range(len(data_rows)))
-    for name in text & set(rest.columns):
-        rest[name] = typed_like_csv(rest[name])
-    drop = {layout.label, layout.predicted_label, layout.join_column}
-    data = {}
-    for name in layout.frame.columns:
-        if name in drop:
-            continue
-        if name in rest.columns:
-            data[name] = rest[name]
-        elif name in distinct.columns:
-            data[name] = distinct[name].take(data_rows).reset_index(drop=True)
-    return pd.DataFrame(data), data_rows

@@ -5,13 +5,18 @@ frames mix the cases counting could get wrong: missing values in every column, f
 some chunks, one-vs-rest facets, continuous thresholds, a group variable, and FlipTest."""
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analyzer.bias import ColumnValues, DistinctRows, FacetSpec, Groups, TooManyDistinct, run_bias
+from analyzer.bias import ColumnValues, DistinctRows, FacetSpec, Groups, TooManyDistinct, count_part, run_bias
 from analyzer.bias import counts as counts_module
 from analyzer.bias.pretraining import conditional_demographic_disparity
+from analyzer.data import typed_like_csv
 from analyzer.output import to_json_text
 
 ROLES = ["facet", "age", "group", "label", "pred"]
@@ -115,3 +120,103 @@ def test_too_many_distinct_values_are_refused(monkeypatch: pytest.MonkeyPatch) -
         rows.add(pd.DataFrame({"a": [0], "b": [2]}))
     with pytest.raises(TooManyDistinct, match="column 'a'"):
         ColumnValues("a").encode(pd.Series(np.arange(11)))
+
+
+# ------------------------------------------- parts: counted alone (a Dask worker), merged in data order
+_POOLS = {
+    "int": [0, 1, 2, 7], "float": [0.0, 1.0, 1.5, np.nan, -0.0], "bool": [True, False],
+    "object": ["A", "B", None, 1, 1.0, True, np.nan], "text": ["0", "1", "1.0", "x", "True", None, " 1"],
+}
+
+
+@st.composite
+def _chunks(draw: st.DrawFn) -> list[pd.DataFrame]:
+    """Chunks of three columns whose kinds change from chunk to chunk (ints then floats with NaN, bools,
+    mixed objects, empty chunks of a new type); ``t`` is text read from CSV (typed at the end)."""
+    chunks = []
+    for _ in range(draw(st.integers(1, 6))):
+        n = draw(st.sampled_from([0, 1, 2, 5, 13]))
+        data = {}
+        for name in ("a", "b"):
+            kind = draw(st.sampled_from(["int", "float", "bool", "object"]))
+            values = draw(st.lists(st.sampled_from(_POOLS[kind]), min_size=n, max_size=n))
+            data[name] = pd.Series(values, dtype=object if kind == "object" else None)
+            if kind == "object" or (kind == "int" and n == 0):
+                data[name] = data[name].astype(object if kind == "object" else np.int64)
+        data["t"] = pd.Series(draw(st.lists(st.sampled_from(_POOLS["text"]), min_size=n, max_size=n)), dtype=object)
+        chunks.append(pd.DataFrame(data))
+    return chunks
+
+
+def _value(value: object) -> object:
+    return "<missing>" if pd.isna(value) else value
+
+
+def _counter(keep_rows: bool) -> DistinctRows:
+    return DistinctRows([ColumnValues("a"), ColumnValues("b"), ColumnValues("t", typed_like_csv)], keep_rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=_chunks())
+def test_parts_pickled_and_merged_give_the_concatenated_rows(chunks: list[pd.DataFrame]) -> None:
+    """The reference is independent of the counting: the chunks concatenated (the text column typed
+    from all its values), each data row's distinct row must be that row, in order of first appearance,
+    counted as often as it occurs; without rows kept, the same distinct rows and counts."""
+    merged, lean = _counter(True), _counter(False)
+    for chunk in chunks:
+        part = pickle.loads(pickle.dumps(count_part(chunk, ["a", "b", "t"], keep_rows=True)))
+        assert part.total == len(chunk)
+        merged.add_part(part)
+        lean.add_part(count_part(chunk, ["a", "b", "t"]))
+    assert merged.total == lean.total == sum(map(len, chunks))
+    if not merged.total:
+        return   # no rows: the readers refuse such a dataset before any counting
+    distinct, weights, rows = merged.finish()
+    rows_read = [c for c in chunks if len(c)]    # column by column: a frame's concat makes [0] + [True] ints
+    whole = pd.DataFrame({n: pd.concat([c[n] for c in rows_read], ignore_index=True) for n in ["a", "b", "t"]})
+    whole["t"] = typed_like_csv(whole["t"])
+    expanded = distinct.take(rows).reset_index(drop=True)
+    assert list(expanded.dtypes) == list(whole.dtypes)
+    for name in whole.columns:    # missing values are one value (None, NaN: pandas groups them together)
+        assert [_value(v) for v in expanded[name]] == [_value(v) for v in whole[name]]
+    assert weights.tolist() == np.bincount(rows).tolist() and rows.dtype == np.int32
+    assert (np.unique(rows, return_index=True)[1] == np.sort(np.unique(rows, return_index=True)[1])).all()
+    distinct_lean, weights_lean, none = lean.finish()
+    pd.testing.assert_frame_equal(distinct_lean, distinct)
+    assert weights_lean.tolist() == weights.tolist() and none is None
+
+
+def test_an_empty_chunk_counts_nothing_and_a_rowless_part_still_widens_a_type() -> None:
+    """``add`` skips an empty chunk; a chunk of known values read as a new type (floats after ints)
+    changes the column's type, through its part as through the chunk."""
+    ints, floats = pd.DataFrame({"v": [1, 2]}), pd.DataFrame({"v": [2.0, 1.0]})
+    for add in ("add", "add_part"):
+        rows = DistinctRows([ColumnValues("v")])
+        for chunk in (ints, pd.DataFrame({"v": pd.Series([], dtype=object)}), floats):
+            getattr(rows, add)(chunk if add == "add" else count_part(chunk, ["v"]))
+        values, weights, _ = rows.finish()
+        assert values["v"].dtype == np.float64 and values["v"].tolist() == [1.0, 2.0] and weights.tolist() == [2, 2]
+
+
+def test_parts_carry_the_chunks_distinct_rows_only() -> None:
+    chunk = pd.DataFrame({"a": ["x", None, "x", "y", np.nan], "b": [1, 2, 1, 1, 2]})
+    part = count_part(chunk, ["a", "b"], keep_rows=True)
+    assert part.values[0].tolist()[0] == "x" and pd.isna(part.values[0].tolist()[1]) and len(part.values[0]) == 3
+    assert part.combinations.tolist() == [[0, 0], [1, 1], [2, 0]]
+    assert part.counts.tolist() == [2, 2, 1] and part.rows.tolist() == [0, 1, 0, 2, 1] and part.total == 5
+
+
+def test_a_part_for_other_columns_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        DistinctRows([ColumnValues("a")]).add_part(count_part(pd.DataFrame({"b": [1]}), ["b"]))
+    with pytest.raises(ValueError, match="does not fit"):
+        DistinctRows([ColumnValues("a")], keep_rows=True).add_part(count_part(pd.DataFrame({"a": [1]}), ["a"]))
+
+
+def test_too_many_distinct_values_are_refused_from_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(counts_module, "MAX_DISTINCT", 10)
+    rows = DistinctRows([ColumnValues("a"), ColumnValues("b")])
+    rows.add_part(count_part(pd.DataFrame({"a": np.arange(5), "b": np.arange(5)}), ["a", "b"]))
+    rows.add_part(count_part(pd.DataFrame({"a": np.arange(5), "b": np.roll(np.arange(5), 1)}), ["a", "b"]))
+    with pytest.raises(TooManyDistinct, match="distinct combinations of a, b"):
+        rows.add_part(count_part(pd.DataFrame({"a": [0], "b": [2]}), ["a", "b"]))
