@@ -24,7 +24,7 @@ from analyzer.config import AnalysisConfig
 from analyzer.data import resolve_files
 from analyzer.errors import ConfigError
 from analyzer.formats import CAPTURE_JSON
-from analyzer.stages.chunked_counts import ChunkedResult, Counting, Tally, count_chunk, text_columns
+from analyzer.stages.chunked_counts import ChunkedResult, Tally, count_chunk, log_start, text_columns
 from analyzer.stages.chunked_counts import plan as plan_counting
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -149,14 +149,6 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predic
         for frame in with_progress(chunks.frames()):
             tally.add(count_chunk(config, counting, frame, predictor))
     return tally.result(config, layout)
-
-
-def log_start(config: AnalysisConfig, counting: Counting) -> None:
-    """Clarify's log lines before the post-training metrics."""
-    if config.methods.post_training_bias is not None:
-        log.info("Calculating post-training bias metrics")
-    if counting.model:
-        log.info("Getting predictions from the endpoint")
 
 
 def with_progress(frames: Iterator[pd.DataFrame], every_s: float = PROGRESS_EVERY_S) -> Iterator[pd.DataFrame]:

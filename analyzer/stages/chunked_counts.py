@@ -91,6 +91,14 @@ def count_chunk(config: AnalysisConfig, counting: Counting, frame: pd.DataFrame,
     return replace(part, features=frame.drop(columns=[c for c in frame.columns if c in counting.ft_drop]))
 
 
+def log_start(config: AnalysisConfig, counting: Counting) -> None:
+    """Clarify's log lines before the post-training metrics."""
+    if config.methods.post_training_bias is not None:
+        log.info("Calculating post-training bias metrics")
+    if counting.model:
+        log.info("Getting predictions from the endpoint")
+
+
 def _predict(config: AnalysisConfig, predictor: Any, counting: Counting, frame: pd.DataFrame) -> pd.DataFrame:
     """The chunk with the model's predicted labels; text columns typed as pandas types this chunk."""
     from analyzer.data import typed_like_csv

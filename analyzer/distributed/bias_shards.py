@@ -1,0 +1,116 @@
+"""Bias metrics from shards the Dask workers read themselves (:mod:`analyzer.distributed.shards`).
+
+Each task reads one shard's rows on a worker, adds the model's predicted labels there when
+post-training needs them (the worker calls the model itself), and reduces every chunk to a
+:class:`~analyzer.bias.counts.CountsPart` with the one-host chunked path's own function
+(:func:`analyzer.stages.chunked_counts.count_chunk`). The leader never holds the dataset: it merges
+the parts in shard order (:func:`~analyzer.distributed.predictor.in_order`: early results wait, at
+most a window of them) into the same :class:`~analyzer.stages.chunked_counts.Tally` the one-host
+path fills, so analysis.json is byte for byte the one of a chunked or a whole read. FlipTest's
+feature columns come back with the parts, as the one-host path keeps them.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from analyzer.config import AnalysisConfig
+from analyzer.distributed.tasks import WorkerModel, _predictor, _worker_name, on_worker
+from analyzer.stages.chunked_counts import ChunkedResult, Counting, Tally, count_chunk, log_start, plan
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analyzer.bias import CountsPart
+    from analyzer.data import Dataset
+    from analyzer.distributed.shards import Shard, ShardSource
+
+log = logging.getLogger("sagemaker-clarify-processing")
+
+#: Shard results in flight per worker thread (started, or done and waiting for an earlier shard).
+WINDOW_PER_THREAD = 4
+PROGRESS_EVERY_S = 30.0
+
+
+@dataclass
+class ShardCounts:
+    """A shard's counted chunks, in order, and who counted them."""
+
+    parts: list[CountsPart]
+    rows: int
+    worker: str
+    seconds: float
+
+
+def _frames(source: ShardSource, shard: Shard) -> Iterator[pd.DataFrame]:
+    from analyzer.distributed.shards import shard_frames
+
+    return shard_frames(source, shard)
+
+
+@on_worker
+def count_shard(model: WorkerModel | None, config: AnalysisConfig, counting: Counting, source: ShardSource,
+                shard: Shard) -> ShardCounts:
+    """On a worker: the shard's rows read, predicted (``model``: when the model gives the labels) and
+    counted chunk by chunk."""
+    began = time.perf_counter()
+    predictor = _predictor(model) if model is not None else None
+    parts = [count_chunk(config, counting, frame, predictor) for frame in _frames(source, shard)]
+    return ShardCounts(parts, sum(part.total for part in parts), _worker_name(), time.perf_counter() - began)
+
+
+def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource, layout: Dataset,
+                     shards: Sequence[Shard]) -> ChunkedResult:
+    """The bias sections of the dataset the workers read in ``shards`` (see the module doc).
+
+    ``predictor``: the job's :class:`~analyzer.distributed.predictor.DaskPredictor` (its ``client``,
+    ``settings`` and ``model``, the model the workers open); a job whose predicted labels are in the data
+    may pass anything with ``client`` and ``settings`` (a :class:`~analyzer.distributed.session.Cluster`).
+    ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, with
+    ``text_columns`` :func:`analyzer.stages.chunked_counts.text_columns` of the config."""
+    from analyzer.distributed.predictor import in_order
+
+    counting = plan(config, layout)
+    model = predictor.model if counting.model else None
+    client, settings = predictor.client, predictor.settings
+    tally = Tally(counting)
+    log_start(config, counting)
+    progress = _Progress(len(shards))
+
+    def merge(number: int, done: ShardCounts) -> None:
+        for part in done.parts:
+            tally.add(part)
+        progress.done(done)
+
+    def submit(number: int) -> Any:
+        return client.submit(count_shard, model, config, counting, source, shards[number], pure=False)
+
+    threads = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()))
+    in_order(client, settings, "bias metrics", len(shards), submit, merge, window=WINDOW_PER_THREAD * threads)
+    log.info("Bias counts on the workers: %s", progress.shares())
+    return tally.result(config, layout)
+
+
+class _Progress:
+    """A line every :data:`PROGRESS_EVERY_S` seconds; each worker's tasks and busy time at the end."""
+
+    def __init__(self, shards: int) -> None:
+        self.shards, self.merged, self.rows = shards, 0, 0
+        self.started = self.last = time.monotonic()
+        self.workers: dict[str, list[float]] = {}
+
+    def done(self, counts: ShardCounts) -> None:
+        self.merged += 1
+        self.rows += counts.rows
+        share = self.workers.setdefault(counts.worker, [0, 0.0])
+        share[0] += 1
+        share[1] += counts.seconds
+        if time.monotonic() - self.last >= PROGRESS_EVERY_S:
+            self.last = time.monotonic()
+            log.info("Counted %s rows in %d of %d shards in %.0f s", f"{self.rows:,}", self.merged, self.shards,
+                     self.last - self.started)
+
+    def shares(self) -> str:
+        return ", ".join(f"{name} {int(n)} task(s) {s:.1f} s" for name, (n, s) in sorted(self.workers.items()))

@@ -1,0 +1,175 @@
+"""Bias metrics from shards the workers read, predict and count themselves
+(analyzer.distributed.bias_shards) on a real two-worker Dask cluster: the same sections, to the byte,
+as the one-host chunked path and a whole read, for CSV (text columns), JSON Lines and Parquet, with
+FlipTest; parts merged in shard order whatever order the shards finish in; a worker's error ends the
+job with one line naming the worker."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer import job
+from analyzer.config import AnalysisConfig, parse_config
+from analyzer.data import load_dataset, resolve_files
+from analyzer.distributed import bias_shards
+from analyzer.distributed.session import Cluster
+from analyzer.distributed.settings import ScaleSettings
+from analyzer.distributed.shards import forget, prepare
+from analyzer.errors import DataError
+from analyzer.output import to_json_text
+from analyzer.stages.chunked import ChunkPlan, run_chunked
+from analyzer.stages.chunked_counts import text_columns
+
+from components import require_module
+from predictor_servers import FaultPlan, fault_server, running
+
+METHODS = {"pre_training_bias": {"methods": "all"},
+           "post_training_bias": {"methods": "all", "ft_encoding": "one_hot"}}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two in-process workers (threads of this process: fast to start, same results)."""
+    distributed = require_module("distributed", "the Dask tests need dask[distributed]")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def model_url() -> Iterator[str]:
+    """score = first feature / 100 (age): predicted label 1 from age 51."""
+    with running(fault_server(FaultPlan())) as url:
+        yield url
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 90, n)
+    return pd.DataFrame({
+        "Id": [f"r{seed}-{i}" for i in range(n)], "age": age, "sex": rng.choice(["F", "M"], n, p=[0.3, 0.7]),
+        "hours": rng.integers(10, 60, n) / 2, "group": rng.integers(0, 4, n),
+        "y": np.where(rng.random(n) < 0.8, age > 45, age <= 45).astype(int)})
+
+
+def _data(folder: Path, kind: str) -> Path:
+    """Two files (40 and 23 rows); CSV: a text facet read as text, ints in the group column."""
+    folder.mkdir()
+    for number, frame in enumerate([_frame(40, 1), _frame(23, 2)]):
+        if kind == "text/csv":
+            frame.to_csv(folder / f"part-{number}.csv", index=False)
+        elif kind == "application/x-parquet":
+            frame.assign(pred=(frame["age"] > 50).astype(int)).to_parquet(folder / f"part-{number}.parquet",
+                                                                          row_group_size=8)
+        else:
+            lines = [json.dumps({"features": [int(r.age), r.sex, float(r.hours), int(r.group)], "label": int(r.y)})
+                     for r in frame.itertuples()]
+            (folder / f"part-{number}.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _config(kind: str, url: str) -> AnalysisConfig:
+    raw: dict[str, Any] = {
+        "dataset_type": kind, "label": "y", "label_values_or_threshold": [1], "group_variable": "group",
+        "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]},
+                  {"name_or_index": "age", "value_or_threshold": [40]},
+                  {"name_or_index": "group", "data_type": "categorical"}],   # every value, as first seen
+        "methods": METHODS,
+        "predictor": {"endpoint_url": f"{url}/invocations", "content_type": "text/csv", "accept_type": "text/csv"}}
+    if kind == "text/csv":
+        raw["joinsource_name_or_index"] = "Id"
+    elif kind == "application/jsonlines":
+        raw.update(features="features", label="label", headers=["age", "sex", "hours", "group", "y"])
+    else:   # predicted labels in the data: no model
+        raw.update(predicted_label="pred", excluded_columns=["Id"])
+        del raw["predictor"]
+    return parse_config(raw)
+
+
+def _sections(results: Any) -> str:
+    return to_json_text({result.key: result.section for result in results})
+
+
+def _sharded(client: Any, config: AnalysisConfig, folder: Path, rows: int) -> str:
+    settings = ScaleSettings(chunk_rows=rows)
+    source, layout, shards = prepare(client, config, folder, rows, text_columns(config), settings, uuid.uuid4().hex)
+    assert len(shards) > 4
+    try:
+        if config.predictor is None:
+            return _sections(bias_shards.run_sharded_bias(config, Cluster(client, settings), source, layout,
+                                                          shards).bias)
+        with Cluster(client, settings).predictor(None, config, layout.features) as predictor:  # type: ignore[arg-type]
+            return _sections(bias_shards.run_sharded_bias(config, predictor, source, layout, shards).bias)
+    finally:
+        client.run(forget, source.token)
+
+
+def _one_host(config: AnalysisConfig, folder: Path, rows: int) -> str:
+    chunked = _sections(run_chunked(config, folder, ChunkPlan(resolve_files(folder), rows)).bias)
+    assert chunked == _sections(job.analyse(config, load_dataset(config, folder)).bias)
+    return chunked
+
+
+def test_csv_shards_finishing_out_of_order_give_the_one_host_sections(
+        tmp_path: Path, client: Any, model_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shard 0 is read last (it waits until shard 3 was read): its parts still come first."""
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    finished: list[int] = []
+    later = threading.Event()
+    real = bias_shards._frames
+
+    def frames(source: Any, shard: Any) -> Iterator[pd.DataFrame]:
+        if shard.number == 0:
+            later.wait(timeout=20)
+        rows = list(real(source, shard))
+        finished.append(shard.number)
+        if shard.number == 3:
+            later.set()
+        return iter(rows)
+
+    monkeypatch.setattr(bias_shards, "_frames", frames)
+    sharded = _sharded(client, config, folder, 7)
+    assert finished.index(0) > finished.index(3)
+    document = json.loads(sharded)
+    ft = [m for m in document["post_training_bias_metrics"]["facets"]["sex"][0]["metrics"] if m["name"] == "FT"]
+    assert isinstance(ft[0]["value"], float)    # FlipTest ran, on the rows the workers kept
+    assert sharded == _one_host(config, folder, 7)
+
+
+@pytest.mark.parametrize("kind", ["application/jsonlines", "application/x-parquet"])
+def test_json_lines_and_parquet_shards_give_the_one_host_sections(tmp_path: Path, client: Any, model_url: str,
+                                                                    kind: str) -> None:
+    """JSON Lines with the model's predictions, Parquet with the predicted labels in the data."""
+    config = _config(kind, model_url)
+    folder = _data(tmp_path / "data", kind)
+    assert _sharded(client, config, folder, 6) == _one_host(config, folder, 6)
+
+
+def test_an_error_on_a_worker_ends_the_job_in_one_line_naming_it(tmp_path: Path, client: Any,
+                                                                 model_url: str) -> None:
+    """The last row of a file got a cell too many after the leader counted the rows: the shard reading
+    it fails, the other shards are cancelled, the job stops with the reader's one line."""
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    settings = ScaleSettings(chunk_rows=7)
+    source, layout, shards = prepare(client, config, folder, 7, text_columns(config), settings, uuid.uuid4().hex)
+    last = folder / "part-1.csv"
+    last.write_text(last.read_text().rstrip("\n") + ",1\n")
+    began = time.monotonic()
+    with pytest.raises(DataError) as caught, \
+            Cluster(client, settings).predictor(None, config, layout.features) as predictor:  # type: ignore[arg-type]
+        bias_shards.run_sharded_bias(config, predictor, source, layout, shards)
+    message = str(caught.value)
+    assert message.startswith(f"Cannot parse {last} as text/csv")
+    assert "(on Dask worker " in message and "\n" not in message
+    assert time.monotonic() - began < 30
+    client.run(forget, source.token)
