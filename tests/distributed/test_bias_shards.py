@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +24,8 @@ from analyzer.distributed import bias_shards
 from analyzer.distributed.session import Cluster
 from analyzer.distributed.settings import ScaleSettings
 from analyzer.distributed.shards import forget, prepare
-from analyzer.errors import DataError
+from analyzer.bias import TooManyDistinct, counts
+from analyzer.errors import DataError, EndpointError
 from analyzer.output import to_json_text
 from analyzer.stages.chunked import ChunkPlan, run_chunked
 from analyzer.stages.chunked_counts import text_columns
@@ -173,3 +175,26 @@ def test_an_error_on_a_worker_ends_the_job_in_one_line_naming_it(tmp_path: Path,
     assert "(on Dask worker " in message and "\n" not in message
     assert time.monotonic() - began < 30
     client.run(forget, source.token)
+
+
+def test_a_record_the_model_fails_on_ends_the_job_naming_the_worker(tmp_path: Path, client: Any) -> None:
+    folder = _data(tmp_path / "csv", "text/csv")
+    poison = float(_frame(40, 1)["age"].iloc[30])
+    with running(fault_server(FaultPlan(poison=poison, poison_alone_ok=False))) as url:
+        config = _config("text/csv", url)
+        config = replace(config, predictor=replace(config.predictor, max_retries=0))
+        with pytest.raises(EndpointError) as caught:
+            _sharded(client, config, folder, 7)
+    message = str(caught.value)
+    assert "HTTP 500: model failed on this input" in message and "(on Dask worker " in message
+    assert "\n" not in message
+
+
+def test_too_many_distinct_rows_stop_the_merge(tmp_path: Path, client: Any, model_url: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leader's counts would grow with the rows: TooManyDistinct, which the job answers by reading
+    the dataset whole (as on one host)."""
+    monkeypatch.setattr(counts, "MAX_DISTINCT", 20)
+    config = _config("text/csv", model_url)
+    with pytest.raises(TooManyDistinct, match="more than 20 distinct"):
+        _sharded(client, config, _data(tmp_path / "csv", "text/csv"), 7)
