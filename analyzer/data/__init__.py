@@ -1,6 +1,6 @@
 """Data: sources (local paths, S3), readers by content type (looked up in analyzer.formats.FORMATS),
 joins, and the Dataset type."""
-from analyzer.data.chunks import CHUNKED_TYPES, Chunks, open_chunks, typed_like_csv
+from analyzer.data.chunks import CHUNKED_TYPES, Chunks, csv_header, file_frames, open_chunks, typed_like_csv
 from analyzer.data.csv_reader import read_csv
 from analyzer.data.dataset import Dataset, load_dataset, resolve_column
 from analyzer.data.images import IMAGE_COLUMN, NAME_COLUMN, load_image, read_images
@@ -9,7 +9,7 @@ from analyzer.data.parquet_reader import read_parquet
 from analyzer.data.sources import resolve_files
 from analyzer.data.time_series import SeriesItem, TimeSeriesData, read_time_series, source_names
 
-__all__ = ["CHUNKED_TYPES", "Chunks", "Dataset", "IMAGE_COLUMN", "NAME_COLUMN", "SeriesItem", "TimeSeriesData",
-           "load_dataset", "load_image", "open_chunks", "read_csv", "read_images", "read_json", "read_jsonlines",
-           "read_parquet", "read_text", "read_time_series", "resolve_column", "resolve_files", "source_names",
-           "typed_like_csv"]
+__all__ = ["CHUNKED_TYPES", "Chunks", "Dataset", "csv_header", "file_frames", "IMAGE_COLUMN", "NAME_COLUMN",
+           "SeriesItem", "TimeSeriesData", "load_dataset", "load_image", "open_chunks", "read_csv", "read_images",
+           "read_json", "read_jsonlines", "read_parquet", "read_text", "read_time_series", "resolve_column",
+           "resolve_files", "source_names", "typed_like_csv"]

@@ -106,9 +106,10 @@ def _csv_columns(files: Sequence[Path], headers: Sequence[str] | None) -> list[s
 
 
 def _csv_chunks(files: Sequence[Path], headers: Sequence[str] | None, columns: list[str], text: set[str],
-                rows: int) -> Iterator[pd.DataFrame]:
+                rows: int, detected: list[str] | None = None, some: bool = True) -> Iterator[pd.DataFrame]:
+    """The files' chunks; ``detected``: the header row found in an earlier file (skipped when repeated);
+    ``some``: no rows at all is an error."""
     dtype = {i: object for i, name in enumerate(columns) if name in text}   # the parser's own strings: no copy
-    detected: list[str] | None = None
     produced = False
     for path in files:   # header rows as csv_reader.read_csv skips them
         _refuse_json_rows(path)
@@ -135,8 +136,35 @@ def _csv_chunks(files: Sequence[Path], headers: Sequence[str] | None, columns: l
                 frame.columns = columns
                 produced = True
                 yield frame
-    if not produced:
+    if some and not produced:
         raise DataError(f"The dataset has no rows: {', '.join(map(str, files))}.")
+
+
+def csv_header(files: Sequence[Path], headers: Sequence[str] | None) -> tuple[int, list[str]] | None:
+    """(the file number, the header row) of the first file where a whole read finds a header row
+    (None with 'headers', or when no file has one): later files skip that row when they repeat it."""
+    if headers is not None:
+        return None
+    for number, path in enumerate(files):
+        found = _header_rows(path, None, None)[1]
+        if found is not None:
+            return number, found
+    return None
+
+
+def file_frames(config: AnalysisConfig, path: Path, rows: int, columns: Sequence[str], text: Collection[str],
+                detected: Sequence[str] | None) -> Iterator[pd.DataFrame]:
+    """One data file of the dataset in chunks of ``rows``, read as :func:`open_chunks` reads it among the
+    others (a worker reading its own files): ``columns`` and ``detected`` (:func:`csv_header`) are the
+    whole dataset's; a file without rows gives no chunk."""
+    kind = config.dataset_type.lower()
+    if kind == CSV:
+        yield from _csv_chunks([path], config.headers, list(columns), set(text), rows,
+                               list(detected) if detected is not None else None, some=False)
+        return
+    reader = _jsonlines_chunks if kind == JSONLINES else _parquet_chunks
+    for table in reader(config, [path], rows):
+        yield table.frame
 
 
 def _check_width(frame: pd.DataFrame, columns: list[str], headers: Sequence[str] | None, path: Path) -> None:

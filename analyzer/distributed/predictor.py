@@ -38,36 +38,85 @@ class LostWorkers(AnalysisError):
     """The cluster lost its workers: like running out of memory, the job cannot run on what it has."""
 
 
+class Watch:
+    """Waits on futures for ``what``: a stop (SIGTERM) ends the wait, and ``lost_timeout`` seconds
+    without any worker fail the job: never a hang."""
+
+    def __init__(self, client: Client, settings: ScaleSettings, what: str) -> None:
+        self.client, self.settings, self.what = client, settings, what
+        self.alone_since: float | None = None
+
+    def wait(self, pending: set[Future]) -> tuple[set[Future], set[Future]]:
+        """(done, still pending) after at most :data:`POLL_SECONDS`."""
+        from distributed import wait
+
+        try:
+            done, pending = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        signals.check()
+        if pending and not self.client.scheduler_info(n_workers=-1).get("workers"):
+            self.alone_since = self.alone_since or time.monotonic()
+            if time.monotonic() - self.alone_since > self.settings.lost_timeout:
+                raise LostWorkers(f"No Dask worker for {self.settings.lost_timeout} s while running the {self.what}; "
+                                  f"the scheduler {self.client.scheduler.address} has lost them (see "
+                                  "--dask-lost-timeout).")
+        else:
+            self.alone_since = None
+        return set(done), set(pending)
+
+    def result(self, future: Future) -> Any:
+        """The task's value; its error raised as it is, a task that kept killing workers as LostWorkers."""
+        from distributed import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker as exc:
+            said = " ".join(str(exc).split())[:300]
+            raise LostWorkers(f"Dask workers kept dying while running the {self.what}; check their memory "
+                              f"and logs. Dask: {said}") from None
+
+
 def wait_all(client: Client, futures: list[Future], settings: ScaleSettings, what: str,
              on_result: Callable[[int, Any], None]) -> None:
     """Results as they come (``on_result(index, value)``); the first error ends the wait, a stop
     (SIGTERM) cancels, and ``lost_timeout`` seconds without any worker fail the job: never a hang."""
-    from distributed import KilledWorker, wait
-
+    watch = Watch(client, settings, what)
     index = {f.key: i for i, f in enumerate(futures)}
-    pending, alone_since = set(futures), None
+    pending = set(futures)
     try:
         while pending:
-            try:
-                done, pending = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
+            done, pending = watch.wait(pending)
             for future in done:
-                try:
-                    on_result(index[future.key], future.result())
-                except KilledWorker as exc:
-                    said = " ".join(str(exc).split())[:300]
-                    raise LostWorkers(f"Dask workers kept dying while running the {what}; check their memory "
-                                      f"and logs. Dask: {said}") from None
-            signals.check()
-            if pending and not client.scheduler_info(n_workers=-1).get("workers"):
-                alone_since = alone_since or time.monotonic()
-                if time.monotonic() - alone_since > settings.lost_timeout:
-                    raise LostWorkers(f"No Dask worker for {settings.lost_timeout} s while running the {what}; "
-                                      f"the scheduler {client.scheduler.address} has lost them (see "
-                                      "--dask-lost-timeout).")
-            else:
-                alone_since = None
+                on_result(index[future.key], watch.result(future))
+    finally:
+        if pending:
+            client.cancel(list(pending))
+
+
+def in_order(client: Client, settings: ScaleSettings, what: str, count: int, submit: Callable[[int], Future],
+             on_result: Callable[[int, Any], None], window: int) -> None:
+    """Tasks ``0..count-1`` (``submit(i)`` starts one), with at most ``window`` started and not yet
+    handed on; ``on_result(i, value)`` in task order (results that come early wait): the leader holds
+    a bounded number of results whatever the workers' speed. Errors and stops as :func:`wait_all`."""
+    watch = Watch(client, settings, what)
+    started: dict[Any, int] = {}      # task key -> task number
+    early: dict[int, Any] = {}
+    pending: set[Future] = set()
+    following = 0
+    try:
+        while following < count:
+            while len(started) < count and len(started) - following < window:
+                number = len(started)
+                future = submit(number)
+                started[future.key] = number
+                pending.add(future)
+            done, pending = watch.wait(pending)
+            for future in done:
+                early[started[future.key]] = watch.result(future)
+            while following in early:
+                on_result(following, early.pop(following))
+                following += 1
     finally:
         if pending:
             client.cancel(list(pending))

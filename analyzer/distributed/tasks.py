@@ -62,7 +62,7 @@ def _worker_name() -> str:
         return "?"
 
 
-def _worker_address() -> str:
+def worker_address() -> str:
     try:
         from distributed import get_worker
 
@@ -79,7 +79,7 @@ def on_worker(function: Callable[..., T]) -> Callable[..., T]:
         try:
             return function(*args, **kwargs)
         except AnalyzerError as exc:
-            raise type(exc)(f"{exc.message} (on Dask worker {_worker_address()})") from None
+            raise type(exc)(f"{exc.message} (on Dask worker {worker_address()})") from None
 
     return wrapper
 
@@ -112,7 +112,7 @@ def close_model(token: str) -> bool:
 def check_model(model: WorkerModel) -> str:
     """Open the predictor (model files readable, endpoint known) before any real work is sent."""
     _predictor(model)
-    return _worker_address()
+    return worker_address()
 
 
 @on_worker
