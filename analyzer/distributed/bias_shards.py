@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer.config import AnalysisConfig
-from analyzer.distributed.tasks import WorkerModel, _predictor, _worker_name, on_worker
+from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_worker, worker_name
 from analyzer.stages.chunked_counts import ChunkedResult, Counting, Tally, count_chunk, log_start, plan
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analyzer.bias import CountsPart
     from analyzer.data import Dataset
     from analyzer.distributed.shards import Shard, ShardSource
 
@@ -34,16 +32,6 @@ WINDOW_PER_THREAD = 4
 PROGRESS_EVERY_S = 30.0
 
 
-@dataclass
-class ShardCounts:
-    """A shard's counted chunks, in order, and who counted them."""
-
-    parts: list[CountsPart]
-    rows: int
-    worker: str
-    seconds: float
-
-
 def _frames(source: ShardSource, shard: Shard) -> Iterator[pd.DataFrame]:
     from analyzer.distributed.shards import shard_frames
 
@@ -52,13 +40,13 @@ def _frames(source: ShardSource, shard: Shard) -> Iterator[pd.DataFrame]:
 
 @on_worker
 def count_shard(model: WorkerModel | None, config: AnalysisConfig, counting: Counting, source: ShardSource,
-                shard: Shard) -> ShardCounts:
+                shard: Shard) -> Done:
     """On a worker: the shard's rows read, predicted (``model``: when the model gives the labels) and
-    counted chunk by chunk."""
+    counted chunk by chunk (``Done.value``: the list of :class:`~analyzer.bias.counts.CountsPart`)."""
     began = time.perf_counter()
-    predictor = _predictor(model) if model is not None else None
+    predictor = model_on_worker(model) if model is not None else None
     parts = [count_chunk(config, counting, frame, predictor) for frame in _frames(source, shard)]
-    return ShardCounts(parts, sum(part.total for part in parts), _worker_name(), time.perf_counter() - began)
+    return Done(parts, worker_name(), time.perf_counter() - began)
 
 
 def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource, layout: Dataset,
@@ -70,7 +58,7 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     may pass anything with ``client`` and ``settings`` (a :class:`~analyzer.distributed.session.Cluster`).
     ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, with
     ``text_columns`` :func:`analyzer.stages.chunked_counts.text_columns` of the config."""
-    from analyzer.distributed.predictor import in_order
+    from analyzer.distributed.predictor import in_order, worker_shares
 
     counting = plan(config, layout)
     model = predictor.model if counting.model else None
@@ -79,38 +67,33 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     log_start(config, counting)
     progress = _Progress(len(shards))
 
-    def merge(number: int, done: ShardCounts) -> None:
-        for part in done.parts:
+    def merge(number: int, done: Done) -> None:
+        for part in done.value:
             tally.add(part)
-        progress.done(done)
+        progress.done(sum(part.total for part in done.value), Done(None, done.worker, done.seconds))
 
     def submit(number: int) -> Any:
         return client.submit(count_shard, model, config, counting, source, shards[number], pure=False)
 
     threads = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1).get("workers", {}).values()))
     in_order(client, settings, "bias metrics", len(shards), submit, merge, window=WINDOW_PER_THREAD * threads)
-    log.info("Bias counts on the workers: %s", progress.shares())
+    log.info("Bias counts on the workers: %s", worker_shares(progress.workers))
     return tally.result(config, layout)
 
 
 class _Progress:
-    """A line every :data:`PROGRESS_EVERY_S` seconds; each worker's tasks and busy time at the end."""
+    """A line every :data:`PROGRESS_EVERY_S` seconds; who did which task (without its parts)."""
 
     def __init__(self, shards: int) -> None:
         self.shards, self.merged, self.rows = shards, 0, 0
         self.started = self.last = time.monotonic()
-        self.workers: dict[str, list[float]] = {}
+        self.workers: list[Done] = []
 
-    def done(self, counts: ShardCounts) -> None:
+    def done(self, rows: int, who: Done) -> None:
         self.merged += 1
-        self.rows += counts.rows
-        share = self.workers.setdefault(counts.worker, [0, 0.0])
-        share[0] += 1
-        share[1] += counts.seconds
+        self.rows += rows
+        self.workers.append(who)
         if time.monotonic() - self.last >= PROGRESS_EVERY_S:
             self.last = time.monotonic()
             log.info("Counted %s rows in %d of %d shards in %.0f s", f"{self.rows:,}", self.merged, self.shards,
                      self.last - self.started)
-
-    def shares(self) -> str:
-        return ", ".join(f"{name} {int(n)} task(s) {s:.1f} s" for name, (n, s) in sorted(self.workers.items()))
