@@ -198,3 +198,14 @@ def test_too_many_distinct_rows_stop_the_merge(tmp_path: Path, client: Any, mode
     config = _config("text/csv", model_url)
     with pytest.raises(TooManyDistinct, match="more than 20 distinct"):
         _sharded(client, config, _data(tmp_path / "csv", "text/csv"), 7)
+
+
+@pytest.mark.slow
+def test_worker_processes_send_parts_that_pickle(tmp_path: Path, local_cluster: Any, model_url: str) -> None:
+    """Two worker processes: the tasks, the counting and the parts (text columns, FT rows) travel pickled."""
+    import distributed
+
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    with distributed.Client(local_cluster) as process_client:
+        assert _sharded(process_client, config, folder, 9) == _one_host(config, folder, 9)
