@@ -3,9 +3,9 @@
 Each task reads one shard's rows on a worker, adds the model's predicted labels there when
 post-training needs them (the worker calls the model itself), and reduces every chunk to a
 :class:`~analyzer.bias.counts.CountsPart` with the one-host chunked path's own function
-(:func:`analyzer.stages.chunked_counts.count_chunk`). The leader never holds the dataset: it merges
+(:func:`analyzer.stages.count_chunk`). The leader never holds the dataset: it merges
 the parts in shard order (:func:`~analyzer.distributed.predictor.in_order`: early results wait, at
-most a window of them) into the same :class:`~analyzer.stages.chunked_counts.Tally` the one-host
+most a window of them) into the same :class:`~analyzer.stages.Tally` the one-host
 path fills, so analysis.json is byte for byte the one of a chunked or a whole read. FlipTest's
 feature columns come back with the parts, as the one-host path keeps them.
 """
@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer.config import AnalysisConfig
 from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_worker, worker_name
-from analyzer.stages.chunked_counts import ChunkedResult, Counting, Tally, count_chunk, log_start, plan
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from analyzer.stages import ChunkedResult, Counting
 
     from analyzer.data import Dataset
     from analyzer.distributed.shards import Shard, ShardSource
@@ -43,6 +44,8 @@ def count_shard(model: WorkerModel | None, config: AnalysisConfig, counting: Cou
                 shard: Shard) -> Done:
     """On a worker: the shard's rows read, predicted (``model``: when the model gives the labels) and
     counted chunk by chunk (``Done.value``: the list of :class:`~analyzer.bias.counts.CountsPart`)."""
+    from analyzer.stages import count_chunk
+
     began = time.perf_counter()
     predictor = model_on_worker(model) if model is not None else None
     parts = [count_chunk(config, counting, frame, predictor) for frame in _frames(source, shard)]
@@ -57,14 +60,15 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     ``settings`` and ``model``, the model the workers open); a job whose predicted labels are in the data
     may pass anything with ``client`` and ``settings`` (a :class:`~analyzer.distributed.session.Cluster`).
     ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, with
-    ``text_columns`` :func:`analyzer.stages.chunked_counts.text_columns` of the config."""
+    ``text_columns`` :func:`analyzer.stages.text_columns` of the config."""
     from analyzer.distributed.predictor import in_order, worker_shares
+    from analyzer.stages import Tally, log_counting_start, plan_counting
 
-    counting = plan(config, layout)
+    counting = plan_counting(config, layout)
     model = predictor.model if counting.model else None
     client, settings = predictor.client, predictor.settings
     tally = Tally(counting)
-    log_start(config, counting)
+    log_counting_start(config, counting)
     progress = _Progress(len(shards))
 
     def merge(number: int, done: Done) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.stages.bias import run_bias
 from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
+from analyzer.stages.chunked_counts import (ChunkedResult, Counting, Tally, count_chunk, log_counting_start,
+                                            plan_counting, text_columns)
 from analyzer.stages.memory import check_fits
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
@@ -40,3 +42,5 @@ def __getattr__(name: str) -> Any:
 __all__ = ["BASELINE_FILE", "Explained", "ExplanationResult", "LOCAL_VALUES_FILE", "MixedTypes", "check_fits",
            "chunk_plan", "chunk_setting", "model_scores", "model_session", "needs_model", "on_dask", "run_bias",
            "run_chunked", "run_explanations", "run_streamed", "run_time_series", "with_predicted_labels"]
+__all__ += ["ChunkedResult", "Counting", "Tally", "count_chunk", "log_counting_start", "plan_counting",
+            "text_columns"]   # bias from counted chunks (one host, or shards on Dask workers)

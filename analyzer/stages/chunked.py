@@ -24,8 +24,8 @@ from analyzer.config import AnalysisConfig
 from analyzer.data import resolve_files
 from analyzer.errors import ConfigError
 from analyzer.formats import CAPTURE_JSON
-from analyzer.stages.chunked_counts import ChunkedResult, Tally, count_chunk, log_start, text_columns
-from analyzer.stages.chunked_counts import plan as plan_counting
+from analyzer.stages.chunked_counts import (ChunkedResult, Tally, count_chunk, log_counting_start, plan_counting,
+                                            text_columns)
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -145,7 +145,7 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predic
     counting = plan_counting(config, layout)
     tally = Tally(counting)
     with (nullcontext(predictor) if predictor is not None else model_session(config, layout)) as predictor:
-        log_start(config, counting)
+        log_counting_start(config, counting)
         for frame in with_progress(chunks.frames()):
             tally.add(count_chunk(config, counting, frame, predictor))
     return tally.result(config, layout)

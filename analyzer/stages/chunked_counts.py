@@ -1,7 +1,7 @@
 """Bias from counted chunks: what one chunk becomes (:func:`count_chunk`, the same on this host and on a
 Dask worker that read the chunk itself) and how the parts become the bias sections (:class:`Tally`).
 
-:func:`plan` fixes, once and from the dataset's columns, what every chunk is reduced to: the counted
+:func:`plan_counting` fixes, once and from the dataset's columns, what every chunk is reduced to: the counted
 columns (facets, label, predicted label, group variable), the CSV columns kept as text and typed once
 at the end, whether the model gives the predicted labels, and what FlipTest keeps of each row. A
 chunk, after the model's predictions, becomes a :class:`~analyzer.bias.counts.CountsPart`; the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,6 @@ from analyzer.formats import CSV
 
 if TYPE_CHECKING:
     from analyzer.bias import BiasResult, CountsPart
-    from analyzer.data.chunks import Columns
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
@@ -58,14 +57,14 @@ def wants_ft(config: AnalysisConfig) -> bool:
     return post is not None and any(m.name == "FT" for m in select("post_training", post))
 
 
-def text_columns(config: AnalysisConfig) -> Columns:
+def text_columns(config: AnalysisConfig) -> Callable[[Dataset], Collection[str]]:
     """The CSV columns read as text (``open_chunks``' ``text_columns``): the counted ones and, with FT,
     every column: a chunk typing '0' as int and another 'True' as bool would not give the whole read's
     text column (which FT refuses)."""
     return (lambda layout: list(layout.frame.columns)) if wants_ft(config) else _roles
 
 
-def plan(config: AnalysisConfig, layout: Dataset) -> Counting:
+def plan_counting(config: AnalysisConfig, layout: Dataset) -> Counting:
     """The counting of this job's chunks, from the dataset's columns (``layout``)."""
     if layout.label is None:
         raise ConfigError("label: required for bias metrics.")
@@ -91,7 +90,7 @@ def count_chunk(config: AnalysisConfig, counting: Counting, frame: pd.DataFrame,
     return replace(part, features=frame.drop(columns=[c for c in frame.columns if c in counting.ft_drop]))
 
 
-def log_start(config: AnalysisConfig, counting: Counting) -> None:
+def log_counting_start(config: AnalysisConfig, counting: Counting) -> None:
     """Clarify's log lines before the post-training metrics."""
     if config.methods.post_training_bias is not None:
         log.info("Calculating post-training bias metrics")
@@ -109,7 +108,7 @@ def _predict(config: AnalysisConfig, predictor: Any, counting: Counting, frame: 
         features[name] = typed_like_csv(features[name])
     output = predictor.predict(features)
     column = counting.predicted
-    assert column is not None   # the model's column, named by plan()
+    assert column is not None   # the model's column, named by plan_counting()
     return frame.assign(**{column: np.asarray(predicted_labels(output, config))})
 
 
