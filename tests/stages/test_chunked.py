@@ -12,17 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from analyzer import job
 from analyzer.bias import counts
 from analyzer.cli import main
 from analyzer.config import parse_config
 from analyzer.data import load_dataset
-from analyzer.errors import AnalyzerError, ConfigError
-from analyzer.output import to_json_text
+from analyzer.errors import ConfigError
 from analyzer.stages import chunked
 from analyzer.stages.chunked import ChunkPlan, chunk_plan, parse_knob, run_chunked
+
+from chunked_jobs import csv_jobs, outcome
 
 PRE_POST = {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}
 
@@ -171,35 +171,6 @@ def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path, shap: di
 
 
 # ---------------------------------------------------------------- random CSVs: chunked == whole
-_CELLS = st.sampled_from(["0", "1", "2", "1.5", "-3", "", "x", "F", "M", "True", "NA", "01", " 1"])
-
-
-@st.composite
-def _csv_jobs(draw: st.DrawFn) -> tuple[str, dict, int]:
-    """A small CSV whose four columns mix numbers, text, blanks and look-alikes, a bias config over it
-    (categorical values or a threshold per facet, with or without a group variable) and a chunk size."""
-    n = draw(st.integers(1, 30))
-    columns = {name: draw(st.lists(_CELLS, min_size=n, max_size=n)) for name in ("f", "g", "y", "p")}
-    text = "f,g,y,p\n" + "".join(",".join(columns[c][i] for c in "fgyp") + "\n" for i in range(n))
-    facet = draw(st.one_of(st.just(None), st.lists(st.sampled_from(["1", "F", "x", 1, 0.5]), min_size=1,
-                                                                 max_size=2, unique=True)))
-    config = {"dataset_type": "text/csv", "label": "y", "predicted_label": "p",
-              "label_values_or_threshold": draw(st.sampled_from([[1], ["1"], [0.5], ["F", "M"]])),
-              "facet": [{"name_or_index": "f", **({"value_or_threshold": facet} if facet else {})}],
-              "methods": {"pre_training_bias": {"methods": "all"},
-                          "post_training_bias": {"methods": draw(st.sampled_from(["all", ["DPPL", "DI"]]))}}}
-    if draw(st.booleans()):
-        config["group_variable"] = "g"
-    return text, config, draw(st.integers(1, n))
-
-
-def _outcome(run) -> str:
-    try:
-        return to_json_text({r.key: r.section for r in run()})
-    except AnalyzerError as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
 def test_ft_columns_typed_like_a_whole_read(tmp_path: Path) -> None:
     """Found by the property test below: with a chunk per row, '0' was an int in two chunks and 'True'
     a bool in the third, so FT computed -1.0 where the whole read (a text column) refuses FT."""
@@ -209,14 +180,14 @@ def test_ft_columns_typed_like_a_whole_read(tmp_path: Path) -> None:
                            "label_values_or_threshold": ["F", "M"], "facet": [{"name_or_index": "f"}],
                            "methods": {"pre_training_bias": {"methods": "all"},
                                        "post_training_bias": {"methods": "all"}}})
-    chunked = _outcome(lambda: run_chunked(config, path, ChunkPlan([path], 1)).bias)
-    assert chunked == _outcome(lambda: job.analyse(config, load_dataset(config, path)).bias)
+    chunked = outcome(lambda: run_chunked(config, path, ChunkPlan([path], 1)).bias)
+    assert chunked == outcome(lambda: job.analyse(config, load_dataset(config, path)).bias)
     assert "FlipTest does not support non-numeric columns" in chunked
 
 
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(job_=_csv_jobs())
+@given(job_=csv_jobs())
 def test_random_csvs_chunked_equal_whole(job_: tuple[str, dict, int], tmp_path: Path) -> None:
     text, raw, rows = job_
     path = tmp_path / "d.csv"
@@ -230,7 +201,7 @@ def test_random_csvs_chunked_equal_whole(job_: tuple[str, dict, int], tmp_path: 
     def chunked():
         return run_chunked(config, path, ChunkPlan([path], rows)).bias
 
-    assert _outcome(chunked) == _outcome(whole)
+    assert outcome(chunked) == outcome(whole)
 
 
 def test_progress_lines_between_chunks() -> None:
