@@ -6,7 +6,9 @@ job with one line naming the worker."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -210,14 +212,34 @@ def test_too_many_distinct_rows_stop_the_merge(tmp_path: Path, client: Any, mode
 
 
 @pytest.mark.slow
-def test_worker_processes_send_parts_that_pickle(tmp_path: Path, model_url: str) -> None:
-    """Two worker processes: the tasks, the counting and the parts (text columns, FT rows) travel pickled."""
+def test_worker_processes_send_parts_that_pickle_even_when_one_dies(tmp_path: Path, model_url: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two worker processes: the tasks, the counting and the parts (text columns, FT rows) travel pickled.
+    One worker is killed (SIGKILL) once every shard's task is sent: its nanny restarts it, Dask runs its
+    tasks again, the sections are the same."""
+    import analyzer.distributed.predictor as dask_predictor
+
     distributed = require_module("distributed", "the Dask tests need dask[distributed]")
     config = _config("text/csv", model_url)
     folder = _data(tmp_path / "csv", "text/csv")
+    original, killed = dask_predictor.in_order, []
+
+    def in_order(client: Any, settings: Any, what: str, count: int, submit: Any, on_result: Any, window: int) -> None:
+        def submit_then_kill(number: int) -> Any:
+            future = submit(number)
+            if number == count - 1 and not killed:
+                pids = client.run(os.getpid)
+                os.kill(sorted(pids.values())[0], signal.SIGKILL)
+                killed.append(number)
+            return future
+
+        original(client, settings, what, count, submit_then_kill, on_result, window)
+
+    monkeypatch.setattr(dask_predictor, "in_order", in_order)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   host="127.0.0.1") as cluster, distributed.Client(cluster) as process_client:
         assert _sharded(process_client, config, folder, 9) == _one_host(config, folder, 9)
+    assert killed
 
 
 @pytest.mark.slow
