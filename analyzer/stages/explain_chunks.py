@@ -8,6 +8,7 @@ The chunks are read more than once, each pass holding one chunk at a time:
 2. the bias metrics as in :mod:`analyzer.stages.chunked` (post-training predictions from the model);
 3. Kernel SHAP (:mod:`analyzer.stages.shap_stream`), each chunk's local values appended to
    ``explanations_shap/out.csv`` in the job's staging folder (published with the rest, or not at all);
+   for ``agg_method: median`` also to scratch files, reduced at the end (:mod:`analyzer.stages.shap_median`);
 4. PDP (:mod:`analyzer.stages.pdp_stream`), after SHAP when its features are SHAP's top ones.
 
 One model session serves every pass. Reading the data again costs little next to the model calls
@@ -16,8 +17,10 @@ that Kernel SHAP and PDP make for each row.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -58,8 +61,6 @@ def not_streamable(config: AnalysisConfig) -> str | None:
         return "text and image explanations read the dataset whole"
     if shap.algorithm != "kernel":
         return f"methods.shap.algorithm {shap.algorithm} reads the dataset whole"
-    if shap.agg_method == "median":
-        return "the median of the SHAP values needs every local value at once"
     return None
 
 
@@ -136,6 +137,7 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
 
 def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, frames: Iterator[pd.DataFrame],
                found: Survey, writer: OutputWriter, auto: bool) -> None:
+    from analyzer.stages.shap_median import MedianSpill
     from analyzer.stages.shap_stream import ShapStream
 
     layout, names = result.dataset, list(result.dataset.features)
@@ -145,18 +147,27 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
     stream = ShapStream(predict, base, shap, found.rows)
     labels: list[str] | None = None
     done = 0
-    for number, frame in enumerate(frames, start=1):
-        chunk = stream.add(frame.loc[:, names])
-        labels = labels or label_names(len(chunk.expected_value), shap.label_names)
-        done += len(frame)
-        log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
-        if shap.save_local_shap_values:
-            join = layout.join_column
-            local = local_values_frame(chunk, labels=labels, join_column=join,
-                                       join_values=list(frame[join].to_numpy()) if join else None)
-            writer.append_csv(LOCAL_VALUES_FILE, local)
-            result.written += len(local)
-    kernel, result.glob = stream.finish()
+    with ExitStack() as scratch_files:
+        spill = None
+        if shap.agg_method == "median":   # every local value, on disk until the end (removed however it ends)
+            spill = MedianSpill(scratch_files.enter_context(TemporaryDirectory(prefix="analyzer-median-")),
+                                found.rows)
+        for number, frame in enumerate(frames, start=1):
+            chunk = stream.add(frame.loc[:, names])
+            if spill is not None and stream.patterns is not None:
+                spill.add(chunk.local_values, chunk.local_std_errors, *stream.patterns)
+            labels = labels or label_names(len(chunk.expected_value), shap.label_names)
+            done += len(frame)
+            log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
+            if shap.save_local_shap_values:
+                join = layout.join_column
+                local = local_values_frame(chunk, labels=labels, join_column=join,
+                                           join_values=list(frame[join].to_numpy()) if join else None)
+                writer.append_csv(LOCAL_VALUES_FILE, local)
+                result.written += len(local)
+        kernel, result.glob = stream.finish()
+        if spill is not None and stream.players is not None:
+            result.glob, kernel.global_std_errors["median"] = spill.finish(stream.players)
     result.explanation.kernel_shap, result.explanation.labels = kernel, labels or []
 
 

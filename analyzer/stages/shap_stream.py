@@ -56,6 +56,7 @@ class ShapStream:
     kept: list[np.ndarray] = field(default_factory=list)
     first: KernelShapResult | None = None
     players: np.ndarray | None = None     # the explained features' column numbers
+    patterns: tuple[list[tuple], np.ndarray] | None = None   # the last chunk's pattern keys, each record's pattern
 
     def add(self, records: pd.DataFrame) -> KernelShapResult:
         """Kernel SHAP of one chunk's records (feature columns), placed in the whole run."""
@@ -83,7 +84,7 @@ class ShapStream:
         run.n_total = self.n_total
         run.cache = {i: self.open[k] for i, k in enumerate(keys) if k in self.open}
         run.explain_all(max_rows)
-        self.players = run.players
+        self.players, self.patterns = run.players, (keys, run.patterns.pattern_of)
         for i, k in enumerate(keys):
             self.seen[k] = self.seen.get(k, 0) + int(run.held[i])
             if k not in self.info:
@@ -93,6 +94,8 @@ class ShapStream:
                 self.open[k] = run.cache[i]
 
     def _sum(self, local: np.ndarray) -> None:
+        if self.settings.agg_method == "median":   # needs every value: the caller spills them (shap_median)
+            return
         if local.shape[1] * local.shape[2] == 1:   # one column: numpy sums it pairwise, so at the end
             self.kept.append(local)
             return
@@ -100,16 +103,17 @@ class ShapStream:
         start = np.zeros(local.shape[1:]) if self.sums is None else self.sums
         self.sums = np.add.reduce(np.concatenate([start[None], values]), axis=0)
 
-    def finish(self) -> tuple[KernelShapResult, np.ndarray]:
-        """The whole run's result (no local values: they went to out.csv) and its global values."""
+    def finish(self) -> tuple[KernelShapResult, np.ndarray | None]:
+        """The whole run's result (no local values: they went to out.csv) and its global values (None
+        for the median: :mod:`analyzer.stages.shap_median` takes it)."""
         assert self.first is not None, "no chunk was explained"
         s, first = self.settings, self.first
+        glob: np.ndarray | None
         if self.kept:
             glob = global_values(np.concatenate(self.kept), s.agg_method)
             self.kept = []
         else:
-            assert self.sums is not None
-            glob = self.sums / self.n_total
+            glob = None if self.sums is None else self.sums / self.n_total
         order = sorted(self.info, key=lambda k: self.info[k][2])   # the whole run's pattern numbers
         p, d = first.local_values.shape[1:]
         assert self.players is not None

@@ -33,10 +33,12 @@ def _score(row: list[str]) -> list[float]:
 
 
 class _Model:
-    """Two scores per CSV row; with ``fail_after`` requests answered, every later request fails (500)."""
+    """Two scores per CSV row (or the second only); with ``fail_after`` requests answered, every later request
+    fails (500)."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, fail_after: int | None = None, outputs: int = 2) -> None:
         self.fail_after, self.requests, self.lock = fail_after, 0, threading.Lock()
+        self.outputs = outputs
 
     def __call__(self, body: str, kind: str) -> tuple[str, str]:
         with self.lock:
@@ -44,7 +46,7 @@ class _Model:
             if self.fail_after is not None and self.requests > self.fail_after:
                 raise RuntimeError("the model broke")
         rows = [r for r in csv.reader(io.StringIO(body)) if r]
-        return "".join(",".join(repr(s) for s in _score(r)) + "\n" for r in rows), "text/csv"
+        return "".join(",".join(repr(s) for s in _score(r)[-self.outputs:]) + "\n" for r in rows), "text/csv"
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -82,10 +84,10 @@ def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model,
     return code, work
 
 
-def _same_as_whole(folder: Path, config: dict, data: Path, chunk_rows: str) -> dict:
-    code, whole = _run(folder, config, data, "off", _Model())
+def _same_as_whole(folder: Path, config: dict, data: Path, chunk_rows: str, outputs: int = 2) -> dict:
+    code, whole = _run(folder, config, data, "off", _Model(outputs=outputs))
     assert code == 0, (whole / "ml/output/message").read_text()
-    code, part = _run(folder, config, data, chunk_rows, _Model())
+    code, part = _run(folder, config, data, chunk_rows, _Model(outputs=outputs))
     assert code == 0, (part / "ml/output/message").read_text()
     for name in FILES:
         if (whole / "out" / name).exists():
@@ -127,6 +129,35 @@ def test_pdp_alone_and_the_automatic_baseline_in_chunks_same_bytes(tmp_path: Pat
         "shap": {"num_clusters": 3, "num_samples": 12, "seed": 2, "agg_method": "mean_sq",
                  "save_local_shap_values": True}}}, data, "13")
     assert document["explanations"]["kernel_shap"]["label0"]["analyzer_diagnostics"]["baseline_rows"] == 3
+
+
+@pytest.mark.parametrize("rows, outputs, n", [("1", 2, 12), ("7", 1, 45), ("16", 2, 45)])
+def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture) -> None:
+    """agg_method median streams too: the local values go to scratch files, their median and its standard
+    error are the whole read's; the scratch folder is gone after the job."""
+    from analyzer.stages.shap_median import MedianSpill
+
+    data, read = _write(_frame(n), tmp_path, "text/csv")
+    pdp = {"pdp": {"grid_resolution": 3, "top_k_features": 2}} if rows != "1" else {}  # top features: the median's
+    config = {"dataset_type": "text/csv", **read, "methods": {"shap": {**SHAP, "agg_method": "median"}, **pdp}}
+    spilled: list[list[str]] = []
+    finish = MedianSpill.finish
+
+    def spy(spill: MedianSpill, players: np.ndarray) -> tuple:
+        spilled.append(sorted(p.name for p in Path(spill.folder).iterdir()))
+        return finish(spill, players)
+
+    (tmp_path / "tmp").mkdir()
+    with mock.patch("tempfile.tempdir", str(tmp_path / "tmp")), mock.patch.object(MedianSpill, "finish", spy):
+        document = _same_as_whole(tmp_path, config, data, rows, outputs)
+    assert spilled == [["median-columns", "median-local", "median-patterns", "median-se"]]   # the chunked job's
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert f"Kernel SHAP: chunk {math.ceil(n / int(rows))} done" in capsys.readouterr().err
+    kernel = document["explanations"]["kernel_shap"]
+    assert len(kernel) == outputs
+    diagnostics = next(iter(kernel.values()))["analyzer_diagnostics"]
+    assert diagnostics["agg_method"] == "median" and any(diagnostics["global_shap_standard_errors"].values())
 
 
 def test_a_failure_in_a_middle_chunk_publishes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
