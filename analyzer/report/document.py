@@ -177,14 +177,32 @@ def _performance(summary: DatasetSummary) -> Section | None:
     return Section("model-performance", "Model performance", tuple(blocks))
 
 
-def _local_frame(local: pd.DataFrame, label: str, features: Sequence[str], several: bool) -> pd.DataFrame | None:
-    """This output's columns of out.csv (``<feature>_<label>``) renamed to the feature names."""
+def _local_columns(local: pd.DataFrame, label: str, features: Sequence[str], several: bool) -> dict[str, str] | None:
+    """This output's columns of out.csv (``<feature>_<label>``) and the feature each one is for."""
     suffixed = {f"{f}_{label}": f for f in features}
     if all(c in local.columns for c in suffixed):
-        return local[list(suffixed)].rename(columns=suffixed)
+        return suffixed
     if not several and all(f in local.columns for f in features):
-        return local[list(features)]
+        return {f: f for f in features}
     return None
+
+
+def _local_chart(context: ReportContext, label: str, features: Sequence[str], several: bool,
+                 salt: str) -> Chart | None:
+    """The local SHAP values' chart for one output, if the context holds them."""
+    if context.local_shap is None:
+        return None
+    columns = _local_columns(context.local_shap, label, features, several)
+    if columns is None or not len(context.local_shap):
+        return None
+    local = context.local_shap[list(columns)].rename(columns=columns)
+    importance = context.local_importance
+    if importance is not None:
+        importance = importance.reindex(list(columns)).rename(index=columns)
+    return Chart(f"Local SHAP values, output {label}",
+                 charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
+                                       features=context.local_features, of_rows=context.local_rows,
+                                       importance=importance), "shap-local")
 
 
 def _shap_table(values: Mapping[str, Any], errors: Mapping[str, Any], label: str) -> Table:
@@ -221,12 +239,9 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
         if errors:
             blocks.append(_shap_table(values, errors, str(label)))
         blocks.extend(text_blocks(str(label), block))   # global_top_shap_text (methods.shap.text_config)
-        if context.local_shap is not None:
-            local = _local_frame(context.local_shap, str(label), list(values), len(kernel) > 1)
-            if local is not None and len(local):
-                blocks.append(Chart(f"Local SHAP values, output {label}",
-                                    charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
-                                                          features=context.local_features), "shap-local"))
+        local = _local_chart(context, str(label), list(values), len(kernel) > 1, salt)
+        if local is not None:
+            blocks.append(local)
         warnings.extend(str(w) for w in diagnostics.get("warnings") or [])
     unique = list(dict.fromkeys(warnings))
     if unique:

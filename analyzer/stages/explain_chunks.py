@@ -42,6 +42,7 @@ from analyzer.explain import (
 from analyzer.output import OutputWriter
 from analyzer.stages.chunked import ChunkedResult, ChunkPlan, run_chunked, with_progress
 from analyzer.stages.explanations import BASELINE_FILE, LOCAL_VALUES_FILE, check_job, model_scores, settings
+from analyzer.stages.local_sample import LocalSample
 from analyzer.stages.model import model_session
 from analyzer.stages.survey import MixedTypes, Survey, cast, survey
 
@@ -80,6 +81,8 @@ class StreamedExplanation:
     glob: np.ndarray | None      # the global SHAP values
     rows: int
     written: int = 0             # local value rows in out.csv
+    sample: LocalSample | None = None   # the rows of the local values the report's chart draws
+
 
     def section(self) -> dict:
         e, shap = self.explanation, self.explanation.shap_settings
@@ -90,7 +93,7 @@ class StreamedExplanation:
         return explanations_section(kernel, e.pdp)
 
     def local_values(self) -> None:
-        return None   # not held: the report goes without the local values' plots
+        return None   # not held: in out.csv, and the rows the report draws in ``sample``
 
     def write(self, writer: OutputWriter, parts: int = 1) -> None:
         if self.explanation.baseline is not None:
@@ -147,6 +150,8 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
     stream = ShapStream(predict, base, shap, found.rows)
     labels: list[str] | None = None
     done = 0
+    if shap.save_local_shap_values:   # the whole read's report draws the local values only then
+        result.sample = LocalSample.of(found.rows)
     with ExitStack() as scratch_files:
         spill = None
         if shap.agg_method == "median":   # every local value, on disk until the end (removed however it ends)
@@ -165,6 +170,8 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
                                            join_values=list(frame[join].to_numpy()) if join else None)
                 writer.append_csv(LOCAL_VALUES_FILE, local)
                 result.written += len(local)
+                assert result.sample is not None
+                result.sample.add(local, frame.loc[:, names])
         kernel, result.glob = stream.finish()
         if spill is not None and stream.players is not None:
             result.glob, kernel.global_std_errors["median"] = spill.finish(stream.players)

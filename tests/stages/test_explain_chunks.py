@@ -20,6 +20,8 @@ import pytest
 import model_servers
 from analyzer import job
 from analyzer.cli import main
+from analyzer.report.blocks import Chart
+from analyzer.report.document import build_report
 
 FILES = ("analysis.json", "explanations_shap/out.csv", "explanations_shap/baseline.csv")
 FEATURES = ["a", "b", "c", "d"]
@@ -70,7 +72,7 @@ def _write(frame: pd.DataFrame, folder: Path, kind: str) -> tuple[Path, dict]:
     return folder / "d.jsonl", {"features": "features", "label": "label", "headers": [*FEATURES, "label"]}
 
 
-def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model,
+def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model, reports: list | None = None,
          **predictor: object) -> tuple[int, Path]:
     work = folder / f"rows-{chunk_rows}"
     work.mkdir()
@@ -78,7 +80,13 @@ def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model,
         config = {**config, "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "text/csv",
                                 **predictor}}
         (work / "config.json").write_text(json.dumps(config))
-        with mock.patch.object(job, "_write_reports", return_value=(None, None)):
+        def report(writer: object, config: object, analysis: job.Analysis, checks: object = None) -> tuple:
+            if reports is not None:     # what the reports would show, without rendering them
+                context = job._report_context(config, analysis)
+                reports.append(build_report(analysis.document, context, "Report"))
+            return None, None
+
+        with mock.patch.object(job, "_write_reports", report):
             code = main(["run", "--config", str(work / "config.json"), "--data", str(data), "--output",
                          str(work / "out"), "--base-dir", str(work / "ml"), "--chunk-rows", chunk_rows])
     return code, work
@@ -158,6 +166,20 @@ def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_pa
     assert len(kernel) == outputs
     diagnostics = next(iter(kernel.values()))["analyzer_diagnostics"]
     assert diagnostics["agg_method"] == "median" and any(diagnostics["global_shap_standard_errors"].values())
+
+
+def test_the_chunked_report_draws_the_whole_reads_local_chart(tmp_path: Path) -> None:
+    """The local SHAP chart of each output: the same SVG as the whole read's (45 rows: all drawn)."""
+    data, read = _write(_frame(45), tmp_path, "text/csv")
+    config = {"dataset_type": "text/csv", **read, "methods": {"shap": SHAP}}
+    reports: list = []
+    for rows in ("off", "7"):
+        code, work = _run(tmp_path, config, data, rows, _Model(), reports)
+        assert code == 0, (work / "ml/output/message").read_text()
+    whole, part = ([c for c in r.blocks(Chart) if c.kind == "shap-local"] for r in reports)
+    assert [c.caption for c in part] == ["Local SHAP values, output label0", "Local SHAP values, output label1"]
+    assert "45 rows" in part[0].svg and all(c.svg.startswith("<svg") for c in part)
+    assert [c.svg for c in part] == [c.svg for c in whole]
 
 
 def test_a_failure_in_a_middle_chunk_publishes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
