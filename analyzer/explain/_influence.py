@@ -117,3 +117,44 @@ class PatternInfluence:
         totals = [tree.total() for tree in (self.abs, self.sq)]
         empty = np.zeros((len(self.design.unit_counts), m, d))
         return tuple(draw_variance(self.design, empty if t is None else t) for t in totals)  # type: ignore[return-value]
+
+
+#: A pattern's records of one part: positions within the pattern, residual differences (r, u, d), values (r, m, d).
+Records = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def whole_blocks(start: int, end: int, count: int) -> tuple[int, int]:
+    """The positions ``[lo, hi)`` of the blocks that lie entirely in a part holding a pattern's positions
+    ``[start, end)`` of ``count``; ``(end, end)`` when no block does."""
+    lo = -(-start // BLOCK) * BLOCK
+    hi = end if end == count else end // BLOCK * BLOCK
+    return (lo, hi) if lo < hi else (end, end)
+
+
+@dataclass
+class PartInfluence(PatternInfluence):
+    """A pattern's influence sums in one part of the records: the blocks within ``[lo, hi)``
+    (:func:`whole_blocks`) go into the trees; the records before ``lo`` (``head``, finishing a block an
+    earlier part began) and from ``hi`` on (``tail``, a block a later part finishes) are kept raw for
+    whoever merges the parts in record order."""
+
+    lo: int = 0
+    hi: int = 0
+    head: list[Records] = field(default_factory=list)
+    tail: list[Records] = field(default_factory=list)
+
+    def add(self, positions: np.ndarray, diffs: np.ndarray, phi: np.ndarray) -> None:
+        a, b = np.searchsorted(positions, [self.lo, self.hi]).tolist()   # positions ascend
+        if a:
+            self.head.append((positions[:a], diffs[:a], phi[:a]))
+        if a < b:
+            super().add(positions[a:b], diffs[a:b], phi[a:b])
+        if b < len(positions):
+            self.tail.append((positions[b:], diffs[b:], phi[b:]))
+
+
+def joined(records: list[Records]) -> Records | None:
+    """Records kept in pieces as one piece (None when there are none)."""
+    if not records:
+        return None
+    return tuple(np.concatenate([r[i] for r in records]) for i in range(3))  # type: ignore[return-value]

@@ -1,6 +1,7 @@
 """One Kernel SHAP run over the records, chunk by chunk (see :mod:`analyzer.explain.kernel_shap`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,9 @@ class Run:
     counts: np.ndarray | None = None       # records per pattern in the whole run
     n_total: int | None = None             # records in the whole run
     cache: dict[int, tuple[Solver, PatternInfluence]] = field(default_factory=dict)
+    #: pattern number -> its solver and influence sums when the pattern first appears (default: :meth:`_start`);
+    #: :mod:`analyzer.explain.parts` sets it to reuse solvers and to keep the records of partial blocks raw
+    start: Callable[[int], tuple[Solver, PatternInfluence]] | None = None
 
     def __post_init__(self) -> None:
         n, p, d = len(self.x_vals), len(self.players), self.fnull.shape[0]
@@ -125,16 +129,17 @@ class Run:
             solver = None
             if m >= 2:
                 if group.pattern not in self.cache:
-                    rng = np.random.default_rng(np.random.SeedSequence([self.seed, m, *v.tolist()]))
-                    solver = make_solver(coalition_design(m, self.num_samples, rng))
-                    assert self.counts is not None and self.n_total is not None  # set in __post_init__
-                    influence = PatternInfluence.start(solver, self.n_total, int(self.counts[group.pattern]))
-                    self.cache[group.pattern] = (solver, influence)
+                    self.cache[group.pattern] = (self.start or self._start)(group.pattern)
                 solver = self.cache[group.pattern][0]
             frames.append(synthetic_rows(self.x_vals[group.rows], self.b_vals, v, self.players, solver,
                                          self.subset_game))
             plan.append((group, v, solver))
         return frames, plan
+
+    def _start(self, pattern: int) -> tuple[Solver, PatternInfluence]:
+        solver = pattern_solver(self.seed, self.patterns.players[pattern], self.num_samples)
+        assert self.counts is not None and self.n_total is not None  # set in __post_init__
+        return solver, PatternInfluence.start(solver, self.n_total, int(self.counts[pattern]))
 
     def _apply(self, plan: list[tuple[Group, np.ndarray, Solver | None]], preds: np.ndarray) -> None:
         """Local values (and their variances and influences) from the chunk's predictions."""
@@ -225,3 +230,12 @@ class Run:
     def close_merged(self, merged: dict[int, PatternInfluence]) -> None:
         for pattern, influence in merged.items():
             self._close(pattern, influence)
+
+
+def pattern_solver(seed: int, players: np.ndarray, num_samples: int | None) -> Solver:
+    """The coalition design and solver of the pattern whose varying features are ``players`` (two or
+    more): drawn from the seed and the pattern only, so every process that explains the pattern's
+    records builds the same bits."""
+    m = len(players)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, m, *players.tolist()]))
+    return make_solver(coalition_design(m, num_samples, rng))

@@ -159,8 +159,9 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
                                 found.rows)
         for number, frame in enumerate(frames, start=1):
             chunk = stream.add(frame.loc[:, names])
-            if spill is not None and stream.patterns is not None:
-                spill.add(chunk.local_values, chunk.local_std_errors, *stream.patterns)
+            part = stream.part
+            if spill is not None and part is not None and part.pattern_of is not None:
+                spill.add(chunk.local_values, chunk.local_std_errors, list(part.patterns), part.pattern_of)
             labels = labels or label_names(len(chunk.expected_value), shap.label_names)
             done += len(frame)
             log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
@@ -173,8 +174,8 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
                 assert result.sample is not None
                 result.sample.add(local, frame.loc[:, names])
         kernel, result.glob = stream.finish()
-        if spill is not None and stream.players is not None:
-            result.glob, kernel.global_std_errors["median"] = spill.finish(stream.players)
+        if spill is not None and stream.part is not None:
+            result.glob, kernel.global_std_errors["median"] = spill.finish(stream.part.players)
     result.explanation.kernel_shap, result.explanation.labels = kernel, labels or []
 
 

@@ -7,11 +7,16 @@ from that chunk alone: ints in one chunk and floats in another are floats read w
 cannot be told from the chunks, and the job reads the dataset whole), gathers the PDP grids' inputs
 (min, max and non-missing count of numeric features, value counts of the others) and, for the
 automatic baseline only, keeps the feature columns (as FlipTest keeps its own).
+
+Parts of the dataset (e.g. each Dask worker's row range) are surveyed separately (:func:`survey_part`) and
+merged in record order (:func:`merge_surveys`) into the survey of the whole: rows and counts add up,
+minima and maxima are order-free, categories keep the order they were first seen in, and the column types
+are decided once, over every part's types.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,6 +56,12 @@ def survey(frames: Iterable[pd.DataFrame], columns: list[str], grid_features: li
            keep: list[str] | None) -> Survey:
     """One pass over the chunks (see the module doc); :class:`MixedTypes` names a column whose type
     cannot be known from the chunks."""
+    return merge_surveys([survey_part(frames, columns, grid_features, keep)])
+
+
+def survey_part(frames: Iterable[pd.DataFrame], columns: list[str], grid_features: list[str],
+                keep: list[str] | None) -> Survey:
+    """The survey of one part's chunks, its column types not decided yet (:func:`merge_surveys` does)."""
     found = Survey()
     for frame in frames:
         found.rows += len(frame)
@@ -60,6 +71,24 @@ def survey(frames: Iterable[pd.DataFrame], columns: list[str], grid_features: li
             _grid_inputs(found, frame[name])
         if keep is not None:
             found.kept.append(frame.loc[:, keep])
+    return found
+
+
+def merge_surveys(parts: Sequence[Survey]) -> Survey:
+    """The survey of the parts' records, parts in record order; raises :class:`MixedTypes` as :func:`survey`."""
+    found = Survey()
+    for part in parts:
+        found.rows += part.rows
+        for name, kinds in part.seen.items():
+            found.seen.setdefault(name, set()).update(kinds)
+        for name, (lo, hi, kept) in part.numeric.items():
+            now = found.numeric.setdefault(name, [lo, hi, 0])
+            now[0], now[1], now[2] = min(now[0], lo), max(now[1], hi), now[2] + kept
+        for name, values in part.categories.items():
+            counts = found.categories.setdefault(name, {})
+            for value, rows in values.items():
+                counts[value] = counts.get(value, 0) + rows
+        found.kept.extend(part.kept)
     for name, kinds in found.seen.items():
         found.dtypes[name] = _whole_type(name, kinds)
     return found

@@ -29,7 +29,7 @@ from analyzer.storage._location import S3Location, is_s3_uri
 from analyzer.storage._local import local_file, local_files
 from analyzer.storage._scratch import scratch_dir, scratch_session
 
-__all__ = ["S3Location", "fetch", "fetch_one", "is_s3_uri", "publish", "scratch_dir", "scratch_session"]
+__all__ = ["S3Location", "fetch", "fetch_one", "is_s3_uri", "locate", "publish", "scratch_dir", "scratch_session"]
 
 
 def fetch(uri: str | Path, *, what: str = "dataset", content_type: str | None = None) -> list[Path]:
@@ -46,6 +46,16 @@ def fetch(uri: str | Path, *, what: str = "dataset", content_type: str | None = 
     for path in files:
         check_content(path, content_type, f"{what} {path}")
     return files
+
+
+def locate(uri: str | Path, *, what: str = "dataset") -> list[str]:
+    """The data files behind ``uri`` as :func:`fetch` selects them, without reading them: absolute local
+    paths, or ``s3://`` object URIs. Each can be fetched on its own later, e.g. on a Dask worker."""
+    if is_s3_uri(uri):
+        from analyzer.storage._download import locate_s3
+
+        return locate_s3(str(uri), what)
+    return [str(path.absolute()) for path in local_files(uri, what)]
 
 
 def fetch_one(uri: str | Path, *, what: str = "file") -> Path:

@@ -119,6 +119,12 @@ def fetch_s3(uri: str, what: str, content_type: str | None = None) -> list[Path]
     return paths
 
 
+def locate_s3(uri: str, what: str) -> list[str]:
+    """The object URIs behind the object or prefix ``uri``, in order (nothing downloaded)."""
+    location = S3Location.parse(uri, what)
+    return [location.child(key).uri for key, _, _ in _objects(s3_client(), location, uri, what)]
+
+
 def fetch_s3_object(uri: str, what: str) -> Path:
     """Download the single object ``uri`` (no prefix expansion)."""
     location = S3Location.parse(uri, what)

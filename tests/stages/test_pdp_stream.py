@@ -3,6 +3,7 @@ partial_dependence over every row, bit for bit: numeric, integer, constant and c
 missing values, one and two model outputs."""
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analyzer.explain import partial_dependence
-from analyzer.stages.pdp_stream import PdpStream
+from analyzer.stages.pdp_stream import PdpStream, pdp_part
 from analyzer.stages.survey import MixedTypes, survey
 
 
@@ -53,3 +54,24 @@ def test_ints_and_floats_across_chunks_are_floats_other_mixes_are_refused() -> N
     assert found.dtypes["x"] == np.float64 and found.typed(ints)["x"].dtype == np.float64
     with pytest.raises(MixedTypes, match="column 'x' reads as"):
         survey(iter([ints, pd.DataFrame({"x": ["a", "b"]})]), ["x"], [], None)
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_parts_scored_anywhere_in_any_order_give_the_entries_of_all_rows(outputs: int, tmp_path: Path) -> None:
+    """As the Dask job does it: the grids from the survey go to the parts, each part is scored (through pickle,
+    as a worker returns it) and written at its rows' place in a shuffled order, an empty part included."""
+    frame = _frame(130)
+    features = ["n", "i", "k", "s"]
+    cuts = [0, 1, 40, 40, 97, 130]
+    found = survey(iter([frame]), features, features, None)
+    stream = PdpStream(_model(outputs), found, features, 6, None, 40, str(tmp_path))
+    grid = pickle.loads(pickle.dumps(stream.grid))
+    rng = np.random.default_rng(outputs)
+    for i in rng.permutation(len(cuts) - 1).tolist():
+        part = pdp_part(_model(outputs), frame.iloc[cuts[i]:cuts[i + 1]], grid, 40)
+        stream.add_part(cuts[i], pickle.loads(pickle.dumps(part)))
+    expected = [partial_dependence(_model(outputs), frame, f, grid_resolution=6, max_rows_per_call=40)
+                for f in features]
+    assert stream.finish() == expected
+    with pytest.raises(ValueError, match="outside the 130 rows"):
+        stream.add_part(100, pdp_part(_model(outputs), frame.iloc[:40], grid, 40))

@@ -113,12 +113,12 @@ def test_kernel_shap_chunks_give_the_whole_runs_median(outputs: int, explain: li
     stream, spill = ShapStream(predict, baseline, settings, len(records)), MedianSpill(tmp_path, len(records))
     for start in range(0, len(records), rows):
         chunk = stream.add(records.iloc[start:start + rows])
-        assert stream.patterns is not None
-        spill.add(chunk.local_values, chunk.local_std_errors, *stream.patterns)
+        part = stream.part
+        assert part is not None and part.pattern_of is not None
+        spill.add(chunk.local_values, chunk.local_std_errors, list(part.patterns), part.pattern_of)
     result, glob = stream.finish()
-    assert glob is None and stream.kept == []                   # nothing summed or kept in memory
-    assert stream.players is not None
-    glob, result.global_std_errors["median"] = spill.finish(stream.players)
+    assert glob is None and stream.merger.kept == []            # nothing summed or kept in memory
+    glob, result.global_std_errors["median"] = spill.finish(part.players)
     assert glob.tobytes() == global_values(whole.local_values, "median").tobytes()
     assert result.global_std_errors["median"].tobytes() == whole.global_std_errors["median"].tobytes()
     assert np.any(result.global_std_errors["median"] > 0) == (explain is None)   # one player: exact values

@@ -1,0 +1,164 @@
+"""Kernel SHAP in independent parts (analyzer.explain.parts), computed in any order and merged in record
+order, gives the bits of one kernel_shap run over every record: local values, expected value, global
+values and their standard errors, diagnostics and warnings, for splits that cut the 32-record influence
+blocks, parts of one record, and a pattern whose few records sit in one block across three parts."""
+from __future__ import annotations
+
+import pickle
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer.explain import (
+    Baseline,
+    KernelShapResult,
+    ShapMerger,
+    ShapSettings,
+    explain_part,
+    global_values,
+    kernel_shap,
+    kernel_shap_section,
+    pattern_counts,
+)
+from analyzer.stages.shap_stream import ShapStream
+
+
+def _model(outputs: int):
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        a, b = frame["a"].to_numpy(float), frame["b"].to_numpy(float)
+        c = (frame["c"] == "x").to_numpy(float)
+        e, f, g = (frame[k].to_numpy(float) for k in "efg")
+        z = 0.4 * a - 0.03 * b + 0.7 * c + 0.2 * a * c + 0.1 * frame["d"].to_numpy(float) + 0.3 * e * f - 0.2 * g
+        p = 1 / (1 + np.exp(-z))
+        return p[:, None] if outputs == 1 else np.column_stack([1 - p, p])
+    return predict
+
+
+def _data(n: int, seed: int = 3) -> pd.DataFrame:
+    """Records that often share a, c and d with the baselines below and never b, e, f, g: several patterns
+    of four to seven varying features (sampled coalitions, so standard errors), one of them large."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.choice([1, 1, 1, 2], n), "b": rng.normal(20, 3, n).round(1) + 0.05,
+                         "c": rng.choice(["x", "x", "y"], n), "d": rng.choice([0, 0, 0, 1], n),
+                         "e": rng.normal(size=n), "f": rng.normal(size=n), "g": rng.normal(size=n)})
+
+
+_BASE = {"b": 20.0, "e": 0.0, "f": 0.0, "g": 0.0}
+_ONE = Baseline(pd.DataFrame({"a": [1], "b": [20.0], "c": ["x"], "d": [0], **{k: [v] for k, v in _BASE.items()}})
+                .loc[:, list("abcdefg")], np.array([1.0]))
+_TWO = Baseline(pd.DataFrame({"a": [1, 2], "c": ["x", "x"], "d": [0, 0], **{k: [v, v] for k, v in _BASE.items()}})
+                .loc[:, list("abcdefg")], np.array([0.25, 0.75]))
+
+
+def _whole(predict, records: pd.DataFrame, baseline: Baseline, s: ShapSettings) -> KernelShapResult:
+    return kernel_shap(predict, records, baseline.rows, baseline_weights=baseline.weights,
+                       features_to_explain=s.features_to_explain, num_samples=s.num_samples, seed=s.seed,
+                       use_logit=s.use_logit, max_rows_per_call=s.max_rows_per_call, agg_method=s.agg_method)
+
+
+def _in_parts(predict, records: pd.DataFrame, baseline: Baseline, s: ShapSettings, cuts: list[int],
+              rng: np.random.Generator) -> tuple[list[KernelShapResult], KernelShapResult, np.ndarray]:
+    """As the Dask job does it: a pattern pass per part, offsets on the leader, parts computed in a shuffled
+    order (each through pickle, as a worker returns it) and merged in record order."""
+    frames = [records.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)])]
+    per_part = [pattern_counts(frame, baseline, s) for frame in frames]
+    counts: Counter = Counter()
+    befores = []
+    for found in per_part:
+        befores.append(dict(counts))
+        counts.update(found)
+    parts: dict[int, object] = {}
+    for i in rng.permutation(len(frames)).tolist():
+        part = explain_part(predict, frames[i], baseline, s, len(records), befores[i], dict(counts))
+        parts[i] = pickle.loads(pickle.dumps(part))
+    merger = pickle.loads(pickle.dumps(ShapMerger(s, len(records), dict(counts))))
+    local = [merger.add(parts[i]) for i in range(len(frames))]   # type: ignore[arg-type]
+    result, glob = merger.finish()
+    return local, result, glob
+
+
+def _assert_same(local: list[KernelShapResult], result: KernelShapResult, glob: np.ndarray,
+                 whole: KernelShapResult, agg: str) -> None:
+    assert np.concatenate([r.local_values for r in local]).tobytes() == whole.local_values.tobytes()
+    assert np.concatenate([r.num_varying for r in local]).tobytes() == whole.num_varying.tobytes()
+    assert np.concatenate([r.num_samples_used for r in local]).tobytes() == whole.num_samples_used.tobytes()
+    assert all(r.expected_value.tobytes() == whole.expected_value.tobytes() for r in local)
+    assert result.expected_value.tobytes() == whole.expected_value.tobytes()
+    assert glob.tobytes() == global_values(whole.local_values, agg).tobytes()
+    for method in ("mean_abs", "mean_sq"):
+        assert result.global_std_errors[method].tobytes() == whole.global_std_errors[method].tobytes()
+    assert sorted(result.num_varying.tolist()) == sorted(whole.num_varying.tolist())
+    assert sorted(result.num_samples_used.tolist()) == sorted(whole.num_samples_used.tolist())
+    assert result.warnings == whole.warnings and result.feature_names == whole.feature_names
+    assert kernel_shap_section(result, agg_method=agg, glob=glob) == kernel_shap_section(whole, agg_method=agg)
+
+
+CASES = [  # outputs, settings, baseline
+    (1, ShapSettings(num_samples=6, seed=11, agg_method="mean_abs", max_rows_per_call=50), _TWO),
+    (2, ShapSettings(num_samples=6, seed=5, agg_method="mean_sq", max_rows_per_call=40), _ONE),
+    (2, ShapSettings(num_samples=10, seed=2, agg_method="mean_abs", use_logit=True, max_rows_per_call=64), _TWO),
+    (1, ShapSettings(num_samples=5, seed=7, agg_method="mean_sq", features_to_explain=["b", "c", "e", "f"]), _ONE),
+    (1, ShapSettings(num_samples=2, seed=9, agg_method="mean_abs", features_to_explain=["b"]), _TWO),  # one column
+]
+
+
+@pytest.mark.parametrize("outputs, settings, baseline", CASES)
+def test_random_splits_computed_in_any_order_give_the_whole_runs_bits(outputs: int, settings: ShapSettings,
+                                                                      baseline: Baseline) -> None:
+    records = _data(260)
+    predict = _model(outputs)
+    whole = _whole(predict, records, baseline, settings)
+    biggest = max(Counter(map(tuple, whole.num_varying[:, None])).values())
+    assert biggest > 64                                 # whole blocks inside parts
+    one_feature = len(whole.feature_names) == 1          # then no regression: standard errors 0
+    assert one_feature or np.any(whole.global_std_errors[settings.agg_method] > 0)
+    rng = np.random.default_rng(outputs + len(settings.features_to_explain or ()))
+    for parts in (2, 3, 7):
+        cuts = sorted(rng.choice(np.arange(1, len(records)), parts - 1, replace=False).tolist())
+        _assert_same(*_in_parts(predict, records, baseline, settings, cuts, rng), whole, settings.agg_method)
+
+
+def test_parts_of_one_record_and_the_chunked_stream_give_the_whole_runs_bits() -> None:
+    records = _data(70, seed=8)
+    settings = ShapSettings(num_samples=6, seed=4, agg_method="mean_sq", max_rows_per_call=30)
+    predict = _model(2)
+    whole = _whole(predict, records, _TWO, settings)
+    rng = np.random.default_rng(0)
+    _assert_same(*_in_parts(predict, records, _TWO, settings, list(range(1, len(records))), rng), whole, "mean_sq")
+
+    stream = ShapStream(predict, _TWO, settings, len(records))
+    local = [stream.add(records.iloc[start:start + 9]) for start in range(0, len(records), 9)]
+    _assert_same(local, *stream.finish(), whole, "mean_sq")
+
+
+def test_a_pattern_in_one_partial_block_across_three_parts() -> None:
+    """Five records vary in every feature (one pattern, one block of five), in three parts that also
+    cut the large pattern's blocks; an empty part in between changes nothing."""
+    records = _data(150, seed=4)
+    rare = [10, 11, 60, 61, 130]
+    records.loc[rare, ["a", "c", "d"]] = [2, "y", 1]
+    records.loc[[i for i in range(150) if i not in rare], "d"] = 0
+    settings = ShapSettings(num_samples=8, seed=3, agg_method="mean_abs")
+    predict = _model(1)
+    whole = _whole(predict, records, _ONE, settings)
+    counts = pattern_counts(records, _ONE, settings)
+    assert counts[(0, 1, 2, 3, 4, 5, 6)] == 5
+    rng = np.random.default_rng(1)
+    _assert_same(*_in_parts(predict, records, _ONE, settings, [40, 100, 100], rng), whole, "mean_abs")
+
+
+def test_parts_added_out_of_order_or_short_of_the_counts_are_refused() -> None:
+    records = _data(80)
+    settings = ShapSettings(num_samples=6, seed=1)
+    predict = _model(1)
+    counts = pattern_counts(records, _TWO, settings)
+    head = pattern_counts(records.iloc[:40], _TWO, settings)
+    second = explain_part(predict, records.iloc[40:], _TWO, settings, 80, head, counts)
+    with pytest.raises(ValueError, match="record order"):
+        ShapMerger(settings, 80, counts).add(second)
+    merger = ShapMerger(settings, 80, counts)
+    merger.add(explain_part(predict, records.iloc[:40], _TWO, settings, 80, {}, counts))
+    with pytest.raises(ValueError, match="pattern counts"):
+        merger.finish()
