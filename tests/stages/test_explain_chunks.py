@@ -8,8 +8,13 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -180,6 +185,44 @@ def test_the_chunked_report_draws_the_whole_reads_local_chart(tmp_path: Path) ->
     assert [c.caption for c in part] == ["Local SHAP values, output label0", "Local SHAP values, output label1"]
     assert "45 rows" in part[0].svg and all(c.svg.startswith("<svg") for c in part)
     assert [c.svg for c in part] == [c.svg for c in whole]
+
+
+def test_a_stop_while_the_median_spills_removes_its_files(tmp_path: Path) -> None:
+    """SIGTERM in the middle of the SHAP pass: exit 143, no output, and the scratch files are gone."""
+    data, read = _write(_frame(40), tmp_path, "text/csv")
+    (tmp_path / "tmp").mkdir()
+    slow = _Model()
+    answer = slow.__call__
+    spilled: list[list[str]] = []
+
+    def respond(body: str, kind: str) -> tuple[str, str]:
+        time.sleep(0.05)
+        return answer(body, kind)
+
+    with model_servers.serving(respond) as url:
+        config = {"dataset_type": "text/csv", **read, "methods": {"shap": {**SHAP, "agg_method": "median"}},
+                  "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "text/csv"}}
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TMPDIR": str(tmp_path / "tmp"),
+               "MPLCONFIGDIR": str(tmp_path)}
+        with subprocess.Popen(
+                [sys.executable, "-m", "analyzer", "run", "--config", str(tmp_path / "config.json"), "--data",
+                 str(data), "--output", str(tmp_path / "out"), "--base-dir", str(tmp_path / "ml"), "--chunk-rows", "5"],
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True) as job_process:
+            assert job_process.stderr is not None
+            for line in job_process.stderr:
+                if "Kernel SHAP: chunk 2 done" in line:
+                    spilled = [sorted(f.name for f in d.iterdir())
+                               for d in (tmp_path / "tmp").glob("analyzer-median-*")]
+                    job_process.send_signal(signal.SIGTERM)
+                    break
+            job_process.stderr.read()
+            code = job_process.wait(timeout=60)
+    assert spilled and "median-local" in spilled[0]           # the files were there while the job ran
+    assert code == 143
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_a_failure_in_a_middle_chunk_publishes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
