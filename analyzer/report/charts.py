@@ -135,18 +135,20 @@ def _drawn(n: int, max_points: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size=max_points, replace=False))
 
 
-def beeswarm_rows(n: int, max_points: int = MAX_POINTS, seed: int = 0) -> np.ndarray:
-    """The rows of ``n`` that :func:`beeswarm_chart` draws: all up to ``max_points``, else a fixed-seed sample."""
-    return _drawn(n, max_points, np.random.default_rng(seed))
+def beeswarm_rows(n: int, max_points: int | None = None, seed: int = 0) -> np.ndarray:
+    """The rows of ``n`` that :func:`beeswarm_chart` draws: all up to ``max_points`` (:data:`MAX_POINTS`),
+    else a fixed-seed sample."""
+    return _drawn(n, MAX_POINTS if max_points is None else max_points, np.random.default_rng(seed))
 
 
 def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.DataFrame | None = None,
-                   top: int = TOP_FEATURES, max_points: int = MAX_POINTS, seed: int = 0, *,
+                   top: int = TOP_FEATURES, max_points: int | None = None, seed: int = 0, *,
                    of_rows: int | None = None, importance: pd.Series | None = None) -> str:
     """One row of points per feature (top ``top`` by mean |SHAP|): where the SHAP values of rows fall.
 
-    At most ``max_points`` rows are drawn per feature (a fixed-seed sample), as a raster layer, so the
-    chart's size does not grow with the rows. With ``features``, points are coloured by feature value.
+    At most ``max_points`` (:data:`MAX_POINTS`) rows are drawn per feature (a fixed-seed sample), as a
+    raster layer, so the chart's size does not grow with the rows. With ``features``, points are coloured
+    by feature value.
     ``local`` (and ``features``) may hold only the rows :func:`beeswarm_rows` picks of ``of_rows`` rows (a
     dataset read in chunks), with ``importance`` every row's mean |SHAP| per column: the same chart.
     """
@@ -155,7 +157,7 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
     columns = list(mean_abs.fillna(0.0).sort_values(ascending=False, kind="stable").index[:top])
     rng = np.random.default_rng(seed)
     total = len(numeric) if of_rows is None else of_rows
-    rows = _drawn(total, max_points, rng)
+    rows = _drawn(total, MAX_POINTS if max_points is None else max_points, rng)
     if of_rows is not None:
         if rows.size != len(numeric):
             raise ValueError(f"{len(numeric)} local value rows for a sample of {rows.size} of {of_rows} rows")

@@ -173,8 +173,15 @@ def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_pa
     assert diagnostics["agg_method"] == "median" and any(diagnostics["global_shap_standard_errors"].values())
 
 
-def test_the_chunked_report_draws_the_whole_reads_local_chart(tmp_path: Path) -> None:
-    """The local SHAP chart of each output: the same SVG as the whole read's (45 rows: all drawn)."""
+@pytest.mark.parametrize("points", [None, 20])
+def test_the_chunked_report_draws_the_whole_reads_local_chart(points: int | None, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local SHAP chart of each output: the same SVG as the whole read's, whether it draws every row (45)
+    or a sample (charts.MAX_POINTS 20: the chunked job keeps those 20 rows)."""
+    from analyzer.report import charts
+
+    if points is not None:
+        monkeypatch.setattr(charts, "MAX_POINTS", points)
     data, read = _write(_frame(45), tmp_path, "text/csv")
     config = {"dataset_type": "text/csv", **read, "methods": {"shap": SHAP}}
     reports: list = []
@@ -183,7 +190,7 @@ def test_the_chunked_report_draws_the_whole_reads_local_chart(tmp_path: Path) ->
         assert code == 0, (work / "ml/output/message").read_text()
     whole, part = ([c for c in r.blocks(Chart) if c.kind == "shap-local"] for r in reports)
     assert [c.caption for c in part] == ["Local SHAP values, output label0", "Local SHAP values, output label1"]
-    assert "45 rows" in part[0].svg and all(c.svg.startswith("<svg") for c in part)
+    assert ("20 of 45 rows" if points else "45 rows") in part[0].svg and all(c.svg.startswith("<svg") for c in part)
     assert [c.svg for c in part] == [c.svg for c in whole]
 
 
