@@ -41,7 +41,7 @@ def _patterns(n: int, players: int, rng: np.random.Generator) -> tuple[list[tupl
     return [tuple(int(f) for f in np.flatnonzero(m)) for m in masks], pattern_of.reshape(-1)
 
 
-@pytest.mark.parametrize("n, m, d, rows, block", [(3000, 1, 1, 700, 64), (3000, 4, 2, 999, 50), (257, 2, 1, 1, 7),
+@pytest.mark.parametrize("n, m, d, rows, block", [(20000, 1, 1, 7001, 4096), (3000, 4, 2, 999, 50), (257, 2, 1, 1, 7),
                                                   (1, 3, 1, 1, 1), (4000, 1, 3, 4000, 1 << 20)])
 def test_the_spilled_median_and_its_error_are_the_whole_reads(n: int, m: int, d: int, rows: int, block: int,
                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
