@@ -144,18 +144,16 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
 
     explained = analysis.explanations
     kernel = explained.explanation.kernel_shap if explained else None
-    sample = getattr(explained, "sample", None)   # read in chunks: the rows the local chart draws
     context = build_context(
         config_summary(_shown(config), analysis.bias), analysis.bias,
         rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
         features=len(analysis.dataset.features),
-        local_shap=sample.local() if sample else explained.local_values() if explained else None,
-        local_features=sample.features() if sample else explained.dataset.feature_frame() if explained else None,
+        local_shap=explained.local_values() if explained else None,
+        local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
-    if sample is not None and sample.sampled:
-        context = replace(context, local_rows=sample.rows, local_importance=sample.importance())
-    context = replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
+    context = replace(context, time_series=getattr(explained, "time_series", None),  # forecasts: their own section
+                      **getattr(explained, "report_locals", dict)())   # read in chunks: the rows the chart draws
     images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
     return replace(context, images=images()) if images else context
 

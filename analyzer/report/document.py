@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-import pandas as pd
-
 from analyzer.report import bias_charts, charts
 from analyzer.report.blocks import Block, Cell, Chart, Heading, Report, Section, Table, Text, format_number
 from analyzer.bias import Band
@@ -177,32 +175,19 @@ def _performance(summary: DatasetSummary) -> Section | None:
     return Section("model-performance", "Model performance", tuple(blocks))
 
 
-def _local_columns(local: pd.DataFrame, label: str, features: Sequence[str], several: bool) -> dict[str, str] | None:
-    """This output's columns of out.csv (``<feature>_<label>``) and the feature each one is for."""
-    suffixed = {f"{f}_{label}": f for f in features}
-    if all(c in local.columns for c in suffixed):
-        return suffixed
-    if not several and all(f in local.columns for f in features):
-        return {f: f for f in features}
-    return None
-
-
-def _local_chart(context: ReportContext, label: str, features: Sequence[str], several: bool,
-                 salt: str) -> Chart | None:
-    """The local SHAP values' chart for one output, if the context holds them."""
-    if context.local_shap is None:
+def _local_chart(context: ReportContext, label: str, features: Sequence[str], several: bool, salt: str) -> Chart | None:
+    """One output's local SHAP chart, from out.csv's columns ``<feature>_<label>`` (one output: or the features)."""
+    local, importance = context.local_shap, context.local_importance
+    columns = {f"{f}_{label}": f for f in features}
+    if local is not None and not several and not all(c in local.columns for c in columns):
+        columns = {f: f for f in features}
+    if local is None or not len(local) or not all(c in local.columns for c in columns):
         return None
-    columns = _local_columns(context.local_shap, label, features, several)
-    if columns is None or not len(context.local_shap):
-        return None
-    local = context.local_shap[list(columns)].rename(columns=columns)
-    importance = context.local_importance
-    if importance is not None:
+    if importance is not None:   # a sample's: every row's mean |SHAP|
         importance = importance.reindex(list(columns)).rename(index=columns)
-    return Chart(f"Local SHAP values, output {label}",
-                 charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
-                                       features=context.local_features, of_rows=context.local_rows,
-                                       importance=importance), "shap-local")
+    return Chart(f"Local SHAP values, output {label}", charts.beeswarm_chart(
+        local[list(columns)].rename(columns=columns), f"Local SHAP values — {label}", salt + "-local",
+        features=context.local_features, of_rows=context.local_rows, importance=importance), "shap-local")
 
 
 def _shap_table(values: Mapping[str, Any], errors: Mapping[str, Any], label: str) -> Table:
@@ -240,8 +225,7 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
             blocks.append(_shap_table(values, errors, str(label)))
         blocks.extend(text_blocks(str(label), block))   # global_top_shap_text (methods.shap.text_config)
         local = _local_chart(context, str(label), list(values), len(kernel) > 1, salt)
-        if local is not None:
-            blocks.append(local)
+        blocks.extend([local] if local is not None else [])
         warnings.extend(str(w) for w in diagnostics.get("warnings") or [])
     unique = list(dict.fromkeys(warnings))
     if unique:

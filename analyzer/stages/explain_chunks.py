@@ -95,6 +95,10 @@ class StreamedExplanation:
     def local_values(self) -> None:
         return None   # not held: in out.csv, and the rows the report draws in ``sample``
 
+    def report_locals(self) -> dict[str, Any]:
+        """The report's local values: the rows its chart draws (:class:`LocalSample`), if any were kept."""
+        return self.sample.report_fields() if self.sample is not None else {}
+
     def write(self, writer: OutputWriter, parts: int = 1) -> None:
         if self.explanation.baseline is not None:
             writer.write_csv(BASELINE_FILE, self.explanation.baseline.rows)

@@ -11,6 +11,7 @@ features, the order may differ from a whole read's); up to 1,500 rows the chart 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ class LocalSample:
 
     @classmethod
     def of(cls, rows: int) -> LocalSample:
-        from analyzer.report.charts import beeswarm_rows
+        from analyzer.report import beeswarm_rows
 
         return cls(rows, beeswarm_rows(rows))
 
@@ -60,6 +61,13 @@ class LocalSample:
         if not self.parts:
             return None
         return pd.concat([p[1] for p in self.parts], ignore_index=True)
+
+    def report_fields(self) -> dict[str, Any]:
+        """The :class:`~analyzer.report.ReportContext` fields: the rows kept, and what they are a sample of."""
+        fields: dict[str, Any] = {"local_shap": self.local(), "local_features": self.features()}
+        if self.sampled:
+            fields.update(local_rows=self.rows, local_importance=self.importance())
+        return fields
 
     def importance(self) -> pd.Series | None:
         """Every row's mean |SHAP| per out.csv column when the rows are a sample, else None (the chart's own)."""
