@@ -27,7 +27,7 @@ after the other in one process, with the pattern counts learnt at the end (``cou
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +53,7 @@ PatternKey = tuple[int, ...]
 #: A pattern's record count when it is not known yet (its last block is closed at the end).
 UNKNOWN = int(np.iinfo(np.int64).max)
 
-__all__ = ["PatternKey", "PatternPart", "ShapMerger", "ShapPart", "explain_part", "pattern_counts"]
+__all__ = ["PatternKey", "PatternPart", "ShapMerger", "ShapPart", "explain_part", "part_offsets", "pattern_counts"]
 
 
 class _OncePerJob(logging.Filter):
@@ -101,6 +101,19 @@ def pattern_counts(records: pd.DataFrame, baseline: Baseline, settings: ShapSett
     found = find_patterns(x_vals, b_vals, players, settings.num_samples)
     held = np.bincount(found.pattern_of, minlength=len(found.players))
     return {_key(v): int(c) for v, c in zip(found.players, held.tolist()) if c}
+
+
+def part_offsets(per_part: Sequence[Mapping[PatternKey, int]]) -> tuple[list[dict[PatternKey, int]],
+                                                                      dict[PatternKey, int]]:
+    """From each part's :func:`pattern_counts` (parts in record order): every part's ``before`` and the
+    whole run's ``counts``."""
+    counts: dict[PatternKey, int] = {}
+    befores = []
+    for found in per_part:
+        befores.append(dict(counts))
+        for key, held in found.items():
+            counts[key] = counts.get(key, 0) + held
+    return befores, counts
 
 
 def _key(players: np.ndarray) -> PatternKey:
@@ -168,6 +181,8 @@ class ShapMerger:
 
     def __init__(self, settings: ShapSettings, n_total: int, counts: Mapping[PatternKey, int] | None,
                  solvers: MutableMapping[PatternKey, Solver] | None = None) -> None:
+        if settings.agg_method not in ("mean_abs", "mean_sq"):   # sums in record order: not a median
+            raise ValueError(f"Kernel SHAP parts cannot merge agg_method {settings.agg_method!r}")
         self.settings, self.n_total, self.counts = settings, n_total, counts
         self.solvers: MutableMapping[PatternKey, Solver] = {} if solvers is None else solvers
         self.seen: dict[PatternKey, int] = {}                         # pattern -> records so far
@@ -227,6 +242,8 @@ class ShapMerger:
         assert self.first is not None, "no part was added"
         if self.counts is not None and self.seen != {k: c for k, c in self.counts.items() if c}:
             raise ValueError("the Kernel SHAP parts do not hold the records the pattern counts promised")
+        if sum(self.seen.values()) != self.n_total:
+            raise ValueError(f"the Kernel SHAP parts hold {sum(self.seen.values())} records, not {self.n_total}")
         s, first = self.settings, self.first
         if self.kept:
             glob = global_values(np.concatenate(self.kept), s.agg_method)

@@ -17,6 +17,7 @@ from analyzer.explain import (
     ShapMerger,
     ShapSettings,
     explain_part,
+    part_offsets,
     global_values,
     kernel_shap,
     kernel_shap_section,
@@ -63,17 +64,13 @@ def _in_parts(predict, records: pd.DataFrame, baseline: Baseline, s: ShapSetting
     """As the Dask job does it: a pattern pass per part, offsets on the leader, parts computed in a shuffled
     order (each through pickle, as a worker returns it) and merged in record order."""
     frames = [records.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)])]
-    per_part = [pattern_counts(frame, baseline, s) for frame in frames]
-    counts: Counter = Counter()
-    befores = []
-    for found in per_part:
-        befores.append(dict(counts))
-        counts.update(found)
+    befores, counts = part_offsets([pattern_counts(frame, baseline, s) for frame in frames])
+    assert counts == pattern_counts(records, baseline, s)
     parts: dict[int, object] = {}
     for i in rng.permutation(len(frames)).tolist():
-        part = explain_part(predict, frames[i], baseline, s, len(records), befores[i], dict(counts))
+        part = explain_part(predict, frames[i], baseline, s, len(records), befores[i], counts)
         parts[i] = pickle.loads(pickle.dumps(part))
-    merger = pickle.loads(pickle.dumps(ShapMerger(s, len(records), dict(counts))))
+    merger = pickle.loads(pickle.dumps(ShapMerger(s, len(records), counts)))
     local = [merger.add(parts[i]) for i in range(len(frames))]   # type: ignore[arg-type]
     result, glob = merger.finish()
     return local, result, glob
@@ -162,3 +159,5 @@ def test_parts_added_out_of_order_or_short_of_the_counts_are_refused() -> None:
     merger.add(explain_part(predict, records.iloc[:40], _TWO, settings, 80, {}, counts))
     with pytest.raises(ValueError, match="pattern counts"):
         merger.finish()
+    with pytest.raises(ValueError, match="cannot merge agg_method 'median'"):
+        ShapMerger(ShapSettings(agg_method="median"), 80, counts)
