@@ -69,6 +69,7 @@ class PatternPart:
 
     m: int                       # varying features
     samples: int                 # coalitions per record
+    units: int                   # random draws of the design (0: enumerated, no sampling error to sum)
     mask: bytes                  # packed bits of the varying features among the explained ones (sort key)
     start: int                   # the pattern's records in earlier parts
     held: int                    # the pattern's records in this part
@@ -154,12 +155,14 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
         for i, key in enumerate(keys):
             influence = run.cache[i][1] if i in run.cache else None
             assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
+            units = len(influence.design.unit_counts) if influence else 0
             mask = np.packbits(np.isin(run.players, run.patterns.players[i])).tobytes()
-            out[key] = PatternPart(
-                m=len(key), samples=int(run.patterns.samples[i]), mask=mask, start=int(start[i]),
-                held=int(run.held[i]), abs=influence.abs.nodes if influence else {},
-                sq=influence.sq.nodes if influence else {}, head=joined(influence.head) if influence else None,
-                tail=joined(influence.tail) if influence else None)
+            share = PatternPart(m=len(key), samples=int(run.patterns.samples[i]), units=units, mask=mask,
+                                start=int(start[i]), held=int(run.held[i]), abs={}, sq={}, head=None, tail=None)
+            if influence is not None and units:   # an enumerated design adds nothing to the errors
+                share.abs, share.sq = influence.abs.nodes, influence.sq.nodes
+                share.head, share.tail = joined(influence.head), joined(influence.tail)
+            out[key] = share
 
     quiet = _OncePerJob()
     log.addFilter(quiet)
@@ -204,7 +207,7 @@ class ShapMerger:
                                  f"{self.seen.get(key, 0)} came before (parts must be added in record order)")
             self.seen[key] = share.start + share.held
             self.info.setdefault(key, (share.m, share.samples, share.mask))
-            if share.m < 2:
+            if share.units == 0:   # no draws: its variance is 0, and adding 0 to the sums changes no bit
                 continue
             if key not in self.open:
                 self.open[key] = self._start(key)

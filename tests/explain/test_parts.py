@@ -98,6 +98,8 @@ CASES = [  # outputs, settings, baseline
     (2, ShapSettings(num_samples=10, seed=2, agg_method="mean_abs", use_logit=True, max_rows_per_call=64), _TWO),
     (1, ShapSettings(num_samples=5, seed=7, agg_method="mean_sq", features_to_explain=["b", "c", "e", "f"]), _ONE),
     (1, ShapSettings(num_samples=2, seed=9, agg_method="mean_abs", features_to_explain=["b"]), _TWO),  # one column
+    # patterns of two to four features enumerated (no draws), of five sampled
+    (2, ShapSettings(num_samples=20, seed=8, agg_method="mean_sq", features_to_explain=list("abcde")), _ONE),
 ]
 
 
