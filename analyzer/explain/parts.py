@@ -152,17 +152,7 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
 
         run.start = begin
         run.explain_all(max_rows)
-        for i, key in enumerate(keys):
-            influence = run.cache[i][1] if i in run.cache else None
-            assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
-            units = len(influence.design.unit_counts) if influence else 0
-            mask = np.packbits(np.isin(run.players, run.patterns.players[i])).tobytes()
-            share = PatternPart(m=len(key), samples=int(run.patterns.samples[i]), units=units, mask=mask,
-                                start=int(start[i]), held=int(run.held[i]), abs={}, sq={}, head=None, tail=None)
-            if influence is not None and units:   # an enumerated design adds nothing to the errors
-                share.abs, share.sq = influence.abs.nodes, influence.sq.nodes
-                share.head, share.tail = joined(influence.head), joined(influence.tail)
-            out[key] = share
+        out.update({key: _share(run, i, int(start[i])) for i, key in enumerate(keys)})
 
     quiet = _OncePerJob()
     log.addFilter(quiet)
@@ -176,6 +166,21 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
     players = np.asarray(resolve_features([str(c) for c in records.columns], s.features_to_explain), dtype=np.intp)
     return ShapPart(result.feature_names, players, result.local_values, result.expected_value, result.num_varying,
                     result.num_samples_used, out, result.model_calls, result.model_rows)
+
+
+def _share(run: Run, pattern: int, start: int) -> PatternPart:
+    """What the merger needs of one pattern of an explained part."""
+    influence = run.cache[pattern][1] if pattern in run.cache else None
+    assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
+    units = len(influence.design.unit_counts) if influence else 0
+    players = run.patterns.players[pattern]
+    share = PatternPart(m=len(players), samples=int(run.patterns.samples[pattern]), units=units,
+                        mask=np.packbits(np.isin(run.players, players)).tobytes(), start=start,
+                        held=int(run.held[pattern]), abs={}, sq={}, head=None, tail=None)
+    if isinstance(influence, PartInfluence) and units:   # an enumerated design adds nothing to the errors
+        share.abs, share.sq = influence.abs.nodes, influence.sq.nodes
+        share.head, share.tail = joined(influence.head), joined(influence.tail)
+    return share
 
 
 class ShapMerger:
