@@ -179,7 +179,11 @@ def _prediction_mask(frame: pd.DataFrame, predicted: str, values: list, label_se
         if kind == "continuous":
             # Clarify casts the predictions to the label's dtype and takes max over both.
             label_x = label_sel.numeric
-            x = to_numeric(series).astype(label_x.dtype)  # type: ignore[union-attr]  # continuous: numeric is set
+            x = to_numeric(series)
+            if np.issubdtype(label_x.dtype, np.integer) and np.isnan(np.asarray(x, dtype=float)).any():  # type: ignore[union-attr]
+                raise AnalysisError(f"Predicted label column '{predicted}' has missing values, which cannot be cast "
+                                    "to the label's integer type as Clarify casts predictions; fill or drop them.")
+            x = x.astype(label_x.dtype)  # type: ignore[union-attr]  # continuous: numeric is set
             both = pd.Series(np.concatenate([label_x, x]))
             mask = threshold_interval(numeric_threshold(values), both.max()).mask(x)
         else:

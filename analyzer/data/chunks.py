@@ -115,29 +115,34 @@ def _csv_chunks(files: Sequence[Path], headers: Sequence[str] | None, columns: l
         _refuse_json_rows(path)
         skip, found = _header_rows(path, headers, detected)
         detected = found if found is not None else detected
-        try:
-            reader = pd.read_csv(path, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig",
-                                 chunksize=rows, dtype=dtype)
-        except pd.errors.EmptyDataError:
-            continue
-        except (pd.errors.ParserError, *READ_ERRORS) as exc:
-            raise DataError(f"Cannot parse {path} as text/csv: {_reason(exc)}") from None
-        with reader:
-            while True:
-                try:
-                    frame = next(reader)
-                except StopIteration:
-                    break
-                except pd.errors.EmptyDataError:
-                    break
-                except (pd.errors.ParserError, *READ_ERRORS) as exc:
-                    raise DataError(f"Cannot parse {path} as text/csv: {_reason(exc)}") from None
-                _check_width(frame, columns, headers, path)
-                frame.columns = columns
-                produced = True
-                yield frame
+        for frame in csv_frames(path, path, skip, rows, dtype, columns, headers):
+            produced = True
+            yield frame
     if some and not produced:
         raise DataError(f"The dataset has no rows: {', '.join(map(str, files))}.")
+
+
+def csv_frames(source: Any, path: Path, skip: int, rows: int, dtype: dict, columns: list[str],
+               headers: Sequence[str] | None) -> Iterator[pd.DataFrame]:
+    """Chunks of one CSV file (``source``: its path, or a binary handle placed at a row's first byte)."""
+    try:
+        reader = pd.read_csv(source, header=None, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig",
+                             chunksize=rows, dtype=dtype)
+    except pd.errors.EmptyDataError:
+        return
+    except (pd.errors.ParserError, *READ_ERRORS) as exc:
+        raise DataError(f"Cannot parse {path} as text/csv: {_reason(exc)}") from None
+    with reader:
+        while True:
+            try:
+                frame = next(reader)
+            except (StopIteration, pd.errors.EmptyDataError):
+                return
+            except (pd.errors.ParserError, *READ_ERRORS) as exc:
+                raise DataError(f"Cannot parse {path} as text/csv: {_reason(exc)}") from None
+            _check_width(frame, columns, headers, path)
+            frame.columns = columns
+            yield frame
 
 
 def csv_header(files: Sequence[Path], headers: Sequence[str] | None) -> tuple[int, list[str]] | None:
@@ -150,21 +155,6 @@ def csv_header(files: Sequence[Path], headers: Sequence[str] | None) -> tuple[in
         if found is not None:
             return number, found
     return None
-
-
-def file_frames(config: AnalysisConfig, path: Path, rows: int, columns: Sequence[str], text: Collection[str],
-                detected: Sequence[str] | None) -> Iterator[pd.DataFrame]:
-    """One data file of the dataset in chunks of ``rows``, read as :func:`open_chunks` reads it among the
-    others (a worker reading its own files): ``columns`` and ``detected`` (:func:`csv_header`) are the
-    whole dataset's; a file without rows gives no chunk."""
-    kind = config.dataset_type.lower()
-    if kind == CSV:
-        yield from _csv_chunks([path], config.headers, list(columns), set(text), rows,
-                               list(detected) if detected is not None else None, some=False)
-        return
-    reader = _jsonlines_chunks if kind == JSONLINES else _parquet_chunks
-    for table in reader(config, [path], rows):
-        yield table.frame
 
 
 def _check_width(frame: pd.DataFrame, columns: list[str], headers: Sequence[str] | None, path: Path) -> None:
@@ -194,7 +184,8 @@ def typed_like_csv(values: pd.Series) -> pd.Series:
 
 # -------------------------------------------------------------------------------------- JSON Lines
 
-def _jsonlines_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) -> Iterator[Table]:
+def _jsonlines_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int, skip: int = 0) -> Iterator[Table]:
+    """The records in chunks of ``rows``; the first ``skip`` records are passed over unparsed."""
     from analyzer.data.json_reader import compile_path, loads, search
 
     keys = ("features", "label", "predicted_label")
@@ -204,7 +195,11 @@ def _jsonlines_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) 
     batch: list[list] = [[], [], []]
     where = ", ".join(map(str, files))
     for path in files:
-        for lineno, line in _lines(path):
+        lines = _lines(path)
+        for _ in zip(range(skip), lines):
+            pass
+        skip = 0
+        for lineno, line in lines:
             where = f"{path} line {lineno}"
             record = loads(line, where)
             for values, compiled, key in zip(batch, paths, keys):
@@ -245,7 +240,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 # ----------------------------------------------------------------------------------------- Parquet
 
-def _parquet_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) -> Iterator[Table]:
+def _parquet_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int, first_group: int = 0) -> Iterator[Table]:
+    """The rows in chunks of at most ``rows``; from row group ``first_group`` of the first file on."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from pandas.io._util import arrow_table_to_pandas  # what pd.read_parquet converts with
@@ -255,7 +251,10 @@ def _parquet_chunks(config: AnalysisConfig, files: Sequence[Path], rows: int) ->
     headers = config.headers
     for path in files:
         try:
-            batches = pq.ParquetFile(path).iter_batches(batch_size=rows)
+            parquet = pq.ParquetFile(path)
+            groups = list(range(first_group, parquet.num_row_groups))
+            first_group = 0
+            batches = parquet.iter_batches(batch_size=rows, row_groups=groups)
             for batch in batches:
                 frame = arrow_table_to_pandas(pa.Table.from_batches([batch]))
                 _check_flat(frame, path)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analyzer import signals
 from analyzer.distributed.settings import ScaleSettings
-from analyzer.distributed.tasks import ShardResult, WorkerModel, explain_shard, predict_rows
+from analyzer.distributed.tasks import Done, ShardResult, WorkerModel, explain_shard, predict_rows
 from analyzer.errors import AnalysisError
 from analyzer.predictor import concatenate_outputs
 
@@ -28,6 +28,8 @@ log = logging.getLogger("sagemaker-clarify-processing")
 
 POLL_SECONDS = 0.5
 TASKS_PER_THREAD = 4      # enough tasks that a slow or lost worker does not hold up the others for long
+#: Shard tasks started and not yet merged, per worker thread: enough that no worker waits for the leader.
+WINDOW_PER_THREAD = 3
 
 
 def _not_here(frame: pd.DataFrame) -> np.ndarray:
@@ -122,7 +124,7 @@ def in_order(client: Client, settings: ScaleSettings, what: str, count: int, sub
             client.cancel(list(pending))
 
 
-def worker_shares(results: list[ShardResult]) -> str:
+def worker_shares(results: Sequence[ShardResult | Done]) -> str:
     """Tasks and busy seconds per worker: whether every worker (every host) did its part."""
     shares: dict[str, list[float]] = {}
     for result in results:
@@ -158,6 +160,13 @@ class DaskPredictor:
         outputs: list[tuple[int, ModelOutput]] = []
         wait_all(self.client, futures, self.settings, "predictions", lambda i, out: outputs.append((i, out)))
         return concatenate_outputs(sorted(outputs, key=lambda p: p[0]), "the model")
+
+    def run_shards(self, shards: Sequence[Any], what: str, submit: Callable[[Any], Future],
+                   on_result: Callable[[Any, Any], None]) -> None:
+        """``submit(shard)`` for every shard (workers reading their own rows), ``on_result(shard, value)``
+        in shard order, a bounded number started ahead (:func:`in_order`)."""
+        in_order(self.client, self.settings, what, len(shards), lambda i: submit(shards[i]),
+                 lambda i, value: on_result(shards[i], value), window=WINDOW_PER_THREAD * self.threads)
 
     def shap_runner(self, run: Run, max_rows_per_call: int) -> None:
         """Kernel SHAP's records in shards on the workers (see :meth:`Run.shards`)."""

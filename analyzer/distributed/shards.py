@@ -26,6 +26,8 @@ from analyzer.config import AnalysisConfig
 from analyzer.distributed.tasks import on_worker
 from analyzer.errors import DataError
 
+from analyzer.data import FileIndex, Start
+
 if TYPE_CHECKING:
     from distributed import Client
 
@@ -63,6 +65,7 @@ class Shard:
     first: int       # its first row within that file
     stop: int        # one past its last row within that file
     offset: int      # rows of the dataset before it
+    start: Start = Start()   # where its reader starts in the file (analyzer.data.file_rows)
 
     @property
     def rows(self) -> int:
@@ -108,25 +111,30 @@ def forget(token: str) -> int:
     return len(paths)
 
 
+def _detected(source: ShardSource, number: int) -> tuple[str, ...] | None:
+    """The header row a whole read skips in file ``number`` when it repeats (found in an earlier file)."""
+    if source.header is not None and number > source.header[0]:
+        return source.header[1]
+    return None
+
+
 def shard_frames(source: ShardSource, shard: Shard) -> Iterator[pd.DataFrame]:
     """The shard's rows in chunks of at most ``source.rows`` (run on a worker)."""
     from analyzer.data import file_frames
 
-    detected = None
-    if source.header is not None and shard.file > source.header[0]:
-        detected = source.header[1]
     frames = file_frames(source.config, local_copy(source, shard.file), source.rows, source.columns,
-                         source.text_columns, detected)
-    start = 0
+                         source.text_columns, _detected(source, shard.file), shard.start)
+    left = shard.rows
     for frame in frames:
-        end = start + len(frame)
-        if end > shard.first:
-            part = frame.iloc[max(0, shard.first - start):min(len(frame), shard.stop - start)]
-            if len(part):
-                yield part.reset_index(drop=True)
-        start = end
-        if start >= shard.stop:
+        part = frame.iloc[:left].reset_index(drop=True)
+        left -= len(part)
+        if len(part):
+            yield part
+        if left <= 0:
             return
+    if left:
+        raise DataError(f"{source.files[shard.file]}: {left} rows fewer than counted; did the file change "
+                        "while the job ran?")
 
 
 @on_worker
@@ -149,10 +157,11 @@ def read_layout(source: ShardSource) -> tuple[Dataset, tuple[str, ...], tuple[in
 
 
 @on_worker
-def count_rows(source: ShardSource, number: int) -> int:
-    """Rows of file ``number``."""
-    whole = Shard(0, number, 0, 2**62, 0)
-    return sum(len(frame) for frame in shard_frames(replace(source, text_columns=tuple(source.columns)), whole))
+def index_rows(source: ShardSource, number: int) -> FileIndex:
+    """File ``number``'s rows, and where a reader may start (analyzer.data.file_rows)."""
+    from analyzer.data import index_file
+
+    return index_file(source.config, local_copy(source, number), source.columns, _detected(source, number))
 
 
 @on_worker
@@ -203,27 +212,29 @@ def prepare(client: Client, config: AnalysisConfig, uri: str | Path, rows: int,
     layout, columns, header = found[0]
     text = tuple(name for name in columns if name in set(text_columns(layout)))
     source = replace(source, columns=columns, header=header, text_columns=text)
-    counts = [0] * len(files)
-    futures = [client.submit(count_rows, source, i, pure=False) for i in range(len(files))]
-    wait_all(client, futures, settings, "row count", lambda i, n: counts.__setitem__(i, n))
-    total = sum(counts)
+    indexes: list[FileIndex] = [FileIndex(0)] * len(files)
+    futures = [client.submit(index_rows, source, i, pure=False) for i in range(len(files))]
+    wait_all(client, futures, settings, "row count", lambda i, index: indexes.__setitem__(i, index))
+    total = sum(index.rows for index in indexes)
     if total == 0:
         raise DataError(f"The dataset has no rows: {uri}.")
     threads = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1)["workers"].values()))
     size = min(rows, settings.chunk_rows or max(1, math.ceil(total / (threads * TASKS_PER_THREAD))))
-    shards = cut(counts, size)
+    shards = cut(indexes, size)
     log.info("The workers read the dataset themselves: %d file(s), %s rows, in %d shards of up to %d rows.",
              len(files), f"{total:,}", len(shards), size)
     return replace(source, rows=size), layout, shards
 
 
-def cut(counts: list[int], size: int) -> list[Shard]:
-    """Shards of at most ``size`` rows, in data order, never across files (``counts``: rows per file)."""
+def cut(indexes: list[FileIndex], size: int) -> list[Shard]:
+    """Shards of at most ``size`` rows, in data order, never across files."""
+    from analyzer.data import start_of
+
     shards: list[Shard] = []
     offset = 0
-    for number, rows in enumerate(counts):
-        for first in range(0, rows, size):
-            stop = min(rows, first + size)
-            shards.append(Shard(len(shards), number, first, stop, offset + first))
-        offset += rows
+    for number, index in enumerate(indexes):
+        for first in range(0, index.rows, size):
+            stop = min(index.rows, first + size)
+            shards.append(Shard(len(shards), number, first, stop, offset + first, start_of(index, first)))
+        offset += index.rows
     return shards

@@ -53,7 +53,16 @@ class ShardResult:
     seconds: float = 0.0     # the shard's time on that worker
 
 
-def _worker_name() -> str:
+@dataclass
+class Done:
+    """A task's result with who computed it and how long it took (the leader logs every worker's share)."""
+
+    value: Any
+    worker: str
+    seconds: float
+
+
+def worker_name() -> str:
     try:
         from distributed import get_worker
 
@@ -84,7 +93,7 @@ def on_worker(function: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _predictor(model: WorkerModel) -> Predictor:
+def model_on_worker(model: WorkerModel) -> Predictor:
     with _LOCK:
         if model.token not in _MODELS:
             from analyzer.predictor import open_predictor
@@ -111,13 +120,13 @@ def close_model(token: str) -> bool:
 @on_worker
 def check_model(model: WorkerModel) -> str:
     """Open the predictor (model files readable, endpoint known) before any real work is sent."""
-    _predictor(model)
+    model_on_worker(model)
     return worker_address()
 
 
 @on_worker
 def predict_rows(model: WorkerModel, frame: pd.DataFrame) -> ModelOutput:
-    return _predictor(model).predict(frame)
+    return model_on_worker(model).predict(frame)
 
 
 @on_worker
@@ -126,8 +135,8 @@ def explain_shard(model: WorkerModel, run: Run, rows: np.ndarray, max_rows_per_c
     from analyzer.stages import model_scores
 
     began = time.perf_counter()
-    run.model = CountingPredict(model_scores(_predictor(model)), max_rows_per_call)
+    run.model = CountingPredict(model_scores(model_on_worker(model)), max_rows_per_call)
     run.explain_all(max_rows_per_call)
     return ShardResult(rows=rows, local=run.local, local_var=run.local_var, pattern_var=run.pattern_var,
                        partials=run.partials(), calls=run.model.calls, model_rows=run.model.rows,
-                       worker=_worker_name(), seconds=time.perf_counter() - began)
+                       worker=worker_name(), seconds=time.perf_counter() - began)

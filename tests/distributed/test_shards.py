@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analyzer.config import parse_config
-from analyzer.data import open_chunks, resolve_files
+from analyzer.data import FileIndex, Start, open_chunks, resolve_files
 from analyzer.distributed.settings import ScaleSettings
 from analyzer.distributed.shards import ShardSource, check_files, cut, forget, prepare, shard_frames
 from analyzer.errors import DataError
@@ -60,10 +60,11 @@ def _sharded(client: Any, config: dict, uri: Path | str, text: tuple[str, ...], 
 
 
 def test_cut_keeps_files_apart_and_counts_offsets() -> None:
-    shards = cut([5, 0, 3], 2)
+    shards = cut([FileIndex(5), FileIndex(0), FileIndex(3, groups=(2, 1))], 2)
     assert [(s.file, s.first, s.stop, s.offset) for s in shards] == [
         (0, 0, 2, 0), (0, 2, 4, 2), (0, 4, 5, 4), (2, 0, 2, 5), (2, 2, 3, 7)]
     assert [s.number for s in shards] == list(range(5))
+    assert shards[4].start == Start(row=2, at=2, byte=None, group=1)
 
 
 @pytest.mark.parametrize("rows", [1, 7, 50])
