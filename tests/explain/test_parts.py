@@ -163,3 +163,22 @@ def test_parts_added_out_of_order_or_short_of_the_counts_are_refused() -> None:
         merger.finish()
     with pytest.raises(ValueError, match="cannot merge agg_method 'median'"):
         ShapMerger(ShapSettings(agg_method="median"), 80, counts)
+
+
+@pytest.mark.parametrize("cuts", [[], [32, 64, 96], [31, 33, 95, 97], [1, 99], [50, 50, 64]])
+def test_cuts_on_and_next_to_block_boundaries(cuts: list[int]) -> None:
+    """One pattern only (every feature always varies): a record's place in its pattern is its row
+    number, so the cuts fall exactly on, just before and just after the 32-record blocks and the end."""
+    rng = np.random.default_rng(6)
+    records = pd.DataFrame(rng.normal(size=(100, 4)) + 5.0, columns=list("wxyz"))
+    baseline = Baseline(pd.DataFrame(np.zeros((1, 4)), columns=list("wxyz")), np.array([1.0]))
+    settings = ShapSettings(num_samples=6, seed=2, agg_method="mean_abs")
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        v = frame.to_numpy(float)
+        return np.tanh(v @ np.array([0.3, -0.2, 0.1, 0.05]) + 0.1 * v[:, 0] * v[:, 1])
+
+    whole = _whole(predict, records, baseline, settings)
+    assert pattern_counts(records, baseline, settings) == {(0, 1, 2, 3): 100}
+    assert np.all(whole.global_std_errors["mean_abs"] > 0)
+    _assert_same(*_in_parts(predict, records, baseline, settings, cuts, rng), whole, "mean_abs")
