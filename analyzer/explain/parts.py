@@ -174,9 +174,11 @@ def _share(run: Run, pattern: int, start: int) -> PatternPart:
     assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
     units = len(influence.design.unit_counts) if influence else 0
     players = run.patterns.players[pattern]
+    varying = np.zeros(len(run.players), dtype=bool)
+    varying[[run.col_of[int(f)] for f in players]] = True
     share = PatternPart(m=len(players), samples=int(run.patterns.samples[pattern]), units=units,
-                        mask=np.packbits(np.isin(run.players, players)).tobytes(), start=start,
-                        held=int(run.held[pattern]), abs={}, sq={}, head=None, tail=None)
+                        mask=np.packbits(varying).tobytes(), start=start, held=int(run.held[pattern]),
+                        abs={}, sq={}, head=None, tail=None)
     if isinstance(influence, PartInfluence) and units:   # an enumerated design adds nothing to the errors
         share.abs, share.sq = influence.abs.nodes, influence.sq.nodes
         share.head, share.tail = joined(influence.head), joined(influence.tail)
