@@ -4,8 +4,12 @@ values and their standard errors, diagnostics and warnings, for splits that cut 
 blocks, parts of one record, and a pattern whose few records sit in one block across three parts."""
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -182,3 +186,45 @@ def test_cuts_on_and_next_to_block_boundaries(cuts: list[int]) -> None:
     assert pattern_counts(records, baseline, settings) == {(0, 1, 2, 3): 100}
     assert np.all(whole.global_std_errors["mean_abs"] > 0)
     _assert_same(*_in_parts(predict, records, baseline, settings, cuts, rng), whole, "mean_abs")
+
+
+_WORKER = """
+import pickle, sys
+import numpy as np
+from analyzer.explain import explain_part
+with open(sys.argv[1], "rb") as f:
+    model, frames, baseline, settings, n, befores, counts = pickle.load(f)
+scope = {"np": np}
+exec(model, scope)
+parts = [explain_part(scope["predict"], frame, baseline, settings, n, before, counts)
+         for frame, before in zip(frames, befores)]
+with open(sys.argv[2], "wb") as f:
+    pickle.dump(parts, f)
+"""
+
+_MODEL = """
+def predict(frame):
+    v = frame.loc[:, ["a", "b", "e", "f", "g"]].to_numpy(float)
+    z = 0.4 * v[:, 0] - 0.03 * v[:, 1] + 0.3 * v[:, 2] * v[:, 3] - 0.2 * v[:, 4] + 0.5 * (frame["c"] == "x")
+    return np.column_stack([z, np.tanh(z)])
+"""
+
+
+def test_parts_from_another_process_with_one_blas_thread(tmp_path: Path) -> None:
+    """Parts explained in another Python process (as a Dask worker does, one BLAS thread) merge into the
+    bits of one run here: the designs the merger rebuilds from the seed are the worker's."""
+    records = _data(200, seed=12)
+    settings = ShapSettings(num_samples=9, seed=21, agg_method="mean_abs", max_rows_per_call=300)
+    scope: dict = {"np": np}
+    exec(_MODEL, scope)
+    whole = _whole(scope["predict"], records, _TWO, settings)
+    frames = [records.iloc[a:b] for a, b in ((0, 45), (45, 46), (46, 130), (130, 200))]
+    befores, counts = part_offsets([pattern_counts(frame, _TWO, settings) for frame in frames])
+    (tmp_path / "in.pkl").write_bytes(pickle.dumps((_MODEL, frames, _TWO, settings, 200, befores, counts)))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-c", _WORKER, str(tmp_path / "in.pkl"), str(tmp_path / "out.pkl")],
+                   env=env, check=True, timeout=120)
+    parts = pickle.loads((tmp_path / "out.pkl").read_bytes())
+    merger = ShapMerger(settings, 200, counts)
+    local = [merger.add(part) for part in parts]
+    _assert_same(local, *merger.finish(), whole, "mean_abs")
