@@ -8,7 +8,7 @@ The chunks are read more than once, each pass holding one chunk at a time:
 2. the bias metrics as in :mod:`analyzer.stages.chunked` (post-training predictions from the model);
 3. Kernel SHAP (:mod:`analyzer.stages.shap_stream`), each chunk's local values appended to
    ``explanations_shap/out.csv`` in the job's staging folder (published with the rest, or not at all);
-   for ``agg_method: median`` also to scratch files, reduced at the end (:mod:`analyzer.stages.shap_median`);
+   for ``agg_method: median`` also to scratch files, reduced at the end (:mod:`analyzer.explain._median`);
 4. PDP (:mod:`analyzer.stages.pdp_stream`), after SHAP when its features are SHAP's top ones.
 
 One model session serves every pass. Reading the data again costs little next to the model calls
@@ -17,10 +17,9 @@ that Kernel SHAP and PDP make for each row.
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -144,7 +143,6 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
 
 def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, frames: Iterator[pd.DataFrame],
                found: Survey, writer: OutputWriter, auto: bool) -> None:
-    from analyzer.stages.shap_median import MedianSpill
     from analyzer.stages.shap_stream import ShapStream
 
     layout, names = result.dataset, list(result.dataset.features)
@@ -156,16 +154,9 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
     done = 0
     if shap.save_local_shap_values:   # the whole read's report draws the local values only then
         result.sample = LocalSample.of(found.rows)
-    with ExitStack() as scratch_files:
-        spill = None
-        if shap.agg_method == "median":   # every local value, on disk until the end (removed however it ends)
-            spill = MedianSpill(scratch_files.enter_context(TemporaryDirectory(prefix="analyzer-median-")),
-                                found.rows)
+    with closing(stream.merger.median):   # the median's scratch files, removed however the pass ends
         for number, frame in enumerate(frames, start=1):
             chunk = stream.add(frame.loc[:, names])
-            part = stream.part
-            if spill is not None and part is not None and part.pattern_of is not None:
-                spill.add(chunk.local_values, chunk.local_std_errors, list(part.patterns), part.pattern_of)
             labels = labels or label_names(len(chunk.expected_value), shap.label_names)
             done += len(frame)
             log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
@@ -178,8 +169,6 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
                 assert result.sample is not None
                 result.sample.add(local, frame.loc[:, names])
         kernel, result.glob = stream.finish()
-        if spill is not None and stream.part is not None:
-            result.glob, kernel.global_std_errors["median"] = spill.finish(stream.part.players)
     result.explanation.kernel_shap, result.explanation.labels = kernel, labels or []
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analyzer.explain import Baseline, KernelShapResult, PatternKey, ShapMerger, ShapPart, ShapSettings, explain_part
+from analyzer.explain import Baseline, KernelShapResult, PatternKey, ShapMerger, ShapSettings, explain_part
 from analyzer.explain._design import Solver
 
 
@@ -27,7 +27,6 @@ class ShapStream:
     settings: ShapSettings
     n_total: int
     solvers: dict[PatternKey, Solver] = field(default_factory=dict)   # built once, used by every chunk
-    part: ShapPart | None = None      # the last chunk's (for the median: its records' patterns and errors)
 
     def __post_init__(self) -> None:
         self.merger = ShapMerger(self.settings, self.n_total, None, self.solvers)
@@ -35,11 +34,10 @@ class ShapStream:
     def add(self, records: pd.DataFrame) -> KernelShapResult:
         """Kernel SHAP of one chunk's records (feature columns), placed in the whole run; its local values
         (no standard errors)."""
-        self.part = explain_part(self.predict, records, self.baseline, self.settings, self.n_total,
-                                 self.merger.seen, None, self.solvers)
-        return self.merger.add(self.part)
+        part = explain_part(self.predict, records, self.baseline, self.settings, self.n_total, self.merger.seen,
+                            None, self.solvers)
+        return self.merger.add(part)
 
-    def finish(self) -> tuple[KernelShapResult, np.ndarray | None]:
-        """The whole run's result (no local values: they went to out.csv) and its global values (None for
-        the median: :mod:`analyzer.stages.shap_median` takes it from every chunk's :attr:`part`)."""
+    def finish(self) -> tuple[KernelShapResult, np.ndarray]:
+        """The whole run's result (no local values: they went to out.csv) and its global values."""
         return self.merger.finish()

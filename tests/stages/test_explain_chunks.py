@@ -149,7 +149,7 @@ def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_pa
                                          capsys: pytest.CaptureFixture) -> None:
     """agg_method median streams too: the local values go to scratch files, their median and its standard
     error are the whole read's; the scratch folder is gone after the job."""
-    from analyzer.stages.shap_median import MedianSpill
+    from analyzer.explain._median import MedianSpill
 
     data, read = _write(_frame(n), tmp_path, "text/csv")
     pdp = {"pdp": {"grid_resolution": 3, "top_k_features": 2}} if rows != "1" else {}  # top features: the median's
@@ -157,8 +157,9 @@ def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_pa
     spilled: list[list[str]] = []
     finish = MedianSpill.finish
 
-    def spy(spill: MedianSpill, players: np.ndarray) -> tuple:
-        spilled.append(sorted(p.name for p in Path(spill.folder).iterdir()))
+    def spy(spill: MedianSpill, players: np.ndarray) -> np.ndarray:
+        assert spill.folder is not None and spill.folder.parent == tmp_path / "tmp"
+        spilled.append(sorted(p.name for p in spill.folder.iterdir()))
         return finish(spill, players)
 
     (tmp_path / "tmp").mkdir()

@@ -2,9 +2,11 @@
 
 The whole read takes ``np.median(local, axis=0)`` and
 :func:`~analyzer.explain._estimate.median_se` of the local values (n, M, D), their variances and each
-record's pattern. Those need every record's values, so each chunk's local values and standard errors
-are written to scratch files (``np.memmap``, float64: 8 bytes a record per feature and output, in the
-job's temporary folder) and reduced at the end, holding at most one feature's column in memory:
+record's pattern. Those need every record's values, so each part's (chunk's, shard's) local values and
+standard errors are written to scratch files (``np.memmap``, float64, about 32 bytes a record per feature
+and output with the copies below) in a temporary folder, removed by :meth:`MedianSpill.close` (or when the
+spill is collected, or the process exits), and reduced at the end, holding at most one feature's column in
+memory:
 
 - the median of each (feature, output) column, read contiguous from a column-major copy;
 - the sums over the records (the mean and spread of the values, the kernel weights) with numpy's own
@@ -14,14 +16,19 @@ job's temporary folder) and reduced at the end, holding at most one feature's co
 - the kernel-weighted errors added per pattern in record order (``np.add.at``), block by block, the
   patterns numbered as the whole run numbers them (sorted by their packed masks).
 
-The record's standard errors are stored, not their variances: ``sqrt(var)`` is what ``median_se``
+The records' standard errors are stored, not their variances: ``sqrt(var)`` is what ``median_se``
 uses, and ``sqrt`` is monotonic, so the largest standard error is ``sqrt`` of the largest variance.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from analyzer.explain.parts import ShapPart
 
 #: Values (records x features x outputs) of a block while the files are reduced: 2 MiB (a few blocks are
 #: alive at once, next to no column).
@@ -31,17 +38,33 @@ BLOCK_VALUES = 1 << 18
 class MedianSpill:
     """Every record's local values and standard errors on disk, in record order, then their median."""
 
-    def __init__(self, folder: str | Path, n_total: int) -> None:
-        self.folder, self.n = Path(folder), n_total
+    def __init__(self, n_total: int) -> None:
+        self.n = n_total
         self.offset = 0
         self.shape: tuple[int, int] | None = None               # (features, outputs)
         self.ids: dict[tuple, int] = {}                          # pattern key -> number in order seen
         self._maps: dict[str, np.memmap] = {}
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self.errors: dict[str, np.ndarray] = {}                   # {"median": standard errors} once finished
+
+    @property
+    def folder(self) -> Path | None:
+        return None if self._folder is None else Path(self._folder.name)
 
     def _map(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.memmap:
         if name not in self._maps:
-            self._maps[name] = np.memmap(self.folder / f"median-{name}", dtype=dtype, mode="w+", shape=shape)
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="analyzer-median-")
+            path = Path(self._folder.name) / f"median-{name}"
+            self._maps[name] = np.memmap(path, dtype=dtype, mode="w+", shape=shape)
         return self._maps[name]
+
+    def close(self) -> None:
+        """Remove the files (closing the maps first)."""
+        self._maps.clear()
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
     def add(self, local: np.ndarray, local_se: np.ndarray, keys: list[tuple], pattern_of: np.ndarray) -> None:
         """One chunk's records: values and standard errors (r, M, D), the chunk's pattern keys (the
@@ -58,18 +81,29 @@ class MedianSpill:
         self._map("patterns", (self.n,), np.int64)[start:stop] = ids[pattern_of]
         self.offset = stop
 
-    def finish(self, players: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The global values (``np.median`` over the records) and their standard errors, (M, D) each;
-        ``players``: the explained features' column numbers (the patterns' masks are over them)."""
-        assert self.offset == self.n, f"{self.offset} of {self.n} records were spilled"
-        if self.n == 0 or self.shape is None:
-            shape = self.shape or (0, 1)
-            return np.zeros(shape), np.zeros(shape)
-        med = self._medians()
-        se = self._median_se(med, self._whole_pattern_numbers(players))
-        for name in list(self._maps):
-            del self._maps[name]                                   # closes the maps
-        return med, se
+    def add_part(self, part: ShapPart) -> None:
+        """A Kernel SHAP part's records (:func:`~analyzer.explain.parts.explain_part` for the median)."""
+        if part.median is None:
+            raise ValueError("a Kernel SHAP part merged for the median needs its records' standard errors and "
+                             "patterns (explain_part with agg_method median)")
+        local_se, pattern_of = part.median
+        self.add(part.local_values, local_se, list(part.patterns), pattern_of)
+
+    def finish(self, players: np.ndarray) -> np.ndarray:
+        """The global values (``np.median`` over the records), (M, D), their standard errors in
+        :attr:`errors`; ``players``: the explained features' column numbers (the patterns' masks are over
+        them). The files are removed."""
+        try:
+            if self.offset != self.n:
+                raise ValueError(f"{self.offset} of {self.n} records reached the median")
+            if self.n == 0 or self.shape is None:
+                self.errors = {"median": np.zeros(self.shape or (0, 1))}
+                return np.zeros(self.shape or (0, 1))
+            med = self._medians()
+            self.errors = {"median": self._median_se(med, self._whole_pattern_numbers(players))}
+            return med
+        finally:
+            self.close()
 
     def _medians(self) -> np.ndarray:
         """Each column's median as ``np.median(local, axis=0)`` takes it, one column in memory at a time."""
