@@ -39,8 +39,8 @@ from analyzer.explain._design import Solver
 from analyzer.explain._estimate import influence_map
 from analyzer.explain._frames import encode
 from analyzer.explain._game import Predict
-from analyzer.explain._median import MedianSpill
 from analyzer.explain._influence import PartInfluence, PatternInfluence, Records, TreeSum, joined, whole_blocks
+from analyzer.explain._median import MedianSpill
 from analyzer.explain._patterns import find_patterns
 from analyzer.explain._run import Run, pattern_solver
 from analyzer.explain.baseline import Baseline

@@ -82,7 +82,6 @@ class StreamedExplanation:
     written: int = 0             # local value rows in out.csv
     sample: LocalSample | None = None   # the rows of the local values the report's chart draws
 
-
     def section(self) -> dict:
         e, shap = self.explanation, self.explanation.shap_settings
         kernel = None
