@@ -152,7 +152,8 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
         local_features=explained.dataset.feature_frame() if explained else None,
         shap_warnings=kernel.warnings if kernel else (),
     )
-    context = replace(context, time_series=getattr(explained, "time_series", None))  # forecasts: their own section
+    context = replace(context, time_series=getattr(explained, "time_series", None),  # forecasts: their own section
+                      **getattr(explained, "report_locals", dict)())   # read in chunks: the rows the chart draws
     images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
     return replace(context, images=images()) if images else context
 

@@ -20,7 +20,7 @@ from analyzer.explain.image_segments import ImageBaseline, context_region, restr
 from analyzer.explain.image_shap import SegmentShap, segment_kernel_shap
 from analyzer.explain.kernel_shap import DEFAULT_MAX_ROWS_PER_CALL, EMPTY_SELECTION, KernelShapResult, kernel_shap
 from analyzer.explain.kernel_shap import _warnings as sample_warnings   # the job's warnings, runs in chunks
-from analyzer.explain.parts import PatternKey, ShapMerger, ShapPart, explain_part, pattern_counts
+from analyzer.explain.parts import PatternKey, ShapMerger, ShapPart, explain_part, part_offsets, pattern_counts
 from analyzer.explain.pdp import (
     bucket_counts,
     categorical_grid,
@@ -50,6 +50,7 @@ __all__ = [
     "ShapMerger",
     "ShapPart",
     "explain_part",
+    "part_offsets",
     "pattern_counts",
     "bucket_counts",
     "categorical_grid",

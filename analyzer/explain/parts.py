@@ -9,6 +9,8 @@ part computes may depend on which part it is, or the merged result would depend 
   run's;
 - the global values are sums over the records in record order (numpy's row after row; a single column
   pairwise, so it is kept and summed at the end): the merger adds the parts strictly in record order;
+  the median is no sum: parts also ship their records' standard errors and patterns, and the merger
+  keeps every value on disk (:mod:`analyzer.explain._median`);
 - the global standard errors sum each pattern's draws' influences over fixed blocks of 32 of the
   pattern's records (:mod:`analyzer.explain._influence`). That needs each record's place within its
   pattern in the whole run, hence a cheap first pass (:func:`pattern_counts`, no model calls) from which
@@ -27,7 +29,7 @@ after the other in one process, with the pattern counts learnt at the end (``cou
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,7 @@ from analyzer.explain._estimate import influence_map
 from analyzer.explain._frames import encode
 from analyzer.explain._game import Predict
 from analyzer.explain._influence import PartInfluence, PatternInfluence, Records, TreeSum, joined, whole_blocks
+from analyzer.explain._median import MedianSpill
 from analyzer.explain._patterns import find_patterns
 from analyzer.explain._run import Run, pattern_solver
 from analyzer.explain.baseline import Baseline
@@ -53,7 +56,7 @@ PatternKey = tuple[int, ...]
 #: A pattern's record count when it is not known yet (its last block is closed at the end).
 UNKNOWN = int(np.iinfo(np.int64).max)
 
-__all__ = ["PatternKey", "PatternPart", "ShapMerger", "ShapPart", "explain_part", "pattern_counts"]
+__all__ = ["PatternKey", "PatternPart", "ShapMerger", "ShapPart", "explain_part", "part_offsets", "pattern_counts"]
 
 
 class _OncePerJob(logging.Filter):
@@ -69,6 +72,7 @@ class PatternPart:
 
     m: int                       # varying features
     samples: int                 # coalitions per record
+    units: int                   # random draws of the design (0: enumerated, no sampling error to sum)
     mask: bytes                  # packed bits of the varying features among the explained ones (sort key)
     start: int                   # the pattern's records in earlier parts
     held: int                    # the pattern's records in this part
@@ -91,6 +95,7 @@ class ShapPart:
     patterns: dict[PatternKey, PatternPart]
     model_calls: int
     model_rows: int
+    median: tuple[np.ndarray, np.ndarray] | None = None   # agg_method median: records' std errors and patterns
 
 
 def pattern_counts(records: pd.DataFrame, baseline: Baseline, settings: ShapSettings) -> dict[PatternKey, int]:
@@ -101,6 +106,19 @@ def pattern_counts(records: pd.DataFrame, baseline: Baseline, settings: ShapSett
     found = find_patterns(x_vals, b_vals, players, settings.num_samples)
     held = np.bincount(found.pattern_of, minlength=len(found.players))
     return {_key(v): int(c) for v, c in zip(found.players, held.tolist()) if c}
+
+
+def part_offsets(per_part: Sequence[Mapping[PatternKey, int]]) -> tuple[list[dict[PatternKey, int]],
+                                                                      dict[PatternKey, int]]:
+    """From each part's :func:`pattern_counts` (parts in record order): every part's ``before`` and the
+    whole run's ``counts``."""
+    counts: dict[PatternKey, int] = {}
+    befores = []
+    for found in per_part:
+        befores.append(dict(counts))
+        for key, held in found.items():
+            counts[key] = counts.get(key, 0) + held
+    return befores, counts
 
 
 def _key(players: np.ndarray) -> PatternKey:
@@ -117,6 +135,7 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
     s = settings
     shared: MutableMapping[PatternKey, Solver] = {} if solvers is None else solvers
     out: dict[PatternKey, PatternPart] = {}
+    pattern_of: list[np.ndarray] = []
 
     def runner(run: Run, max_rows: int) -> None:
         keys = [_key(v) for v in run.patterns.players]
@@ -138,15 +157,8 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
 
         run.start = begin
         run.explain_all(max_rows)
-        for i, key in enumerate(keys):
-            influence = run.cache[i][1] if i in run.cache else None
-            assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
-            mask = np.packbits(np.isin(run.players, run.patterns.players[i])).tobytes()
-            out[key] = PatternPart(
-                m=len(key), samples=int(run.patterns.samples[i]), mask=mask, start=int(start[i]),
-                held=int(run.held[i]), abs=influence.abs.nodes if influence else {},
-                sq=influence.sq.nodes if influence else {}, head=joined(influence.head) if influence else None,
-                tail=joined(influence.tail) if influence else None)
+        out.update({key: _share(run, i, int(start[i])) for i, key in enumerate(keys)})
+        pattern_of.append(run.patterns.pattern_of)   # numbers into keys: out's keys, in the same order
 
     quiet = _OncePerJob()
     log.addFilter(quiet)
@@ -158,8 +170,27 @@ def explain_part(predict: Predict, records: pd.DataFrame, baseline: Baseline, se
     finally:
         log.removeFilter(quiet)
     players = np.asarray(resolve_features([str(c) for c in records.columns], s.features_to_explain), dtype=np.intp)
+    median = (result.local_std_errors, np.concatenate([np.zeros(0, np.intp), *pattern_of]))
     return ShapPart(result.feature_names, players, result.local_values, result.expected_value, result.num_varying,
-                    result.num_samples_used, out, result.model_calls, result.model_rows)
+                    result.num_samples_used, out, result.model_calls, result.model_rows,
+                    median if s.agg_method == "median" else None)
+
+
+def _share(run: Run, pattern: int, start: int) -> PatternPart:
+    """What the merger needs of one pattern of an explained part."""
+    influence = run.cache[pattern][1] if pattern in run.cache else None
+    assert influence is None or (isinstance(influence, PartInfluence) and not influence.pending)
+    units = len(influence.design.unit_counts) if influence else 0
+    players = run.patterns.players[pattern]
+    varying = np.zeros(len(run.players), dtype=bool)
+    varying[[run.col_of[int(f)] for f in players]] = True
+    share = PatternPart(m=len(players), samples=int(run.patterns.samples[pattern]), units=units,
+                        mask=np.packbits(varying).tobytes(), start=start, held=int(run.held[pattern]),
+                        abs={}, sq={}, head=None, tail=None)
+    if isinstance(influence, PartInfluence) and units:   # an enumerated design adds nothing to the errors
+        share.abs, share.sq = influence.abs.nodes, influence.sq.nodes
+        share.head, share.tail = joined(influence.head), joined(influence.tail)
+    return share
 
 
 class ShapMerger:
@@ -177,19 +208,23 @@ class ShapMerger:
         self.kept: list[np.ndarray] = []
         self.first: ShapPart | None = None
         self.calls = self.rows = 0                                    # model calls and rows of the parts
+        self.median = MedianSpill(n_total)   # agg_method median (not a sum): every local value, on disk
 
     def add(self, part: ShapPart) -> KernelShapResult:
         """The next part in record order; its records' local values (no standard errors: not shipped)."""
         self.first = self.first or part
         self.calls, self.rows = self.calls + part.model_calls, self.rows + part.model_rows
-        self._sum(part.local_values)
+        if self.settings.agg_method == "median":
+            self.median.add_part(part)
+        else:
+            self._sum(part.local_values)
         for key, share in part.patterns.items():
             if share.start != self.seen.get(key, 0):
                 raise ValueError(f"a Kernel SHAP part starts pattern {key} at record {share.start} of it; "
                                  f"{self.seen.get(key, 0)} came before (parts must be added in record order)")
             self.seen[key] = share.start + share.held
             self.info.setdefault(key, (share.m, share.samples, share.mask))
-            if share.m < 2:
+            if share.units == 0:   # no draws: its variance is 0, and adding 0 to the sums changes no bit
                 continue
             if key not in self.open:
                 self.open[key] = self._start(key)
@@ -227,8 +262,12 @@ class ShapMerger:
         assert self.first is not None, "no part was added"
         if self.counts is not None and self.seen != {k: c for k, c in self.counts.items() if c}:
             raise ValueError("the Kernel SHAP parts do not hold the records the pattern counts promised")
+        if sum(self.seen.values()) != self.n_total:
+            raise ValueError(f"the Kernel SHAP parts hold {sum(self.seen.values())} records, not {self.n_total}")
         s, first = self.settings, self.first
-        if self.kept:
+        if s.agg_method == "median":   # its standard error too (self.median.errors); removes the files
+            glob = self.median.finish(first.players)
+        elif self.kept:
             glob = global_values(np.concatenate(self.kept), s.agg_method)
             self.kept = []
         else:
@@ -256,6 +295,6 @@ class ShapMerger:
         result = KernelShapResult(
             feature_names=first.feature_names, local_values=np.zeros((0, p, d)), expected_value=first.expected_value,
             local_std_errors=np.zeros((0, p, d)), num_varying=varying, num_samples_used=used,
-            global_std_errors={k: np.sqrt(v) for k, v in variance.items()}, warnings=warnings,
+            global_std_errors={k: np.sqrt(v) for k, v in variance.items()} | self.median.errors, warnings=warnings,
             model_calls=self.calls, model_rows=self.rows)
         return result, glob

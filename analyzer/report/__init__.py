@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from analyzer.report.charts import beeswarm_rows
     from analyzer.report.context import DatasetSummary, GroupStats, ModelPerformance, ReportContext
     from analyzer.report.document import Report, build_report
     from analyzer.report.summary import build_context, config_summary, summarize_dataset
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from analyzer.report.writer import DEFAULT_NAME, DEFAULT_TITLE, ReportError, report_basename, write_reports
 
 _SOURCES = {
+    "analyzer.report.charts": ("beeswarm_rows",),
     "analyzer.report.context": ("DatasetSummary", "GroupStats", "ModelPerformance", "ReportContext"),
     "analyzer.report.document": ("Report", "build_report"),
     "analyzer.report.summary": ("build_context", "config_summary", "summarize_dataset"),
@@ -41,6 +43,7 @@ __all__ = [
     "ReportContext",
     "Verdict",
     "assess",
+    "beeswarm_rows",
     "build_context",
     "build_report",
     "config_summary",

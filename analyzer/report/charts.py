@@ -128,20 +128,40 @@ def _colour_values(features: pd.DataFrame | None, column: str, rows: np.ndarray)
     return series.rank(pct=True).fillna(0.5).to_numpy()
 
 
+def _drawn(n: int, max_points: int, rng: np.random.Generator) -> np.ndarray:
+    """Every row, or ``max_points`` of them drawn from ``rng`` (sorted)."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=max_points, replace=False))
+
+
+def beeswarm_rows(n: int, max_points: int | None = None, seed: int = 0) -> np.ndarray:
+    """The rows of ``n`` that :func:`beeswarm_chart` draws: all up to ``max_points`` (:data:`MAX_POINTS`),
+    else a fixed-seed sample."""
+    return _drawn(n, MAX_POINTS if max_points is None else max_points, np.random.default_rng(seed))
+
+
 def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.DataFrame | None = None,
-                   top: int = TOP_FEATURES, max_points: int = MAX_POINTS, seed: int = 0) -> str:
+                   top: int = TOP_FEATURES, max_points: int | None = None, seed: int = 0, *,
+                   of_rows: int | None = None, importance: pd.Series | None = None) -> str:
     """One row of points per feature (top ``top`` by mean |SHAP|): where the SHAP values of rows fall.
 
-    At most ``max_points`` rows are drawn per feature (a fixed-seed sample), as a raster layer, so the
-    chart's size does not grow with the rows. With ``features``, points are coloured by feature value.
+    At most ``max_points`` (:data:`MAX_POINTS`) rows are drawn per feature (a fixed-seed sample), as a
+    raster layer, so the chart's size does not grow with the rows. With ``features``, points are coloured
+    by feature value.
+    ``local`` (and ``features``) may hold only the rows :func:`beeswarm_rows` picks of ``of_rows`` rows (a
+    dataset read in chunks), with ``importance`` every row's mean |SHAP| per column: the same chart.
     """
     numeric = local.apply(pd.to_numeric, errors="coerce")
-    importance = numeric.abs().mean().fillna(0.0)
-    columns = list(importance.sort_values(ascending=False, kind="stable").index[:top])
+    mean_abs = numeric.abs().mean() if importance is None else importance.reindex(numeric.columns)
+    columns = list(mean_abs.fillna(0.0).sort_values(ascending=False, kind="stable").index[:top])
     rng = np.random.default_rng(seed)
-    rows = np.arange(len(numeric))
-    if rows.size > max_points:
-        rows = np.sort(rng.choice(rows, size=max_points, replace=False))
+    total = len(numeric) if of_rows is None else of_rows
+    rows = _drawn(total, MAX_POINTS if max_points is None else max_points, rng)
+    if of_rows is not None:
+        if rows.size != len(numeric):
+            raise ValueError(f"{len(numeric)} local value rows for a sample of {rows.size} of {of_rows} rows")
+        rows = np.arange(len(numeric))   # the sample's rows: the same values in the same order
     import matplotlib
 
     with matplotlib.rc_context(RC):
@@ -162,7 +182,7 @@ def beeswarm_chart(local: pd.DataFrame, title: str, salt: str, features: pd.Data
         ax.axvline(0, color=GREY, linewidth=0.8)
         ax.set_yticks(range(len(columns)), [shorten(c) for c in reversed(columns)])
         ax.set_xlabel("SHAP value (impact on the model output)")
-        shown = f"{rows.size:,} of {len(numeric):,} rows" if rows.size < len(numeric) else f"{rows.size:,} rows"
+        shown = f"{rows.size:,} of {total:,} rows" if rows.size < total else f"{rows.size:,} rows"
         ax.set_title(f"{title} ({shown})", loc="left")
         if coloured is not None:
             bar = figure.colorbar(coloured, ax=ax, ticks=[0, 1], shrink=0.5, aspect=25, pad=0.01)

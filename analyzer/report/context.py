@@ -38,7 +38,9 @@ class ReportContext:
     ``config_summary`` is the effective config in brief, as (key, text) lines. ``local_shap`` is a
     frame shaped like ``explanations_shap/out.csv`` (one column per feature, or ``label__feature``
     for several outputs); ``local_features`` optionally holds the matching feature values, used only
-    to colour the local summary chart.
+    to colour the local summary chart. A dataset read in chunks keeps only the rows that chart draws:
+    then ``local_rows`` is the dataset's row count and ``local_importance`` every row's mean |SHAP| per
+    ``local_shap`` column (:mod:`analyzer.stages.local_sample`).
     """
 
     generated: str = ""                          # date/time text shown under the title
@@ -47,6 +49,8 @@ class ReportContext:
     dataset: DatasetSummary | None = None
     local_shap: pd.DataFrame | None = None
     local_features: pd.DataFrame | None = None
+    local_rows: int | None = None
+    local_importance: pd.Series | None = None
     shap_warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())   # anything else a reader should know about the run
     bias_warnings: tuple[str, ...] = ()          # the bias stages' warnings (e.g. a surprising type inference)

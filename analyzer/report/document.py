@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-import pandas as pd
-
 from analyzer.report import bias_charts, charts
 from analyzer.report.blocks import Block, Cell, Chart, Heading, Report, Section, Table, Text, format_number
 from analyzer.bias import Band
@@ -177,14 +175,19 @@ def _performance(summary: DatasetSummary) -> Section | None:
     return Section("model-performance", "Model performance", tuple(blocks))
 
 
-def _local_frame(local: pd.DataFrame, label: str, features: Sequence[str], several: bool) -> pd.DataFrame | None:
-    """This output's columns of out.csv (``<feature>_<label>``) renamed to the feature names."""
-    suffixed = {f"{f}_{label}": f for f in features}
-    if all(c in local.columns for c in suffixed):
-        return local[list(suffixed)].rename(columns=suffixed)
-    if not several and all(f in local.columns for f in features):
-        return local[list(features)]
-    return None
+def _local_chart(context: ReportContext, label: str, features: Sequence[str], several: bool, salt: str) -> Chart | None:
+    """One output's local SHAP chart, from out.csv's columns ``<feature>_<label>`` (one output: or the features)."""
+    local, importance = context.local_shap, context.local_importance
+    columns = {f"{f}_{label}": f for f in features}
+    if local is not None and not several and not all(c in local.columns for c in columns):
+        columns = {f: f for f in features}
+    if local is None or not len(local) or not all(c in local.columns for c in columns):
+        return None
+    if importance is not None:   # a sample's: every row's mean |SHAP|
+        importance = importance.reindex(list(columns)).rename(index=columns)
+    return Chart(f"Local SHAP values, output {label}", charts.beeswarm_chart(
+        local[list(columns)].rename(columns=columns), f"Local SHAP values — {label}", salt + "-local",
+        features=context.local_features, of_rows=context.local_rows, importance=importance), "shap-local")
 
 
 def _shap_table(values: Mapping[str, Any], errors: Mapping[str, Any], label: str) -> Table:
@@ -221,12 +224,8 @@ def _explanations(explanations: Mapping[str, Any], context: ReportContext) -> Se
         if errors:
             blocks.append(_shap_table(values, errors, str(label)))
         blocks.extend(text_blocks(str(label), block))   # global_top_shap_text (methods.shap.text_config)
-        if context.local_shap is not None:
-            local = _local_frame(context.local_shap, str(label), list(values), len(kernel) > 1)
-            if local is not None and len(local):
-                blocks.append(Chart(f"Local SHAP values, output {label}",
-                                    charts.beeswarm_chart(local, f"Local SHAP values — {label}", salt + "-local",
-                                                          features=context.local_features), "shap-local"))
+        local = _local_chart(context, str(label), list(values), len(kernel) > 1, salt)
+        blocks.extend([local] if local is not None else [])
         warnings.extend(str(w) for w in diagnostics.get("warnings") or [])
     unique = list(dict.fromkeys(warnings))
     if unique:

@@ -8,6 +8,7 @@ The chunks are read more than once, each pass holding one chunk at a time:
 2. the bias metrics as in :mod:`analyzer.stages.chunked` (post-training predictions from the model);
 3. Kernel SHAP (:mod:`analyzer.stages.shap_stream`), each chunk's local values appended to
    ``explanations_shap/out.csv`` in the job's staging folder (published with the rest, or not at all);
+   for ``agg_method: median`` also to scratch files, reduced at the end (:mod:`analyzer.explain._median`);
 4. PDP (:mod:`analyzer.stages.pdp_stream`), after SHAP when its features are SHAP's top ones.
 
 One model session serves every pass. Reading the data again costs little next to the model calls
@@ -16,6 +17,7 @@ that Kernel SHAP and PDP make for each row.
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -39,6 +41,7 @@ from analyzer.explain import (
 from analyzer.output import OutputWriter
 from analyzer.stages.chunked import ChunkedResult, ChunkPlan, run_chunked, with_progress
 from analyzer.stages.explanations import BASELINE_FILE, LOCAL_VALUES_FILE, check_job, model_scores, settings
+from analyzer.stages.local_sample import LocalSample
 from analyzer.stages.model import model_session
 from analyzer.stages.survey import MixedTypes, Survey, cast, survey
 
@@ -58,8 +61,6 @@ def not_streamable(config: AnalysisConfig) -> str | None:
         return "text and image explanations read the dataset whole"
     if shap.algorithm != "kernel":
         return f"methods.shap.algorithm {shap.algorithm} reads the dataset whole"
-    if shap.agg_method == "median":
-        return "the median of the SHAP values needs every local value at once"
     return None
 
 
@@ -79,6 +80,7 @@ class StreamedExplanation:
     glob: np.ndarray | None      # the global SHAP values
     rows: int
     written: int = 0             # local value rows in out.csv
+    sample: LocalSample | None = None   # the rows of the local values the report's chart draws
 
     def section(self) -> dict:
         e, shap = self.explanation, self.explanation.shap_settings
@@ -89,7 +91,11 @@ class StreamedExplanation:
         return explanations_section(kernel, e.pdp)
 
     def local_values(self) -> None:
-        return None   # not held: the report goes without the local values' plots
+        return None   # not held: in out.csv, and the rows the report draws in ``sample``
+
+    def report_locals(self) -> dict[str, Any]:
+        """The report's local values: the rows its chart draws (:class:`LocalSample`), if any were kept."""
+        return self.sample.report_fields() if self.sample is not None else {}
 
     def write(self, writer: OutputWriter, parts: int = 1) -> None:
         if self.explanation.baseline is not None:
@@ -145,18 +151,23 @@ def _shap_pass(result: StreamedExplanation, shap: ShapSettings, predict: Any, fr
     stream = ShapStream(predict, base, shap, found.rows)
     labels: list[str] | None = None
     done = 0
-    for number, frame in enumerate(frames, start=1):
-        chunk = stream.add(frame.loc[:, names])
-        labels = labels or label_names(len(chunk.expected_value), shap.label_names)
-        done += len(frame)
-        log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
-        if shap.save_local_shap_values:
-            join = layout.join_column
-            local = local_values_frame(chunk, labels=labels, join_column=join,
-                                       join_values=list(frame[join].to_numpy()) if join else None)
-            writer.append_csv(LOCAL_VALUES_FILE, local)
-            result.written += len(local)
-    kernel, result.glob = stream.finish()
+    if shap.save_local_shap_values:   # the whole read's report draws the local values only then
+        result.sample = LocalSample.of(found.rows)
+    with closing(stream.merger.median):   # the median's scratch files, removed however the pass ends
+        for number, frame in enumerate(frames, start=1):
+            chunk = stream.add(frame.loc[:, names])
+            labels = labels or label_names(len(chunk.expected_value), shap.label_names)
+            done += len(frame)
+            log.info("Kernel SHAP: chunk %d done, %s of %s records.", number, f"{done:,}", f"{found.rows:,}")
+            if shap.save_local_shap_values:
+                join = layout.join_column
+                local = local_values_frame(chunk, labels=labels, join_column=join,
+                                           join_values=list(frame[join].to_numpy()) if join else None)
+                writer.append_csv(LOCAL_VALUES_FILE, local)
+                result.written += len(local)
+                assert result.sample is not None
+                result.sample.add(local, frame.loc[:, names])
+        kernel, result.glob = stream.finish()
     result.explanation.kernel_shap, result.explanation.labels = kernel, labels or []
 
 

@@ -75,6 +75,9 @@ def pdp_part(predict: Callable[[pd.DataFrame], np.ndarray], frame: pd.DataFrame,
 
 
 class PdpStream:
+    """The PDP entries of a dataset's rows added chunk by chunk (:meth:`add`) or part by part (:meth:`add_part`,
+    parts scored elsewhere over :attr:`grid`)."""
+
     def __init__(self, predict: Callable[[pd.DataFrame], np.ndarray], found: Survey, names: Sequence[str],
                  grid_resolution: int, label_headers: Sequence[str] | None, max_rows_per_call: int,
                  folder: str) -> None:
@@ -90,6 +93,8 @@ class PdpStream:
 
     def add_part(self, offset: int, part: PdpPart) -> None:
         """A part's scores at its first row's number ``offset`` in the dataset; its bucket counts added."""
+        if part.rows and len(part.scores) != len(self.grid):
+            raise ValueError(f"a PDP part has {len(part.scores)} features' scores; the grids are {len(self.grid)}")
         if offset < 0 or offset + part.rows > self.n:
             raise ValueError(f"a PDP part of {part.rows} rows at row {offset} is outside the {self.n} rows")
         if part.rows == 0:

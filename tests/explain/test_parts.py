@@ -4,8 +4,12 @@ values and their standard errors, diagnostics and warnings, for splits that cut 
 blocks, parts of one record, and a pattern whose few records sit in one block across three parts."""
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +21,7 @@ from analyzer.explain import (
     ShapMerger,
     ShapSettings,
     explain_part,
+    part_offsets,
     global_values,
     kernel_shap,
     kernel_shap_section,
@@ -63,17 +68,13 @@ def _in_parts(predict, records: pd.DataFrame, baseline: Baseline, s: ShapSetting
     """As the Dask job does it: a pattern pass per part, offsets on the leader, parts computed in a shuffled
     order (each through pickle, as a worker returns it) and merged in record order."""
     frames = [records.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)])]
-    per_part = [pattern_counts(frame, baseline, s) for frame in frames]
-    counts: Counter = Counter()
-    befores = []
-    for found in per_part:
-        befores.append(dict(counts))
-        counts.update(found)
+    befores, counts = part_offsets([pattern_counts(frame, baseline, s) for frame in frames])
+    assert counts == pattern_counts(records, baseline, s)
     parts: dict[int, object] = {}
     for i in rng.permutation(len(frames)).tolist():
-        part = explain_part(predict, frames[i], baseline, s, len(records), befores[i], dict(counts))
+        part = explain_part(predict, frames[i], baseline, s, len(records), befores[i], counts)
         parts[i] = pickle.loads(pickle.dumps(part))
-    merger = pickle.loads(pickle.dumps(ShapMerger(s, len(records), dict(counts))))
+    merger = pickle.loads(pickle.dumps(ShapMerger(s, len(records), counts)))
     local = [merger.add(parts[i]) for i in range(len(frames))]   # type: ignore[arg-type]
     result, glob = merger.finish()
     return local, result, glob
@@ -87,7 +88,7 @@ def _assert_same(local: list[KernelShapResult], result: KernelShapResult, glob: 
     assert all(r.expected_value.tobytes() == whole.expected_value.tobytes() for r in local)
     assert result.expected_value.tobytes() == whole.expected_value.tobytes()
     assert glob.tobytes() == global_values(whole.local_values, agg).tobytes()
-    for method in ("mean_abs", "mean_sq"):
+    for method in ("mean_abs", "mean_sq", *(["median"] if agg == "median" else [])):
         assert result.global_std_errors[method].tobytes() == whole.global_std_errors[method].tobytes()
     assert sorted(result.num_varying.tolist()) == sorted(whole.num_varying.tolist())
     assert sorted(result.num_samples_used.tolist()) == sorted(whole.num_samples_used.tolist())
@@ -101,6 +102,11 @@ CASES = [  # outputs, settings, baseline
     (2, ShapSettings(num_samples=10, seed=2, agg_method="mean_abs", use_logit=True, max_rows_per_call=64), _TWO),
     (1, ShapSettings(num_samples=5, seed=7, agg_method="mean_sq", features_to_explain=["b", "c", "e", "f"]), _ONE),
     (1, ShapSettings(num_samples=2, seed=9, agg_method="mean_abs", features_to_explain=["b"]), _TWO),  # one column
+    # patterns of two to four features enumerated (no draws), of five sampled
+    (2, ShapSettings(num_samples=20, seed=8, agg_method="mean_sq", features_to_explain=list("abcde")), _ONE),
+    # the median: every local value and standard error on disk (analyzer.explain._median)
+    (2, ShapSettings(num_samples=6, seed=3, agg_method="median", max_rows_per_call=50), _TWO),
+    (1, ShapSettings(num_samples=2, seed=9, agg_method="median", features_to_explain=["b"]), _ONE),  # one column
 ]
 
 
@@ -162,3 +168,67 @@ def test_parts_added_out_of_order_or_short_of_the_counts_are_refused() -> None:
     merger.add(explain_part(predict, records.iloc[:40], _TWO, settings, 80, {}, counts))
     with pytest.raises(ValueError, match="pattern counts"):
         merger.finish()
+    median = ShapMerger(ShapSettings(num_samples=6, seed=1, agg_method="median"), 80, counts)
+    with pytest.raises(ValueError, match="needs its records' standard errors and patterns"):
+        median.add(second)                              # a part explained for another agg_method
+
+
+@pytest.mark.parametrize("cuts", [[], [32, 64, 96], [31, 33, 95, 97], [1, 99], [50, 50, 64]])
+def test_cuts_on_and_next_to_block_boundaries(cuts: list[int]) -> None:
+    """One pattern only (every feature always varies): a record's place in its pattern is its row
+    number, so the cuts fall exactly on, just before and just after the 32-record blocks and the end."""
+    rng = np.random.default_rng(6)
+    records = pd.DataFrame(rng.normal(size=(100, 4)) + 5.0, columns=list("wxyz"))
+    baseline = Baseline(pd.DataFrame(np.zeros((1, 4)), columns=list("wxyz")), np.array([1.0]))
+    settings = ShapSettings(num_samples=6, seed=2, agg_method="mean_abs")
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        v = frame.to_numpy(float)
+        return np.tanh(v @ np.array([0.3, -0.2, 0.1, 0.05]) + 0.1 * v[:, 0] * v[:, 1])
+
+    whole = _whole(predict, records, baseline, settings)
+    assert pattern_counts(records, baseline, settings) == {(0, 1, 2, 3): 100}
+    assert np.all(whole.global_std_errors["mean_abs"] > 0)
+    _assert_same(*_in_parts(predict, records, baseline, settings, cuts, rng), whole, "mean_abs")
+
+
+_WORKER = """
+import pickle, sys
+import numpy as np
+from analyzer.explain import explain_part
+with open(sys.argv[1], "rb") as f:
+    model, frames, baseline, settings, n, befores, counts = pickle.load(f)
+scope = {"np": np}
+exec(model, scope)
+parts = [explain_part(scope["predict"], frame, baseline, settings, n, before, counts)
+         for frame, before in zip(frames, befores)]
+with open(sys.argv[2], "wb") as f:
+    pickle.dump(parts, f)
+"""
+
+_MODEL = """
+def predict(frame):
+    v = frame.loc[:, ["a", "b", "e", "f", "g"]].to_numpy(float)
+    z = 0.4 * v[:, 0] - 0.03 * v[:, 1] + 0.3 * v[:, 2] * v[:, 3] - 0.2 * v[:, 4] + 0.5 * (frame["c"] == "x")
+    return np.column_stack([z, np.tanh(z)])
+"""
+
+
+def test_parts_from_another_process_with_one_blas_thread(tmp_path: Path) -> None:
+    """Parts explained in another Python process (as a Dask worker does, one BLAS thread) merge into the
+    bits of one run here: the designs the merger rebuilds from the seed are the worker's."""
+    records = _data(200, seed=12)
+    settings = ShapSettings(num_samples=9, seed=21, agg_method="mean_abs", max_rows_per_call=300)
+    scope: dict = {"np": np}
+    exec(_MODEL, scope)
+    whole = _whole(scope["predict"], records, _TWO, settings)
+    frames = [records.iloc[a:b] for a, b in ((0, 45), (45, 46), (46, 130), (130, 200))]
+    befores, counts = part_offsets([pattern_counts(frame, _TWO, settings) for frame in frames])
+    (tmp_path / "in.pkl").write_bytes(pickle.dumps((_MODEL, frames, _TWO, settings, 200, befores, counts)))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-c", _WORKER, str(tmp_path / "in.pkl"), str(tmp_path / "out.pkl")],
+                   env=env, check=True, timeout=120)
+    parts = pickle.loads((tmp_path / "out.pkl").read_bytes())
+    merger = ShapMerger(settings, 200, counts)
+    local = [merger.add(part) for part in parts]
+    _assert_same(local, *merger.finish(), whole, "mean_abs")

@@ -157,11 +157,10 @@ def test_auto_reads_large_datasets_in_chunks(tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.mark.parametrize("shap, rows", [({"baseline": [["F"]]}, 5),
-                                        ({"baseline": [["F"]], "agg_method": "median"}, None),
+                                        ({"baseline": [["F"]], "agg_method": "median"}, 5),
                                         ({"baseline": [["F"]], "algorithm": "tree_exact"}, None)])
 def test_jobs_that_need_the_whole_dataset_read_it_whole(tmp_path: Path, shap: dict, rows: int | None) -> None:
-    """Kernel SHAP reads in chunks (analyzer.stages.explain_chunks) except with the median (every local
-    value at once) or exact tree SHAP."""
+    """Kernel SHAP reads in chunks (analyzer.stages.explain_chunks), the median too, but not exact tree SHAP."""
     (tmp_path / "d.csv").write_text("s,y\nF,1\nM,0\n")
     config = parse_config({"dataset_type": "text/csv", "label": "y", "facet": [{"name_or_index": "s"}],
                            "label_values_or_threshold": [1], "predictor": {"endpoint_url": "http://127.0.0.1:9"},

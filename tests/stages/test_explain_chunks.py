@@ -8,8 +8,13 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -20,6 +25,8 @@ import pytest
 import model_servers
 from analyzer import job
 from analyzer.cli import main
+from analyzer.report.blocks import Chart
+from analyzer.report.document import build_report
 
 FILES = ("analysis.json", "explanations_shap/out.csv", "explanations_shap/baseline.csv")
 FEATURES = ["a", "b", "c", "d"]
@@ -33,10 +40,12 @@ def _score(row: list[str]) -> list[float]:
 
 
 class _Model:
-    """Two scores per CSV row; with ``fail_after`` requests answered, every later request fails (500)."""
+    """Two scores per CSV row (or the second only); with ``fail_after`` requests answered, every later request
+    fails (500)."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, fail_after: int | None = None, outputs: int = 2) -> None:
         self.fail_after, self.requests, self.lock = fail_after, 0, threading.Lock()
+        self.outputs = outputs
 
     def __call__(self, body: str, kind: str) -> tuple[str, str]:
         with self.lock:
@@ -44,7 +53,7 @@ class _Model:
             if self.fail_after is not None and self.requests > self.fail_after:
                 raise RuntimeError("the model broke")
         rows = [r for r in csv.reader(io.StringIO(body)) if r]
-        return "".join(",".join(repr(s) for s in _score(r)) + "\n" for r in rows), "text/csv"
+        return "".join(",".join(repr(s) for s in _score(r)[-self.outputs:]) + "\n" for r in rows), "text/csv"
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -68,7 +77,7 @@ def _write(frame: pd.DataFrame, folder: Path, kind: str) -> tuple[Path, dict]:
     return folder / "d.jsonl", {"features": "features", "label": "label", "headers": [*FEATURES, "label"]}
 
 
-def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model,
+def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model, reports: list | None = None,
          **predictor: object) -> tuple[int, Path]:
     work = folder / f"rows-{chunk_rows}"
     work.mkdir()
@@ -76,16 +85,22 @@ def _run(folder: Path, config: dict, data: Path, chunk_rows: str, model: _Model,
         config = {**config, "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "text/csv",
                                 **predictor}}
         (work / "config.json").write_text(json.dumps(config))
-        with mock.patch.object(job, "_write_reports", return_value=(None, None)):
+        def report(writer: object, config: object, analysis: job.Analysis, checks: object = None) -> tuple:
+            if reports is not None:     # what the reports would show, without rendering them
+                context = job._report_context(config, analysis)
+                reports.append(build_report(analysis.document, context, "Report"))
+            return None, None
+
+        with mock.patch.object(job, "_write_reports", report):
             code = main(["run", "--config", str(work / "config.json"), "--data", str(data), "--output",
                          str(work / "out"), "--base-dir", str(work / "ml"), "--chunk-rows", chunk_rows])
     return code, work
 
 
-def _same_as_whole(folder: Path, config: dict, data: Path, chunk_rows: str) -> dict:
-    code, whole = _run(folder, config, data, "off", _Model())
+def _same_as_whole(folder: Path, config: dict, data: Path, chunk_rows: str, outputs: int = 2) -> dict:
+    code, whole = _run(folder, config, data, "off", _Model(outputs=outputs))
     assert code == 0, (whole / "ml/output/message").read_text()
-    code, part = _run(folder, config, data, chunk_rows, _Model())
+    code, part = _run(folder, config, data, chunk_rows, _Model(outputs=outputs))
     assert code == 0, (part / "ml/output/message").read_text()
     for name in FILES:
         if (whole / "out" / name).exists():
@@ -127,6 +142,95 @@ def test_pdp_alone_and_the_automatic_baseline_in_chunks_same_bytes(tmp_path: Pat
         "shap": {"num_clusters": 3, "num_samples": 12, "seed": 2, "agg_method": "mean_sq",
                  "save_local_shap_values": True}}}, data, "13")
     assert document["explanations"]["kernel_shap"]["label0"]["analyzer_diagnostics"]["baseline_rows"] == 3
+
+
+@pytest.mark.parametrize("rows, outputs, n", [("1", 2, 12), ("7", 1, 45), ("16", 2, 45)])
+def test_the_median_in_chunks_same_bytes(rows: str, outputs: int, n: int, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture) -> None:
+    """agg_method median streams too: the local values go to scratch files, their median and its standard
+    error are the whole read's; the scratch folder is gone after the job."""
+    from analyzer.explain._median import MedianSpill
+
+    data, read = _write(_frame(n), tmp_path, "text/csv")
+    pdp = {"pdp": {"grid_resolution": 3, "top_k_features": 2}} if rows != "1" else {}  # top features: the median's
+    config = {"dataset_type": "text/csv", **read, "methods": {"shap": {**SHAP, "agg_method": "median"}, **pdp}}
+    spilled: list[list[str]] = []
+    finish = MedianSpill.finish
+
+    def spy(spill: MedianSpill, players: np.ndarray) -> np.ndarray:
+        assert spill.folder is not None and spill.folder.parent == tmp_path / "tmp"
+        spilled.append(sorted(p.name for p in spill.folder.iterdir()))
+        return finish(spill, players)
+
+    (tmp_path / "tmp").mkdir()
+    with mock.patch("tempfile.tempdir", str(tmp_path / "tmp")), mock.patch.object(MedianSpill, "finish", spy):
+        document = _same_as_whole(tmp_path, config, data, rows, outputs)
+    assert spilled == [["median-columns", "median-local", "median-patterns", "median-se"]]   # the chunked job's
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert f"Kernel SHAP: chunk {math.ceil(n / int(rows))} done" in capsys.readouterr().err
+    kernel = document["explanations"]["kernel_shap"]
+    assert len(kernel) == outputs
+    diagnostics = next(iter(kernel.values()))["analyzer_diagnostics"]
+    assert diagnostics["agg_method"] == "median" and any(diagnostics["global_shap_standard_errors"].values())
+
+
+@pytest.mark.parametrize("points", [None, 20])
+def test_the_chunked_report_draws_the_whole_reads_local_chart(points: int | None, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local SHAP chart of each output: the same SVG as the whole read's, whether it draws every row (45)
+    or a sample (charts.MAX_POINTS 20: the chunked job keeps those 20 rows)."""
+    from analyzer.report import charts
+
+    if points is not None:
+        monkeypatch.setattr(charts, "MAX_POINTS", points)
+    data, read = _write(_frame(45), tmp_path, "text/csv")
+    config = {"dataset_type": "text/csv", **read, "methods": {"shap": SHAP}}
+    reports: list = []
+    for rows in ("off", "7"):
+        code, work = _run(tmp_path, config, data, rows, _Model(), reports)
+        assert code == 0, (work / "ml/output/message").read_text()
+    whole, part = ([c for c in r.blocks(Chart) if c.kind == "shap-local"] for r in reports)
+    assert [c.caption for c in part] == ["Local SHAP values, output label0", "Local SHAP values, output label1"]
+    assert ("20 of 45 rows" if points else "45 rows") in part[0].svg and all(c.svg.startswith("<svg") for c in part)
+    assert [c.svg for c in part] == [c.svg for c in whole]
+
+
+def test_a_stop_while_the_median_spills_removes_its_files(tmp_path: Path) -> None:
+    """SIGTERM in the middle of the SHAP pass: exit 143, no output, and the scratch files are gone."""
+    data, read = _write(_frame(40), tmp_path, "text/csv")
+    (tmp_path / "tmp").mkdir()
+    slow = _Model()
+    answer = slow.__call__
+    spilled: list[list[str]] = []
+
+    def respond(body: str, kind: str) -> tuple[str, str]:
+        time.sleep(0.05)
+        return answer(body, kind)
+
+    with model_servers.serving(respond) as url:
+        config = {"dataset_type": "text/csv", **read, "methods": {"shap": {**SHAP, "agg_method": "median"}},
+                  "predictor": {"endpoint_url": url, "content_type": "text/csv", "accept_type": "text/csv"}}
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TMPDIR": str(tmp_path / "tmp"),
+               "MPLCONFIGDIR": str(tmp_path)}
+        with subprocess.Popen(
+                [sys.executable, "-m", "analyzer", "run", "--config", str(tmp_path / "config.json"), "--data",
+                 str(data), "--output", str(tmp_path / "out"), "--base-dir", str(tmp_path / "ml"), "--chunk-rows", "5"],
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True) as job_process:
+            assert job_process.stderr is not None
+            for line in job_process.stderr:
+                if "Kernel SHAP: chunk 2 done" in line:
+                    spilled = [sorted(f.name for f in d.iterdir())
+                               for d in (tmp_path / "tmp").glob("analyzer-median-*")]
+                    job_process.send_signal(signal.SIGTERM)
+                    break
+            job_process.stderr.read()
+            code = job_process.wait(timeout=60)
+    assert spilled and "median-local" in spilled[0]           # the files were there while the job ran
+    assert code == 143
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_a_failure_in_a_middle_chunk_publishes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -70,11 +70,11 @@ def test_too_large_stops_may_not_fit_warns_and_fits_is_silent(tmp_path: Path, ca
 def test_the_fix_names_why_a_dataset_is_read_whole(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text(CSV)
-    shap = {"baseline": [[1, "a"]], "agg_method": "median"}
+    shap = {"baseline": [[1, "a"]], "algorithm": "tree_exact"}
     config = parse_config({**CONFIG, "methods": {**CONFIG["methods"], "shap": shap},
                            "predictor": {"endpoint_url": "http://127.0.0.1:9/", "content_type": "text/csv"}})
 
-    with pytest.raises(DataError, match=r"it is read whole because the median of the SHAP values needs every"):
+    with pytest.raises(DataError, match=r"read whole because methods.shap.algorithm tree_exact reads the dataset"):
         check_fits(config, [data], available=10)
 
 
