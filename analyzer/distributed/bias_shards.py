@@ -6,8 +6,9 @@ post-training needs them (the worker calls the model itself), and reduces every 
 (:func:`analyzer.stages.count_chunk`). The leader never holds the dataset: it merges
 the parts in shard order (:func:`~analyzer.distributed.predictor.in_order`: early results wait, at
 most a window of them) into the same :class:`~analyzer.stages.Tally` the one-host
-path fills, so analysis.json is byte for byte the one of a chunked or a whole read. FlipTest's
-feature columns come back with the parts, as the one-host path keeps them.
+path fills, so analysis.json is byte for byte the one-host chunked read's (:func:`analyzer.stages.run_chunked`,
+itself a whole read's but for CSV datasets of several files, which a whole read types file by file).
+FlipTest's feature columns come back with the parts, as the one-host path keeps them.
 """
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_wo
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analyzer.stages import ChunkedResult, Counting
-
     from analyzer.data import Dataset
     from analyzer.distributed.shards import Shard, ShardSource
+    from analyzer.stages import ChunkedResult, Counting
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
