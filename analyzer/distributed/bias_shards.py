@@ -65,7 +65,10 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     from analyzer.stages import Tally, log_counting_start, plan_counting
 
     counting = plan_counting(config, layout)
-    model = predictor.model if counting.model else None
+    model = getattr(predictor, "model", None) if counting.model else None
+    if counting.model and not isinstance(model, WorkerModel):   # the caller's to avoid: read on one host
+        raise TypeError("run_sharded_bias: the model gives the predicted labels but the workers cannot call it "
+                        f"({type(predictor).__name__} is not a DaskPredictor)")
     client, settings = predictor.client, predictor.settings
     tally = Tally(counting)
     log_counting_start(config, counting)

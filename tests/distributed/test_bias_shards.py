@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from analyzer import job
 from analyzer.config import AnalysisConfig, parse_config
-from analyzer.data import load_dataset, resolve_files
+from analyzer.data import load_dataset, open_chunks, resolve_files
 from analyzer.distributed import bias_shards
 from analyzer.distributed.session import Cluster
 from analyzer.distributed.settings import ScaleSettings
@@ -265,3 +265,14 @@ def test_random_csvs_in_two_files_sharded_equal_chunked(client: Any, job_: tuple
         except AnalyzerError as exc:
             sharded = f"{type(exc).__name__}: {exc}"
     assert re.sub(r" \(on Dask worker [^)]*\)", "", sharded) == chunked
+
+
+def test_a_model_the_workers_cannot_call_is_refused_before_any_task(tmp_path: Path, client: Any,
+                                                                    model_url: str) -> None:
+    """Cluster.predictor hands back the leader's own predictor for a model in a local container: the
+    caller must read on one host then; calling this anyway is a programming error, said at once."""
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    layout = open_chunks(config, folder, resolve_files(folder), 10).layout
+    with pytest.raises(TypeError, match="the workers cannot call it"):
+        bias_shards.run_sharded_bias(config, Cluster(client, ScaleSettings()), None, layout, [])  # type: ignore[arg-type]
