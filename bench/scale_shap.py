@@ -126,8 +126,9 @@ def _logs(container: str) -> str:
 
 
 def shap_seconds(log: str) -> float | None:
-    """From the line that starts Kernel SHAP to its summary ("Kernel SHAP: N records, ... model calls")."""
-    start = None
+    """From the line that starts Kernel SHAP to its end: the leader's "Kernel SHAP on the workers in"
+    line on Dask (its pattern pass included), else the run's summary ("Kernel SHAP: N records, ...")."""
+    start = end = None
     for line in log.splitlines():
         stamp = _STAMP.match(line)
         if not stamp:
@@ -135,9 +136,11 @@ def shap_seconds(log: str) -> float | None:
         when = datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f")
         if start is None and "SHAP n_samples" in line:
             start = when
-        elif start is not None and "Kernel SHAP:" in line and " model calls, " in line:
+        elif start is not None and "Kernel SHAP on the workers in" in line:
             return (when - start).total_seconds()
-    return None
+        elif start is not None and "Kernel SHAP:" in line and " model calls, " in line:
+            end = when   # the last one: a shard's own summary comes first when a worker shares the log
+    return (end - start).total_seconds() if start is not None and end is not None else None
 
 
 def _ensure_model(image: str) -> Path:

@@ -97,17 +97,11 @@ def _analyses(config: AnalysisConfig, predictor: DaskPredictor, source: ShardSou
 
 def explain_shards(config: AnalysisConfig, predictor: DaskPredictor, source: ShardSource, layout: Dataset,
                    shards: list[Shard], writer: OutputWriter, parts: int) -> StreamedExplanation:
-    from analyzer.explain import Explanation, PdpSettings, pdp_features
-    from analyzer.stages import StreamedExplanation, check_job, explanation_settings, merge_surveys
+    from analyzer.explain import Explanation
+    from analyzer.stages import StreamedExplanation, check_job, explanation_settings, merge_surveys, survey_columns
 
     client = predictor.client
-    names = list(layout.features)
-    shap_config, pdp_config = config.methods.shap, config.methods.pdp
-    grid = names if pdp_config is not None else []
-    if pdp_config is not None and pdp_config.features is not None:
-        grid = pdp_features(names, PdpSettings(features=pdp_config.features))
-    auto = shap_config is not None and shap_config.baseline is None
-    columns = [*names, *([layout.join_column] if layout.join_column else [])]
+    names, columns, grid, auto = survey_columns(config, layout)
     log.info("The workers survey the dataset: its size and column types.")
     surveyed: list[Survey] = []
     predictor.run_shards(shards, "dataset survey",

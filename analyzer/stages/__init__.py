@@ -15,7 +15,7 @@ from analyzer.stages.model import model_session, needs_model, with_predicted_lab
 
 if TYPE_CHECKING:   # the lazy names, typed for mypy and editors
     from analyzer.stages.explain_chunks import (MixedTypes, StreamedExplanation, document, not_streamable, on_dask,
-                                                run_streamed)
+                                                run_streamed, survey_columns)
     from analyzer.stages.explanations import (BASELINE_FILE, LOCAL_VALUES_FILE, Explained, ExplanationResult,
                                               check_job, model_scores, run_explanations)
     from analyzer.stages.explanations import settings as explanation_settings
@@ -25,7 +25,8 @@ if TYPE_CHECKING:   # the lazy names, typed for mypy and editors
     from analyzer.stages.survey import Survey, merge_surveys, survey_part
     from analyzer.stages.time_series import run_time_series
 
-_STREAMED = {"MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed"}
+_STREAMED = {"MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed",
+             "survey_columns"}
 _LAZY = {"Explained", "ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores",
          "check_job"}
 _PARTS = {"PdpStream": ("pdp_stream", "PdpStream"), "pdp_part": ("pdp_stream", "pdp_part"),
@@ -60,4 +61,4 @@ __all__ = ["BASELINE_FILE", "ChunkedResult", "Counting", "Explained", "Explanati
            "check_fits", "check_job", "chunk_plan", "chunk_setting", "count_chunk", "document", "explanation_settings",
            "log_counting_start", "merge_surveys", "model_scores", "model_session", "needs_model", "not_streamable",
            "on_dask", "pdp_part", "pdp_scratch", "plan_counting", "run_bias", "run_chunked", "run_explanations",
-           "run_streamed", "run_time_series", "survey_part", "text_columns", "with_predicted_labels"]
+           "run_streamed", "run_time_series", "survey_columns", "survey_part", "text_columns", "with_predicted_labels"]

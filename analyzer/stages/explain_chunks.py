@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from analyzer.bias import BiasResult
 
 log = logging.getLogger("analyzer.explain")
-__all__ = ["MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed"]
+__all__ = ["MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed",
+           "survey_columns"]
 
 
 def not_streamable(config: AnalysisConfig) -> str | None:
@@ -105,6 +106,18 @@ class StreamedExplanation:
             log.info("Wrote %d local explanations to: %s", self.written, writer.output_dir / LOCAL_VALUES_FILE)
 
 
+def survey_columns(config: AnalysisConfig, layout: Dataset) -> tuple[list[str], list[str], list[str], bool]:
+    """What the survey pass looks at: (the features, the columns whose types it finds, the PDP grids'
+    features, whether it keeps the feature columns for the automatic baseline)."""
+    names = list(layout.features)
+    shap_config, pdp_config = config.methods.shap, config.methods.pdp
+    grid = names if pdp_config is not None else []
+    if pdp_config is not None and pdp_config.features is not None:
+        grid = pdp_features(names, PdpSettings(features=pdp_config.features))
+    auto = shap_config is not None and shap_config.baseline is None
+    return names, [*names, *([layout.join_column] if layout.join_column else [])], grid, auto
+
+
 def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
                  writer: OutputWriter) -> tuple[dict[str, Any], tuple[BiasResult, ...], StreamedExplanation]:
     """analysis.json, the bias results and the explanations of a dataset read in chunks. Raises
@@ -113,13 +126,7 @@ def run_streamed(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan,
     assert plan.files is not None and plan.rows is not None
     chunks = open_chunks(config, uri, plan.files, plan.rows)
     layout = chunks.layout
-    names = list(layout.features)
-    shap_config, pdp_config = config.methods.shap, config.methods.pdp
-    grid = names if pdp_config is not None else []
-    if pdp_config is not None and pdp_config.features is not None:
-        grid = pdp_features(names, PdpSettings(features=pdp_config.features))
-    auto = shap_config is not None and shap_config.baseline is None
-    columns = [*names, *([layout.join_column] if layout.join_column else [])]
+    names, columns, grid, auto = survey_columns(config, layout)
     log.info("Reading the dataset in chunks for explanations: a first pass for its size and column types.")
     found = survey(with_progress(chunks.frames()), columns, grid, names if auto else None)
     typed = found.typed(layout.frame.loc[:, names])
