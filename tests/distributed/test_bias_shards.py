@@ -89,13 +89,13 @@ def _data(folder: Path, kind: str) -> Path:
     return folder
 
 
-def _config(kind: str, url: str) -> AnalysisConfig:
+def _config(kind: str, url: str, post: Any = "all") -> AnalysisConfig:
     raw: dict[str, Any] = {
         "dataset_type": kind, "label": "y", "label_values_or_threshold": [1], "group_variable": "group",
         "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]},
                   {"name_or_index": "age", "value_or_threshold": [40]},
                   {"name_or_index": "group", "data_type": "categorical"}],   # every value, as first seen
-        "methods": METHODS,
+        "methods": {**METHODS, "post_training_bias": {**METHODS["post_training_bias"], "methods": post}},
         "predictor": {"endpoint_url": f"{url}/invocations", "content_type": "text/csv", "accept_type": "text/csv"}}
     if kind == "text/csv":
         raw["joinsource_name_or_index"] = "Id"
@@ -111,9 +111,11 @@ def _sections(results: Any) -> str:
     return to_json_text({result.key: result.section for result in results})
 
 
-def _sharded(client: Any, config: AnalysisConfig, folder: Path, rows: int, at_least: int = 5) -> str:
+def _sharded(client: Any, config: AnalysisConfig, folder: Path, rows: int, at_least: int = 5,
+             text: Any = None) -> str:
     settings = ScaleSettings(chunk_rows=rows)
-    source, layout, shards = prepare(client, config, folder, rows, text_columns(config), settings, uuid.uuid4().hex)
+    source, layout, shards = prepare(client, config, folder, rows, text or text_columns(config), settings,
+                                     uuid.uuid4().hex)
     assert len(shards) >= at_least
     try:
         if config.predictor is None:
@@ -276,3 +278,15 @@ def test_a_model_the_workers_cannot_call_is_refused_before_any_task(tmp_path: Pa
     layout = open_chunks(config, folder, resolve_files(folder), 10).layout
     with pytest.raises(TypeError, match="the workers cannot call it"):
         bias_shards.run_sharded_bias(config, Cluster(client, ScaleSettings()), None, layout, [])  # type: ignore[arg-type]
+
+
+def test_more_columns_read_as_text_for_other_stages_give_the_same_sections(tmp_path: Path, client: Any,
+                                                                           model_url: str) -> None:
+    """Without FT the one host reads only the bias columns as text; a source that keeps every column as
+    text (as other stages may) gives the same sections, one that keeps fewer is refused."""
+    config = _config("text/csv", model_url, post=["DPPL", "DI", "AD", "CDDPL"])
+    folder = _data(tmp_path / "csv", "text/csv")
+    every = _sharded(client, config, folder, 7, text=lambda layout: list(layout.frame.columns))
+    assert every == _one_host(config, folder, 7)
+    with pytest.raises(ValueError, match=r"the workers read \['sex', 'y'\] with their chunks' types"):
+        _sharded(client, config, folder, 7, text=lambda layout: ["age", "group"])
