@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -37,10 +38,11 @@ from analyzer.output import to_json_text
 from analyzer.stages.chunked import ChunkPlan, run_chunked
 from analyzer.stages import text_columns
 
-from components import require_module
+from components import require_component, require_module
 from predictor_servers import FaultPlan, fault_server, running
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
 from chunked_jobs import csv_jobs, outcome  # noqa: E402
 
 METHODS = {"pre_training_bias": {"methods": "all"},
@@ -290,3 +292,22 @@ def test_more_columns_read_as_text_for_other_stages_give_the_same_sections(tmp_p
     assert every == _one_host(config, folder, 7)
     with pytest.raises(ValueError, match=r"the workers read \['sex', 'y'\] with their chunks' types"):
         _sharded(client, config, folder, 7, text=lambda layout: ["age", "group"])
+
+
+# adult: the HTTP model on the workers, shards of 50 rows; german: JSON Lines, scores in the data
+# thresholded after counting, shards of 40 rows (compas joins another dataset: read on one host)
+@pytest.mark.parametrize("name, rows", [("adult_bias", 50), ("german_bias", 40)])
+def test_golden_bias_jobs_sharded(name: str, rows: int, datasets: Path, tmp_path: Path, client: Any) -> None:
+    """The committed analysis.json of the golden cases (Clarify's numbers), byte for byte."""
+    from golden_cases import CASES, HERE, serving
+
+    require_component(datasets.exists(), f"{datasets} is missing; run `make data`")
+    prepared = CASES[name](datasets, tmp_path)
+    with serving(prepared.model) if prepared.model else nullcontext(None) as url:
+        raw = dict(prepared.config)
+        if url:
+            raw["predictor"] = {**raw["predictor"], "endpoint_url": url}
+        config = parse_config(raw)
+        sections = _sharded(client, config, Path(prepared.data), rows)
+    document = to_json_text({"version": "1.0", **json.loads(sections)})
+    assert document.encode() == (HERE / name / "analysis.json").read_bytes()
