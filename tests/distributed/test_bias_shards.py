@@ -33,7 +33,7 @@ from analyzer.distributed.session import Cluster
 from analyzer.distributed.settings import ScaleSettings
 from analyzer.distributed.shards import forget, prepare
 from analyzer.bias import TooManyDistinct, counts
-from analyzer.errors import AnalyzerError, DataError, EndpointError
+from analyzer.errors import AnalyzerError, DataError, EndpointError, Interrupted
 from analyzer.output import to_json_text
 from analyzer.stages.chunked import ChunkPlan, run_chunked
 from analyzer.stages import text_columns
@@ -311,3 +311,34 @@ def test_golden_bias_jobs_sharded(name: str, rows: int, datasets: Path, tmp_path
         sections = _sharded(client, config, Path(prepared.data), rows)
     document = to_json_text({"version": "1.0", **json.loads(sections)})
     assert document.encode() == (HERE / name / "analysis.json").read_bytes()
+
+
+def test_a_stop_ends_the_merge_and_cancels_the_shards_left(tmp_path: Path, client: Any, model_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while the workers count (a stop noted by analyzer.signals): Interrupted within a poll, and
+    the shards not yet counted are cancelled, not left running on the cluster."""
+    from analyzer import signals
+
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    real, counting = bias_shards._frames, threading.Event()
+
+    def slow(source: Any, shard: Any) -> Iterator[pd.DataFrame]:
+        counting.set()
+        time.sleep(0.5)
+        return real(source, shard)
+
+    def check() -> None:   # the stop arrives once a worker counts
+        if counting.is_set():
+            raise Interrupted("Stopped: SIGTERM received")
+
+    monkeypatch.setattr(bias_shards, "_frames", slow)
+    monkeypatch.setattr(signals, "check", check)
+    began = time.monotonic()
+    with pytest.raises(Interrupted):
+        _sharded(client, config, folder, 7)
+    assert counting.is_set() and time.monotonic() - began < 10
+    deadline = time.monotonic() + 10
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
