@@ -23,6 +23,7 @@ from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_wo
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analyzer.bias import CountsPart
     from analyzer.data import Dataset
     from analyzer.distributed.shards import Shard, ShardSource
     from analyzer.stages import ChunkedResult, Counting
@@ -49,7 +50,11 @@ def count_shard(model: WorkerModel | None, config: AnalysisConfig, counting: Cou
 
     began = time.perf_counter()
     predictor = model_on_worker(model) if model is not None else None
-    parts = [count_chunk(config, counting, frame, predictor) for frame in _frames(source, shard)]
+    parts: list[CountsPart] = []
+    first = shard.offset
+    for frame in _frames(source, shard):
+        parts.append(count_chunk(config, counting, frame, predictor, first))
+        first += len(frame)
     return Done(parts, worker_name(), time.perf_counter() - began)
 
 

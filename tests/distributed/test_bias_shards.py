@@ -193,16 +193,26 @@ def test_an_error_on_a_worker_ends_the_job_in_one_line_naming_it(tmp_path: Path,
 
 
 def test_a_record_the_model_fails_on_ends_the_job_naming_the_worker(tmp_path: Path, client: Any) -> None:
+    """The model always fails on one record past the first shards: the job stops with the whole read's
+    line (the record numbered in the dataset, not in its chunk) and the worker's name; one host reading
+    in chunks says the same."""
     folder = _data(tmp_path / "csv", "text/csv")
-    poison = float(_frame(40, 1)["age"].iloc[30])
+    ages = pd.concat([_frame(40, 1)["age"], _frame(23, 2)["age"]], ignore_index=True)
+    record = next(i for i in range(15, len(ages)) if (ages == ages[i]).sum() == 1)
+    poison = float(ages[record])
     with running(fault_server(FaultPlan(poison=poison, poison_alone_ok=False))) as url:
         config = _config("text/csv", url)
         config = replace(config, predictor=replace(config.predictor, max_retries=0))
-        with pytest.raises(EndpointError) as caught:
-            _sharded(client, config, folder, 7)
-    message = str(caught.value)
-    assert "HTTP 500: model failed on this input" in message and "(on Dask worker " in message
-    assert "\n" not in message
+        messages = []
+        for run in (lambda: _sharded(client, config, folder, 7),
+                    lambda: run_chunked(config, folder, ChunkPlan(resolve_files(folder), 7)),
+                    lambda: job.analyse(config, load_dataset(config, folder))):
+            with pytest.raises(EndpointError) as caught:
+                run()
+            messages.append(str(caught.value))
+    assert "HTTP 500: model failed on this input" in messages[0] and "\n" not in messages[0]
+    assert re.search(rf"\(records {record}\.\.{record}\) \(on Dask worker [^)]+\)$", messages[0])
+    assert re.sub(r" \(on Dask worker [^)]*\)", "", messages[0]) == messages[1] == messages[2]
 
 
 def test_too_many_distinct_rows_stop_the_merge(tmp_path: Path, client: Any, model_url: str,
