@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from analyzer import signals
-from analyzer.config import AnalysisConfig, load_config, shown_config
+from analyzer.config import AnalysisConfig, load_config, shown_config, shown_parsed
 from analyzer.data import Dataset, load_dataset
-from analyzer.distributed import follow_leader, on_cluster, scaled_out
+from analyzer.distributed import follow_leader, on_cluster, scaled_out, sharded_analysis
 from analyzer.errors import Interrupted
 from analyzer.output import OutputWriter, to_json_text
 from analyzer.runtime import SUCCESS_MESSAGE, Runtime
@@ -103,8 +103,15 @@ def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, 
     from analyzer.bias import TooManyDistinct
     from analyzer.stages import MixedTypes, check_fits, chunk_plan, on_dask, run_chunked, run_streamed
 
-    plan = chunk_plan(config, uri, chunk_setting(options.chunk_rows))   # a bad knob fails before any data is read
+    knob = chunk_setting(options.chunk_rows)   # a bad knob fails before any data is read
+    plan = None
     try:
+        if on_dask(options.scale, hosts):   # the Dask workers read the data themselves
+            sharded = sharded_analysis(config, uri, options.scale, hosts, knob, writer)
+            if sharded is not None:
+                document, bias, explained, layout, rows = sharded
+                return Analysis(document=document, dataset=layout, explanations=explained, bias=bias, rows=rows)
+        plan = chunk_plan(config, uri, knob)
         if plan.rows is not None and not config.methods.needs_explanations:
             done = run_chunked(config, uri, plan)
             return Analysis(document=done.document(), dataset=done.layout, bias=done.bias, rows=done.rows)
@@ -113,6 +120,7 @@ def _analyse_data(config: AnalysisConfig, uri: str | Path, options: JobOptions, 
             return Analysis(document=doc, dataset=part.dataset, explanations=part, bias=bias, rows=part.rows)
     except (TooManyDistinct, MixedTypes) as exc:  # counts as large as the rows, or types the chunks cannot tell
         log.warning("Reading the dataset whole after all: %s.", exc)
+    plan = plan or chunk_plan(config, uri, "off")
     if plan.files:
         check_fits(config, plan.files)   # a dataset this machine cannot hold fails now, not in an OOM kill
     dataset = load_dataset(config, uri, plan.files)
@@ -145,7 +153,7 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
     explained = analysis.explanations
     kernel = explained.explanation.kernel_shap if explained else None
     context = build_context(
-        config_summary(_shown(config), analysis.bias), analysis.bias,
+        config_summary(shown_parsed(config), analysis.bias), analysis.bias,
         rows=analysis.rows if analysis.rows is not None else len(analysis.dataset.frame),
         features=len(analysis.dataset.features),
         local_shap=explained.local_values() if explained else None,
@@ -156,18 +164,6 @@ def _report_context(config: AnalysisConfig, analysis: Analysis) -> ReportContext
                       **getattr(explained, "report_locals", dict)())   # read in chunks: the rows the chart draws
     images = getattr(explained, "report_images", None)  # image explanations: heat maps for the report
     return replace(context, images=images()) if images else context
-
-
-def _shown(config: AnalysisConfig) -> AnalysisConfig:
-    """The config as reports may show it: no credentials in the endpoint URL, no custom attributes."""
-    from analyzer.redact import redact
-
-    predictor = config.predictor
-    if predictor is None:
-        return config
-    url = redact(predictor.endpoint_url) if predictor.endpoint_url else None
-    return replace(config, raw=shown_config(config.raw),
-                   predictor=replace(predictor, endpoint_url=url, custom_attributes=None))
 
 
 def _write_reports(writer: OutputWriter, config: AnalysisConfig, analysis: Analysis,

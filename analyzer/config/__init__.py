@@ -6,6 +6,7 @@ from analyzer.config.loader import (
     parse_config,
     read_config_file,
     shown_config,
+    shown_parsed,
     validate,
 )
 from analyzer.config.model import (
@@ -33,5 +34,5 @@ __all__ = [
     "ShapConfig", "CSV", "JSON", "JSONLINES", "PARQUET", "PRE_TRAINING_METRICS", "POST_TRAINING_METRICS",
     "PREDICTOR_SOURCES", "DEFAULT_REPORT_NAME", "DEFAULT_REPORT_TITLE",
     "DEFAULT_SECTIONS", "NameOrIndex", "apply_overrides", "load_config", "parse_config", "read_config_file",
-    "shown_config", "validate",
+    "shown_config", "shown_parsed", "validate",
 ]

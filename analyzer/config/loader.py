@@ -160,3 +160,17 @@ def shown_config(raw: Mapping[str, Any]) -> dict[str, Any]:
         return redact(value) if isinstance(value, str) else value
 
     return walk(dict(raw))
+
+
+def shown_parsed(config: AnalysisConfig) -> AnalysisConfig:
+    """The parsed config as reports may show it: no credentials in the endpoint URL, no custom attributes."""
+    from dataclasses import replace
+
+    from analyzer.redact import redact
+
+    predictor = config.predictor
+    if predictor is None:
+        return config
+    url = redact(predictor.endpoint_url) if predictor.endpoint_url else None
+    return replace(config, raw=shown_config(config.raw),
+                   predictor=replace(predictor, endpoint_url=url, custom_attributes=None))

@@ -6,7 +6,7 @@ bit for bit the one a single host computes.
 
 Importing this package does not import dask: one-host jobs and ``analyzer validate`` never pay for it.
 """
-from analyzer.distributed.hooks import follow_leader, on_cluster, scaled_out
+from analyzer.distributed.hooks import follow_leader, on_cluster, scaled_out, sharded_analysis
 from analyzer.distributed.settings import SCHEDULER_ENV, ScaleSettings, scale_settings
 
 from typing import TYPE_CHECKING, Any
@@ -23,4 +23,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'analyzer.distributed' has no attribute {name!r}")
 
 
-__all__ = ["Cluster", "SCHEDULER_ENV", "ScaleSettings", "follow_leader", "on_cluster", "scale_settings", "scaled_out"]
+__all__ = ["Cluster", "SCHEDULER_ENV", "ScaleSettings", "follow_leader", "on_cluster", "scale_settings", "scaled_out",
+           "sharded_analysis"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.cluster import LOST, follow
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from analyzer.config import AnalysisConfig
     from analyzer.data import Dataset
     from analyzer.distributed.session import Cluster
+    from analyzer.output import OutputWriter
     from analyzer.predictor import Predictor
 
 log = logging.getLogger("sagemaker-clarify-processing")
@@ -47,6 +49,31 @@ def scaled_out(scale: ScaleSettings | None, hosts: list[str], config: AnalysisCo
 
     with open_cluster(scale, hosts) as cluster:
         yield cluster
+
+
+def sharded_analysis(config: AnalysisConfig, uri: str | Path, scale: ScaleSettings | None, hosts: list[str],
+                     chunk_rows: int | str, writer: OutputWriter) -> tuple | None:
+    """The analysis with the Dask workers reading the data themselves (:mod:`analyzer.distributed.sharded`),
+    or None when this job's leader reads it (no cluster, no model to call, or a reason logged here)."""
+    from analyzer.distributed.sharded import why_not_sharded
+
+    scale = scale or scale_settings()
+    methods = config.methods
+    calls_model = methods.needs_explanations or (methods.post_training_bias is not None
+                                                 and not config.has_predictions_in_data)
+    if not (scale.scheduler or len(hosts) > 1) or not calls_model or chunk_rows == "off":
+        return None
+    reason = why_not_sharded(config)
+    if reason is not None:
+        log.info("The leader reads the dataset and sends the Dask workers rows: %s.", reason)
+        return None
+    from analyzer.distributed.session import open_cluster
+    from analyzer.distributed.sharded import run_sharded
+    from analyzer.stages import auto_rows
+
+    rows = chunk_rows if isinstance(chunk_rows, int) else auto_rows()
+    with open_cluster(scale, hosts) as cluster:
+        return run_sharded(config, uri, cluster, rows, writer, len(hosts))
 
 
 def follow_leader(leader: str, host: str, scale: ScaleSettings | None) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,27 +166,16 @@ def index_rows(source: ShardSource, number: int) -> FileIndex:
 @on_worker
 def check_files(source: ShardSource) -> str:
     """Every data file is readable from this worker (a local path it sees, or an S3 object it can head)."""
-    from analyzer.storage import is_s3_uri
+    from analyzer.distributed.tasks import worker_address
+    from analyzer.storage import check_readable
 
     for uri in source.files:
-        if is_s3_uri(uri):
-            _head_object(uri)
-        elif not (os.path.isfile(uri) and os.access(uri, os.R_OK)):
-            raise DataError(f"dataset file {uri} is not readable here: with Dask the workers read the data "
-                            "themselves, so it must be on S3 or on a path every worker sees")
-    from analyzer.distributed.tasks import worker_address
-
+        try:
+            check_readable(uri)
+        except DataError as exc:
+            raise DataError(f"{exc.message} With Dask the workers read the data themselves, so it must be on S3 "
+                            "or on a path every worker sees") from None
     return worker_address()
-
-
-def _head_object(uri: str) -> None:
-    from analyzer.storage import S3Location
-    from analyzer.storage._client import s3_client
-    from analyzer.storage._download import _head
-
-    location = S3Location.parse(uri, "dataset")
-    if _head(s3_client(), location, "dataset") is None:
-        raise DataError(f"dataset {uri}: no such object (NoSuchKey).")
 
 
 # ------------------------------------------------------------------------------------------ leader

@@ -6,6 +6,7 @@ The numeric layer behind Clarify's ``methods.shap`` and ``methods.pdp``. A model
 (``explanations``), ``explanations_shap/out.csv`` and ``explanations_shap/baseline.csv``. Text and
 image explanations have their own games (``text_*``, ``image_*``) on the same estimator.
 """
+from analyzer.explain._design import Solver
 from analyzer.explain._game import CountingPredict
 from analyzer.explain._influence import PatternInfluence
 from analyzer.explain._run import Run
@@ -47,6 +48,7 @@ from analyzer.explain.text_units import TextSettings, text_settings
 __all__ = [
     "DEFAULT_MAX_ROWS_PER_CALL",
     "PatternKey",
+    "Solver",
     "ShapMerger",
     "ShapPart",
     "explain_part",

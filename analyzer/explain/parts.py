@@ -110,12 +110,12 @@ def pattern_counts(records: pd.DataFrame, baseline: Baseline, settings: ShapSett
 
 def part_offsets(per_part: Sequence[Mapping[PatternKey, int]]) -> tuple[list[dict[PatternKey, int]],
                                                                       dict[PatternKey, int]]:
-    """From each part's :func:`pattern_counts` (parts in record order): every part's ``before`` and the
-    whole run's ``counts``."""
+    """From each part's :func:`pattern_counts` (parts in record order): every part's ``before`` (for the
+    patterns it holds: a small message to a worker) and the whole run's ``counts``."""
     counts: dict[PatternKey, int] = {}
     befores = []
     for found in per_part:
-        befores.append(dict(counts))
+        befores.append({key: counts.get(key, 0) for key in found})
         for key, held in found.items():
             counts[key] = counts.get(key, 0) + held
     return befores, counts

@@ -7,20 +7,31 @@ The explanation stage is loaded on first use (it pulls in scikit-learn): the fir
 from typing import TYPE_CHECKING, Any
 
 from analyzer.stages.bias import run_bias
-from analyzer.stages.chunked import chunk_plan, chunk_setting, run_chunked
+from analyzer.stages.chunked import auto_rows, chunk_plan, chunk_setting, run_chunked
 from analyzer.stages.chunked_counts import (ChunkedResult, Counting, Tally, count_chunk, log_counting_start,
                                             plan_counting, text_columns)
 from analyzer.stages.memory import check_fits
 from analyzer.stages.model import model_session, needs_model, with_predicted_labels
 
 if TYPE_CHECKING:   # the lazy names, typed for mypy and editors
-    from analyzer.stages.explain_chunks import MixedTypes, on_dask, run_streamed
+    from analyzer.stages.explain_chunks import (MixedTypes, StreamedExplanation, document, not_streamable, on_dask,
+                                                run_streamed)
     from analyzer.stages.explanations import (BASELINE_FILE, LOCAL_VALUES_FILE, Explained, ExplanationResult,
-                                              model_scores, run_explanations)
+                                              check_job, model_scores, run_explanations)
+    from analyzer.stages.explanations import settings as explanation_settings
+    from analyzer.stages.local_sample import LocalSample
+    from analyzer.stages.pdp_stream import PdpStream, pdp_part
+    from analyzer.stages.pdp_stream import scratch as pdp_scratch
+    from analyzer.stages.survey import Survey, merge_surveys, survey_part
     from analyzer.stages.time_series import run_time_series
 
-_STREAMED = {"MixedTypes", "on_dask", "run_streamed"}
-_LAZY = {"Explained", "ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores"}
+_STREAMED = {"MixedTypes", "StreamedExplanation", "document", "not_streamable", "on_dask", "run_streamed"}
+_LAZY = {"Explained", "ExplanationResult", "run_explanations", "LOCAL_VALUES_FILE", "BASELINE_FILE", "model_scores",
+         "check_job"}
+_PARTS = {"PdpStream": ("pdp_stream", "PdpStream"), "pdp_part": ("pdp_stream", "pdp_part"),
+          "pdp_scratch": ("pdp_stream", "scratch"), "Survey": ("survey", "Survey"),
+          "merge_surveys": ("survey", "merge_surveys"), "survey_part": ("survey", "survey_part"),
+          "explanation_settings": ("explanations", "settings"), "LocalSample": ("local_sample", "LocalSample")}
 
 
 def __getattr__(name: str) -> Any:
@@ -32,6 +43,11 @@ def __getattr__(name: str) -> Any:
         from analyzer.stages import explanations
 
         return getattr(explanations, name)
+    if name in _PARTS:   # the pieces a Dask job's leader and workers share (analyzer.distributed.sharded)
+        import importlib
+
+        module, attribute = _PARTS[name]
+        return getattr(importlib.import_module(f"analyzer.stages.{module}"), attribute)
     if name in _STREAMED:   # SHAP and PDP on a dataset read in chunks
         from analyzer.stages import explain_chunks
 
@@ -39,8 +55,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'analyzer.stages' has no attribute {name!r}")
 
 
-__all__ = ["BASELINE_FILE", "Explained", "ExplanationResult", "LOCAL_VALUES_FILE", "MixedTypes", "check_fits",
-           "chunk_plan", "chunk_setting", "model_scores", "model_session", "needs_model", "on_dask", "run_bias",
-           "run_chunked", "run_explanations", "run_streamed", "run_time_series", "with_predicted_labels"]
-__all__ += ["ChunkedResult", "Counting", "Tally", "count_chunk", "log_counting_start", "plan_counting",
-            "text_columns"]   # bias from counted chunks (one host, or shards on Dask workers)
+__all__ = ["BASELINE_FILE", "ChunkedResult", "Counting", "Explained", "ExplanationResult", "LOCAL_VALUES_FILE",
+           "LocalSample", "MixedTypes", "PdpStream", "StreamedExplanation", "Survey", "Tally", "auto_rows",
+           "check_fits", "check_job", "chunk_plan", "chunk_setting", "count_chunk", "document", "explanation_settings",
+           "log_counting_start", "merge_surveys", "model_scores", "model_session", "needs_model", "not_streamable",
+           "on_dask", "pdp_part", "pdp_scratch", "plan_counting", "run_bias", "run_chunked", "run_explanations",
+           "run_streamed", "run_time_series", "survey_part", "text_columns", "with_predicted_labels"]

@@ -34,12 +34,21 @@ class LocalSample:
 
         return cls(rows, beeswarm_rows(rows))
 
+    def wanted(self, start: int, stop: int) -> np.ndarray:
+        """The kept rows among rows ``start..stop-1`` of the dataset, as positions from ``start``."""
+        return self.picked[np.searchsorted(self.picked, start):np.searchsorted(self.picked, stop)] - start
+
     def add(self, local: pd.DataFrame, features: pd.DataFrame) -> None:
         """The next chunk's out.csv rows and feature columns (the same rows)."""
+        self.add_kept(local, features.iloc[self.wanted(self.seen, self.seen + len(local))])
+
+    def add_kept(self, local: pd.DataFrame, kept: pd.DataFrame) -> None:
+        """The next chunk's out.csv rows, and the feature columns of its :meth:`wanted` rows only (a
+        Dask worker sends no more)."""
         start, stop = self.seen, self.seen + len(local)
-        take = self.picked[np.searchsorted(self.picked, start):np.searchsorted(self.picked, stop)] - start
+        take = self.wanted(start, stop)
         if take.size:
-            self.parts.append((local.iloc[take], features.iloc[take]))
+            self.parts.append((local.iloc[take], kept))
         self.seen = stop
         if self.sampled:
             numeric = local.apply(pd.to_numeric, errors="coerce").abs()

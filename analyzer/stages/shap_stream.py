@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analyzer.explain import Baseline, KernelShapResult, PatternKey, ShapMerger, ShapSettings, explain_part
-from analyzer.explain._design import Solver
+from analyzer.explain import Baseline, KernelShapResult, PatternKey, ShapMerger, ShapSettings, Solver, explain_part
 
 
 @dataclass

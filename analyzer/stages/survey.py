@@ -24,6 +24,8 @@ import pandas as pd
 from analyzer.explain import is_categorical
 
 _FLOAT = np.dtype(np.float64)
+#: A chunk whose column is all missing: pandas types it float64 whatever the other chunks hold.
+_EMPTY = "all missing"
 
 
 class MixedTypes(Exception):
@@ -66,7 +68,9 @@ def survey_part(frames: Iterable[pd.DataFrame], columns: list[str], grid_feature
     for frame in frames:
         found.rows += len(frame)
         for name in columns:
-            found.seen.setdefault(name, set()).add(frame[name].dtype)
+            column = frame[name]
+            empty = column.dtype == _FLOAT and bool(column.isna().all())
+            found.seen.setdefault(name, set()).add(_EMPTY if empty else column.dtype)
         for name in grid_features:
             _grid_inputs(found, frame[name])
         if keep is not None:
@@ -95,10 +99,11 @@ def merge_surveys(parts: Sequence[Survey]) -> Survey:
 
 
 def _whole_type(name: str, kinds: set) -> Any:
-    if len(kinds) == 1:
-        return next(iter(kinds))
-    if kinds <= {np.dtype(np.int64), _FLOAT}:
-        return _FLOAT
+    known = kinds - {_EMPTY}
+    if len(known) == 1 and (known == kinds or pd.api.types.is_string_dtype(next(iter(known)))):
+        return next(iter(known))   # missing values in a text column are missing values in it read whole
+    if known <= {np.dtype(np.int64), _FLOAT}:
+        return _FLOAT   # ints with missing values, or with floats, read whole as floats
     raise MixedTypes(f"column {name!r} reads as {' and '.join(sorted(map(str, kinds)))} in different chunks")
 
 

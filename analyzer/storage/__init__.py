@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analyzer.errors import DataError
 from analyzer.storage._content import check_content
 from analyzer.storage._location import S3Location, is_s3_uri
 from analyzer.storage._local import local_file, local_files
 from analyzer.storage._scratch import scratch_dir, scratch_session
 
-__all__ = ["S3Location", "fetch", "fetch_one", "is_s3_uri", "locate", "publish", "scratch_dir", "scratch_session"]
+__all__ = ["S3Location", "check_readable", "fetch", "fetch_one", "is_s3_uri", "locate", "publish", "scratch_dir",
+           "scratch_session"]
 
 
 def fetch(uri: str | Path, *, what: str = "dataset", content_type: str | None = None) -> list[Path]:
@@ -56,6 +58,19 @@ def locate(uri: str | Path, *, what: str = "dataset") -> list[str]:
 
         return locate_s3(str(uri), what)
     return [str(path.absolute()) for path in local_files(uri, what)]
+
+
+def check_readable(uri: str, *, what: str = "dataset") -> None:
+    """``uri`` (one of :func:`locate`'s) can be read from here: a local file this process may read, or an
+    S3 object it can see. Raises DataError (no such file or object) or StorageError naming it."""
+    import os
+
+    if is_s3_uri(uri):
+        from analyzer.storage._download import check_object
+
+        check_object(uri, what)
+    elif not (os.path.isfile(uri) and os.access(uri, os.R_OK)):
+        raise DataError(f"{what} file {uri}: not a readable file here.")
 
 
 def fetch_one(uri: str | Path, *, what: str = "file") -> Path:

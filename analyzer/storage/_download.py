@@ -119,6 +119,13 @@ def fetch_s3(uri: str, what: str, content_type: str | None = None) -> list[Path]
     return paths
 
 
+def check_object(uri: str, what: str) -> None:
+    """The object ``uri`` exists and this process may see it (a HEAD request)."""
+    location = S3Location.parse(uri, what)
+    if _head(s3_client(), location, what) is None:
+        raise DataError(f"{what} {uri}: no such object (NoSuchKey).")
+
+
 def locate_s3(uri: str, what: str) -> list[str]:
     """The object URIs behind the object or prefix ``uri``, in order (nothing downloaded)."""
     location = S3Location.parse(uri, what)

@@ -32,18 +32,29 @@ def _same_result(out: Path, reference: Path) -> None:
 
 
 def _killing(monkeypatch: pytest.MonkeyPatch, when: str, kill: Callable[[Any], None]) -> list[str]:
-    """Run ``kill(client)`` once, right after the ``when`` tasks were sent to the workers."""
+    """Run ``kill(client)`` once, right after the first ``when`` task was sent to the workers."""
     import analyzer.distributed.predictor as predictor
 
-    original, done = predictor.wait_all, []
+    original_all, original_in_order, done = predictor.wait_all, predictor.in_order, []
 
     def wait_all(client: Any, futures: list, settings: Any, what: str, on_result: Any) -> None:
         if what == when and not done:
             kill(client)
             done.append(what)
-        original(client, futures, settings, what, on_result)
+        original_all(client, futures, settings, what, on_result)
+
+    def in_order(client: Any, settings: Any, what: str, count: int, submit: Any, on_result: Any, window: int) -> None:
+        def submitted(i: int) -> Any:
+            future = submit(i)
+            if what == when and not done:
+                kill(client)
+                done.append(what)
+            return future
+
+        original_in_order(client, settings, what, count, submitted, on_result, window)
 
     monkeypatch.setattr(predictor, "wait_all", wait_all)
+    monkeypatch.setattr(predictor, "in_order", in_order)
     return done
 
 
@@ -64,27 +75,26 @@ def test_a_two_worker_cluster_gives_the_one_host_result_even_when_a_worker_dies(
     _same_result(out, one_host)
     text = capsys.readouterr().err
     assert "Dask cluster" in text and "2 workers" in text and "Scaling out on Dask: " in text
-    tasks = re.search(r"Kernel SHAP: 100 records in (\d+) tasks on 2 worker threads", text)
-    assert tasks and int(tasks.group(1)) >= 3   # 32-record shards, cut where influence blocks start
+    assert "The workers read the dataset themselves: 1 file(s), 100 rows, in 4 shards of up to 32 rows." in text
     shares = re.search(r"Kernel SHAP on the workers in [0-9.]+ s: (.*)", text)
-    assert shares and sum(map(int, re.findall(r" (\d+) task", shares.group(1)))) == int(tasks.group(1))
+    assert shares and sum(map(int, re.findall(r" (\d+) task", shares.group(1)))) == 4
 
 
 def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_cluster: Any, adult_csv: Path,
                                                        dask_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The leader loaded the model; the file is gone when the workers look (as on hosts that do not
     share the leader's disk): one line naming the file and the worker, no output."""
-    import analyzer.job
+    from analyzer.distributed.session import Cluster
 
     model = tmp_path / "model.tar.gz"
     shutil.copy(dask_model / "model.tar.gz", model)
-    on_cluster = analyzer.job.on_cluster
+    share = Cluster.predictor
 
     def leader_only(*args: Any) -> Any:
         model.unlink()
-        return on_cluster(*args)
+        return share(*args)
 
-    monkeypatch.setattr(analyzer.job, "on_cluster", leader_only)
+    monkeypatch.setattr(Cluster, "predictor", leader_only)
     config = _config("http://unused")
     config["predictor"] = {"in_process": True, "model_data": str(model), "allow_pickle": True,
                            "label": "predicted_label", "probability": "score"}
@@ -95,28 +105,30 @@ def test_a_model_file_the_workers_cannot_open_is_named(tmp_path: Path, local_clu
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_the_workers_never_read_the_dataset_path(tmp_path: Path, dask_model_server: str, local_cluster: Any,
-                                                  one_host: Path, adult_csv: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers get rows from the leader, never the dataset's path: the file is gone once the leader
-    has read it (as on workers that do not share the leader's disk) and the job gives the same bytes,
-    so a dataset reachable only from the leader needs no check and no message."""
-    import analyzer.job
+def test_a_dataset_the_workers_cannot_read_is_named(tmp_path: Path, dask_model_server: str, local_cluster: Any,
+                                                     adult_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers read the data themselves: a file only the leader sees (gone once the leader has
+    listed it, as on workers that do not share its disk) ends the job with one line naming the file and
+    the worker, exit 3 and no output."""
+    import analyzer.storage
 
     data = tmp_path / "leader-only" / "adult.csv"
     data.parent.mkdir()
     shutil.copy(adult_csv, data)
-    on_cluster = analyzer.job.on_cluster
+    locate = analyzer.storage.locate
 
-    def leader_only(*args: Any) -> Any:
+    def leader_only(*args: Any, **kwargs: Any) -> list[str]:
+        found = locate(*args, **kwargs)
         shutil.rmtree(data.parent)
-        return on_cluster(*args)
+        return found
 
-    monkeypatch.setattr(analyzer.job, "on_cluster", leader_only)
+    monkeypatch.setattr(analyzer.storage, "locate", leader_only)
     code, out = _job(tmp_path, "leader_data", _config(dask_model_server), data,
                      "--scheduler", local_cluster.scheduler_address)
-    assert code == 0 and not data.parent.exists()
-    _same_result(out, one_host)
+    first = (tmp_path / "opt_leader_data" / "output" / "message").read_text().splitlines()[0]
+    assert code == 3, first
+    assert str(data) in first and "on S3 or on a path every worker sees" in first and "on Dask worker tcp://" in first
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_an_unreachable_scheduler_is_a_flag_error(tmp_path: Path, adult_csv: Path, dask_model_server: str) -> None:

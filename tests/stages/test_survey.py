@@ -59,3 +59,25 @@ def test_a_mix_only_the_parts_together_show_is_refused() -> None:
     assert merge_surveys([ints]).dtypes["x"] == np.int64
     with pytest.raises(MixedTypes, match="column 'x' reads as"):
         merge_surveys([ints, text])
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_a_chunk_where_a_column_is_all_missing_takes_the_whole_read_type(rows: int) -> None:
+    """pandas types an all-missing chunk float64 whatever the column holds: a text column stays text and
+    an int column becomes float, as read whole; the typed chunks are the whole read's columns."""
+    import io
+
+    text = "t,i,f\n" + "".join(f"{'x' if k % 4 == 0 else ''},{k if k < 6 else ''},{k / 2}\n" for k in range(12))
+    whole = pd.read_csv(io.StringIO(text))
+    with pd.read_csv(io.StringIO(text), chunksize=rows) as reader:
+        chunks = list(reader)
+    assert any(c["t"].dtype == np.float64 for c in chunks)   # some chunk holds no text at all
+    found = survey(chunks, ["t", "i", "f"], [], None)
+    typed = pd.concat([found.typed(c) for c in chunks], ignore_index=True)
+    pd.testing.assert_frame_equal(typed, whole)
+
+
+def test_an_all_missing_chunk_does_not_hide_a_mix_that_stays_refused() -> None:
+    chunks = [pd.DataFrame({"b": [True, False]}), pd.DataFrame({"b": [np.nan]})]
+    with pytest.raises(MixedTypes, match="'b'"):
+        survey(chunks, ["b"], [], None)
