@@ -335,7 +335,7 @@ def test_a_stop_ends_the_merge_and_cancels_the_shards_left(tmp_path: Path, clien
 
     def slow(source: Any, shard: Any) -> Iterator[pd.DataFrame]:
         counting.set()
-        time.sleep(1)   # ten shards on two workers: 5 s of work left when the stop comes
+        time.sleep(0.4)   # ten shards on two workers: 2 s of work left when the stop comes
         return real(source, shard)
 
     def check() -> None:   # the stop arrives once a worker counts
