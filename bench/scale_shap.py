@@ -13,7 +13,8 @@ workers; the job's predictor is ``endpoint_url: http://127.0.0.1:8080/invocation
     with its own /opt/ml and resourceconfig.json on a user-defined network.
 (c) an external scheduler: a ``dask scheduler`` container, 1 or 2 ``dask worker`` containers
     (``--cpus=1`` each, started and registered before the job: an existing cluster), and the job as
-    ``analyzer run --scheduler tcp://...`` in a container of its own (the leader: light).
+    ``analyzer run --scheduler tcp://...`` in a container of its own (the leader: light). The
+    workers read the dataset themselves, from the job's folder mounted at the same path in each.
 
 Prints a RESULTS-ready table: wall seconds of the job (container start to the leader's exit, imports
 and the report included), seconds of the Kernel SHAP stage (from the leader's log), the speed-ups
@@ -201,7 +202,8 @@ def run_scheduler(d: Docker, work: Path, model: Path, count: int) -> tuple[float
     scheduler = d.create("scheduler", network, mounts, ["dask", "scheduler", "--port", "8786", "--no-dashboard"],
                          cpus=None)
     docker("start", scheduler)
-    workers = [d.create(f"worker-{i + 1}", network, mounts,
+    # the workers read the dataset themselves: it is on a path every worker sees (read-only here)
+    workers = [d.create(f"worker-{i + 1}", network, {**mounts, work: "/job:ro"},
                         ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--nworkers", "1",
                          "--no-dashboard", "--name", f"worker-{i + 1}", "--preload", "analyzer.distributed.tasks",
                          "--preload", "analyzer.explain", "--preload", "analyzer.stages"]) for i in range(count)]

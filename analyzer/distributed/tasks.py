@@ -3,6 +3,7 @@ and job, kept for the job's tasks, closed by :func:`close_model`), predictions f
 and Kernel SHAP for a shard of records. Errors keep their class (exit code) and name the worker."""
 from __future__ import annotations
 
+import atexit
 import functools
 import threading
 import time
@@ -115,6 +116,14 @@ def close_model(token: str) -> bool:
     if entry is not None:
         entry[0].close()
     return entry is not None
+
+
+@atexit.register
+def _close_models() -> None:
+    """Models a job left open on this process (a worker whose leader never said it was done) are closed
+    before the interpreter takes the modules they use apart."""
+    for token in list(_MODELS):
+        close_model(token)
 
 
 @on_worker

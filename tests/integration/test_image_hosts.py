@@ -83,7 +83,7 @@ def test_two_host_containers_lose_the_follower_and_complete(docker_client: Any, 
             network.connect(container, aliases=[host])
             container.start()
         leader, follower = containers[1], containers[2]
-        _wait_for(leader, b"Kernel SHAP: 100 records in", 300)
+        _wait_for(leader, b"Shap analyzer: explaining 100 rows, 14 columns in 4 shards on 2 worker threads", 300)
         follower.kill()        # mid-job: its worker's tasks go back to the leader's worker
         result = leader.wait(timeout=JOB_TIMEOUT_S)
         logs = leader.logs().decode()
