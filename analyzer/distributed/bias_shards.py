@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from analyzer.config import AnalysisConfig
@@ -22,6 +23,7 @@ from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_wo
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analyzer.bias import CountsPart
     from analyzer.data import Dataset
     from analyzer.distributed.shards import Shard, ShardSource
     from analyzer.stages import ChunkedResult, Counting
@@ -48,7 +50,11 @@ def count_shard(model: WorkerModel | None, config: AnalysisConfig, counting: Cou
 
     began = time.perf_counter()
     predictor = model_on_worker(model) if model is not None else None
-    parts = [count_chunk(config, counting, frame, predictor) for frame in _frames(source, shard)]
+    parts: list[CountsPart] = []
+    first = shard.offset
+    for frame in _frames(source, shard):
+        parts.append(count_chunk(config, counting, frame, predictor, first))
+        first += len(frame)
     return Done(parts, worker_name(), time.perf_counter() - began)
 
 
@@ -59,8 +65,8 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     ``predictor``: the job's :class:`~analyzer.distributed.predictor.DaskPredictor` (its ``client``,
     ``settings`` and ``model``, the model the workers open); a job whose predicted labels are in the data
     may pass anything with ``client`` and ``settings`` (a :class:`~analyzer.distributed.session.Cluster`).
-    ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, with
-    ``text_columns`` :func:`analyzer.stages.text_columns` of the config."""
+    ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, its ``text_columns``
+    :func:`analyzer.stages.text_columns` of the config, or more columns (never fewer: ValueError)."""
     from analyzer.distributed.predictor import in_order, worker_shares
     from analyzer.stages import Tally, log_counting_start, plan_counting
 
@@ -69,6 +75,7 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     if counting.model and not isinstance(model, WorkerModel):   # the caller's to avoid: read on one host
         raise TypeError("run_sharded_bias: the model gives the predicted labels but the workers cannot call it "
                         f"({type(predictor).__name__} is not a DaskPredictor)")
+    counting = _read_as_text(counting, source)
     client, settings = predictor.client, predictor.settings
     tally = Tally(counting)
     log_counting_start(config, counting)
@@ -86,6 +93,17 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     in_order(client, settings, "bias metrics", len(shards), submit, merge, window=WINDOW_PER_THREAD * threads)
     log.info("Bias counts on the workers: %s", worker_shares(progress.workers))
     return tally.result(config, layout)
+
+
+def _read_as_text(counting: Counting, source: ShardSource) -> Counting:
+    """The one-host counting, with the CSV columns typed at the end those the workers read as text: at
+    least the one host's (else a chunk's own types would reach the counts), more when the source keeps
+    more as text for other stages (a text feature is typed chunk by chunk for the model anyway)."""
+    missing = counting.text - set(source.text_columns)
+    if missing:
+        raise ValueError(f"run_sharded_bias: the workers read {sorted(missing)} with their chunks' types; pass "
+                         "analyzer.stages.text_columns(config) (or more) to shards.prepare")
+    return replace(counting, text=frozenset(source.text_columns))
 
 
 class _Progress:

@@ -15,7 +15,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from analyzer.config import PredictorConfig
-from analyzer.errors import ConfigError
+from analyzer.errors import ConfigError, EndpointError
 from analyzer.predictor.transport import Retryable, error_for_status
 
 log = logging.getLogger("analyzer.predictor")
@@ -60,8 +60,9 @@ class HttpTransport:
 
     def _checkout(self) -> http.client.HTTPConnection:
         with self._lock:
-            if self._closed:  # a worker still running after the session ended opens nothing new
-                raise Retryable("the model session is closed")
+            if self._closed:  # a worker still running after the session ended opens nothing new, and
+                # does not retry for seconds what can no longer succeed (its job has ended)
+                raise EndpointError(f"{self.description}: the model session is closed")
             conn = self._idle.pop() if self._idle else None
             if conn is not None and _dropped(conn):  # the server closed it while idle (keep-alive timeout)
                 conn.close()

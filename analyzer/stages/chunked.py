@@ -147,7 +147,7 @@ def run_chunked(config: AnalysisConfig, uri: str | Path, plan: ChunkPlan, predic
     with (nullcontext(predictor) if predictor is not None else model_session(config, layout)) as predictor:
         log_counting_start(config, counting)
         for frame in with_progress(chunks.frames()):
-            tally.add(count_chunk(config, counting, frame, predictor))
+            tally.add(count_chunk(config, counting, frame, predictor, tally.counter.total))
     return tally.result(config, layout)
 
 

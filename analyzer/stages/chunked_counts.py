@@ -10,6 +10,7 @@ chunk, after the model's predictions, becomes a :class:`~analyzer.bias.counts.Co
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Collection
 
@@ -18,13 +19,15 @@ import pandas as pd
 
 from analyzer.config import AnalysisConfig
 from analyzer.data import Dataset
-from analyzer.errors import ConfigError
+from analyzer.errors import ConfigError, EndpointError
 from analyzer.formats import CSV
 
 if TYPE_CHECKING:
     from analyzer.bias import BiasResult, CountsPart
 
 log = logging.getLogger("sagemaker-clarify-processing")
+#: How the predictor names the records of a failed request (analyzer.predictor.batching): chunk positions.
+_RECORDS = re.compile(r"\(records (\d+)\.\.(\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,19 @@ def plan_counting(config: AnalysisConfig, layout: Dataset) -> Counting:
     return Counting(names, text, tuple(layout.features), predicted, model, ft_drop)  # type: ignore[arg-type]
 
 
-def count_chunk(config: AnalysisConfig, counting: Counting, frame: pd.DataFrame, predictor: Any) -> CountsPart:
-    """One chunk as counts: the model's predicted labels added first when it gives them."""
+def count_chunk(config: AnalysisConfig, counting: Counting, frame: pd.DataFrame, predictor: Any,
+                first_row: int = 0) -> CountsPart:
+    """One chunk as counts: the model's predicted labels added first when it gives them. ``first_row``:
+    the chunk's first data row, so that a model error names the records as a whole read would."""
     from analyzer.bias import count_part
 
     if counting.model:
-        frame = _predict(config, predictor, counting, frame)
+        try:
+            frame = _predict(config, predictor, counting, frame)
+        except EndpointError as exc:
+            shifted = _RECORDS.sub(lambda m: f"(records {int(m[1]) + first_row}..{int(m[2]) + first_row})",
+                                   exc.message)
+            raise EndpointError(shifted) from None
     part = count_part(frame, counting.names, keep_rows=counting.ft_drop is not None)
     if counting.ft_drop is None:
         return part

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,15 +33,16 @@ from analyzer.distributed.session import Cluster
 from analyzer.distributed.settings import ScaleSettings
 from analyzer.distributed.shards import forget, prepare
 from analyzer.bias import TooManyDistinct, counts
-from analyzer.errors import AnalyzerError, DataError, EndpointError
+from analyzer.errors import AnalyzerError, DataError, EndpointError, Interrupted
 from analyzer.output import to_json_text
 from analyzer.stages.chunked import ChunkPlan, run_chunked
 from analyzer.stages import text_columns
 
-from components import require_module
+from components import require_component, require_module
 from predictor_servers import FaultPlan, fault_server, running
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
 from chunked_jobs import csv_jobs, outcome  # noqa: E402
 
 METHODS = {"pre_training_bias": {"methods": "all"},
@@ -89,13 +91,13 @@ def _data(folder: Path, kind: str) -> Path:
     return folder
 
 
-def _config(kind: str, url: str) -> AnalysisConfig:
+def _config(kind: str, url: str, post: Any = "all") -> AnalysisConfig:
     raw: dict[str, Any] = {
         "dataset_type": kind, "label": "y", "label_values_or_threshold": [1], "group_variable": "group",
         "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]},
                   {"name_or_index": "age", "value_or_threshold": [40]},
                   {"name_or_index": "group", "data_type": "categorical"}],   # every value, as first seen
-        "methods": METHODS,
+        "methods": {**METHODS, "post_training_bias": {**METHODS["post_training_bias"], "methods": post}},
         "predictor": {"endpoint_url": f"{url}/invocations", "content_type": "text/csv", "accept_type": "text/csv"}}
     if kind == "text/csv":
         raw["joinsource_name_or_index"] = "Id"
@@ -111,9 +113,11 @@ def _sections(results: Any) -> str:
     return to_json_text({result.key: result.section for result in results})
 
 
-def _sharded(client: Any, config: AnalysisConfig, folder: Path, rows: int, at_least: int = 5) -> str:
+def _sharded(client: Any, config: AnalysisConfig, folder: Path, rows: int, at_least: int = 5,
+             text: Any = None) -> str:
     settings = ScaleSettings(chunk_rows=rows)
-    source, layout, shards = prepare(client, config, folder, rows, text_columns(config), settings, uuid.uuid4().hex)
+    source, layout, shards = prepare(client, config, folder, rows, text or text_columns(config), settings,
+                                     uuid.uuid4().hex)
     assert len(shards) >= at_least
     try:
         if config.predictor is None:
@@ -189,16 +193,26 @@ def test_an_error_on_a_worker_ends_the_job_in_one_line_naming_it(tmp_path: Path,
 
 
 def test_a_record_the_model_fails_on_ends_the_job_naming_the_worker(tmp_path: Path, client: Any) -> None:
+    """The model always fails on one record past the first shards: the job stops with the whole read's
+    line (the record numbered in the dataset, not in its chunk) and the worker's name; one host reading
+    in chunks says the same."""
     folder = _data(tmp_path / "csv", "text/csv")
-    poison = float(_frame(40, 1)["age"].iloc[30])
+    ages = pd.concat([_frame(40, 1)["age"], _frame(23, 2)["age"]], ignore_index=True)
+    record = next(i for i in range(15, len(ages)) if (ages == ages[i]).sum() == 1)
+    poison = float(ages[record])
     with running(fault_server(FaultPlan(poison=poison, poison_alone_ok=False))) as url:
         config = _config("text/csv", url)
         config = replace(config, predictor=replace(config.predictor, max_retries=0))
-        with pytest.raises(EndpointError) as caught:
-            _sharded(client, config, folder, 7)
-    message = str(caught.value)
-    assert "HTTP 500: model failed on this input" in message and "(on Dask worker " in message
-    assert "\n" not in message
+        messages = []
+        for run in (lambda: _sharded(client, config, folder, 7),
+                    lambda: run_chunked(config, folder, ChunkPlan(resolve_files(folder), 7)),
+                    lambda: job.analyse(config, load_dataset(config, folder))):
+            with pytest.raises(EndpointError) as caught:
+                run()
+            messages.append(str(caught.value))
+    assert "HTTP 500: model failed on this input" in messages[0] and "\n" not in messages[0]
+    assert re.search(rf"\(records {record}\.\.{record}\) \(on Dask worker [^)]+\)$", messages[0])
+    assert re.sub(r" \(on Dask worker [^)]*\)", "", messages[0]) == messages[1] == messages[2]
 
 
 def test_too_many_distinct_rows_stop_the_merge(tmp_path: Path, client: Any, model_url: str,
@@ -276,3 +290,70 @@ def test_a_model_the_workers_cannot_call_is_refused_before_any_task(tmp_path: Pa
     layout = open_chunks(config, folder, resolve_files(folder), 10).layout
     with pytest.raises(TypeError, match="the workers cannot call it"):
         bias_shards.run_sharded_bias(config, Cluster(client, ScaleSettings()), None, layout, [])  # type: ignore[arg-type]
+
+
+def test_more_columns_read_as_text_for_other_stages_give_the_same_sections(tmp_path: Path, client: Any,
+                                                                           model_url: str) -> None:
+    """Without FT the one host reads only the bias columns as text; a source that keeps every column as
+    text (as other stages may) gives the same sections, one that keeps fewer is refused."""
+    config = _config("text/csv", model_url, post=["DPPL", "DI", "AD", "CDDPL"])
+    folder = _data(tmp_path / "csv", "text/csv")
+    every = _sharded(client, config, folder, 7, text=lambda layout: list(layout.frame.columns))
+    assert every == _one_host(config, folder, 7)
+    with pytest.raises(ValueError, match=r"the workers read \['sex', 'y'\] with their chunks' types"):
+        _sharded(client, config, folder, 7, text=lambda layout: ["age", "group"])
+
+
+# adult: the HTTP model on the workers, shards of 50 rows; german: JSON Lines, scores in the data
+# thresholded after counting, shards of 40 rows (compas joins another dataset: read on one host)
+@pytest.mark.parametrize("name, rows", [("adult_bias", 50), ("german_bias", 40)])
+def test_golden_bias_jobs_sharded(name: str, rows: int, datasets: Path, tmp_path: Path, client: Any) -> None:
+    """The committed analysis.json of the golden cases (Clarify's numbers), byte for byte."""
+    from golden_cases import CASES, HERE, serving
+
+    require_component(datasets.exists(), f"{datasets} is missing; run `make data`")
+    prepared = CASES[name](datasets, tmp_path)
+    with serving(prepared.model) if prepared.model else nullcontext(None) as url:
+        raw = dict(prepared.config)
+        if url:
+            raw["predictor"] = {**raw["predictor"], "endpoint_url": url}
+        config = parse_config(raw)
+        sections = _sharded(client, config, Path(prepared.data), rows)
+    document = to_json_text({"version": "1.0", **json.loads(sections)})
+    assert document.encode() == (HERE / name / "analysis.json").read_bytes()
+
+
+def test_a_stop_ends_the_merge_and_cancels_the_shards_left(tmp_path: Path, client: Any, model_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while the workers count (a stop noted by analyzer.signals): Interrupted within a poll, and
+    the shards not yet counted are cancelled, not left running on the cluster."""
+    from analyzer import signals
+
+    config = _config("text/csv", model_url)
+    folder = _data(tmp_path / "csv", "text/csv")
+    real, counting = bias_shards._frames, threading.Event()
+
+    def slow(source: Any, shard: Any) -> Iterator[pd.DataFrame]:
+        counting.set()
+        time.sleep(0.4)   # ten shards on two workers: 2 s of work left when the stop comes
+        return real(source, shard)
+
+    def check() -> None:   # the stop arrives once a worker counts
+        if counting.is_set():
+            raise Interrupted("Stopped: SIGTERM received")
+
+    monkeypatch.setattr(bias_shards, "_frames", slow)
+    monkeypatch.setattr(signals, "check", check)
+    began = time.monotonic()
+    with pytest.raises(Interrupted):
+        _sharded(client, config, folder, 7)
+    assert counting.is_set() and time.monotonic() - began < 10
+    def left() -> list[str]:   # work still queued or running (an erred task of an earlier test may linger)
+        return client.run_on_scheduler(lambda dask_scheduler: [
+            str(key) for key, task in dask_scheduler.tasks.items()
+            if task.state in ("waiting", "queued", "processing", "no-worker")])
+
+    deadline = time.monotonic() + 1
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert left() == []

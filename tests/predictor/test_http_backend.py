@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from analyzer.errors import EndpointError
 from analyzer.predictor.http_backend import HttpTransport
 from analyzer.predictor.transport import Retryable
 
@@ -120,7 +121,7 @@ def test_close_leaves_no_socket_open_even_with_a_worker_blocked_on_one() -> None
         transport.close()          # the session ends while the request waits for an answer
         thread.join(timeout=5)
         assert not thread.is_alive() and len(failed) == 1
-        with pytest.raises(Retryable, match="session is closed"):  # nothing new is opened afterwards
+        with pytest.raises(EndpointError, match="session is closed"):  # nothing new opened, nor retried
             transport.invoke(b"1\n", "text/csv", "text/csv")
         server.release.set()
     assert _open_sockets() == before
