@@ -30,7 +30,7 @@ def dask_model_server(dask_model: Path) -> Iterator[str]:
 def local_cluster() -> Iterator[Any]:
     """Two worker processes, one thread each; the tests' PYTHONPATH reaches the workers."""
     distributed = require_module("distributed", "the Dask tests need dask[distributed]")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   host="127.0.0.1") as cluster:
         yield cluster
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def scheduler() -> Iterator[str]:
     """Two in-process workers: fast to start, and the tasks still travel pickled."""
     distributed = require_module("distributed", "the Dask tests need dask[distributed]")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as c:
         yield c.scheduler_address
 
 

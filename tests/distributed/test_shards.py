@@ -31,7 +31,7 @@ BASE = {"label": "y", "label_values_or_threshold": [1], "facet": [{"name_or_inde
 def client() -> Iterator[Any]:
     """Two in-process workers (threads of this process: fast to start, same results)."""
     distributed = require_module("distributed", "the Dask tests need dask[distributed]")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as c, \
             distributed.Client(c) as client:
         yield client
 
