@@ -4,6 +4,7 @@ and Kernel SHAP for a shard of records. Errors keep their class (exit code) and 
 from __future__ import annotations
 
 import atexit
+from collections import deque
 import functools
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 import numpy as np
 
 from analyzer.config import AnalysisConfig
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, EndpointError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _MODELS: dict[str, tuple[ExitStack, Any]] = {}
+_ENDED: deque[str] = deque(maxlen=1024)   # jobs whose model was closed here (the last ones)
 _LOCK = threading.Lock()
 
 
@@ -96,6 +98,8 @@ def on_worker(function: Callable[..., T]) -> Callable[..., T]:
 
 def model_on_worker(model: WorkerModel) -> Predictor:
     with _LOCK:
+        if model.token in _ENDED:   # a task that started after its job ended (cancelled) opens nothing
+            raise EndpointError("the job has ended; its model is closed on this worker")
         if model.token not in _MODELS:
             from analyzer.predictor import open_predictor
 
@@ -113,6 +117,7 @@ def close_model(token: str) -> bool:
     """Release the job's predictor on this worker (run on every worker when the job ends)."""
     with _LOCK:
         entry = _MODELS.pop(token, None)
+        _ENDED.append(token)
     if entry is not None:
         entry[0].close()
     return entry is not None
