@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.distributed.shards import Shard, ShardSource, shard_frames
-from analyzer.distributed.tasks import Done, WorkerModel, model_on_worker, on_worker, worker_name
+from analyzer.distributed.tasks import Done, WorkerModel, job_memo, model_on_worker, on_worker, worker_name
 
 if TYPE_CHECKING:
     from analyzer.explain import Baseline, PatternKey, ShapPart, ShapSettings
@@ -63,8 +63,9 @@ def shap_shard(model: WorkerModel, source: ShardSource, shard: Shard, types: Sur
     columns = [*job.features, *([job.join_column] if job.join_column else [])]
     rows = _rows(source, shard, types, columns)
     settings = replace(job.settings, max_rows_per_call=max_rows_per_call)
+    solvers = job_memo(model.token).setdefault("solvers", {})   # a pattern's solver: built once per worker
     part: ShapPart = explain_part(model_scores(model_on_worker(model)), rows.loc[:, list(job.features)], job.baseline,
-                                  settings, job.n_total, before, job.counts)
+                                  settings, job.n_total, before, job.counts, solvers)
     join = list(rows[job.join_column].to_numpy()) if job.join_column else None
     kept = rows.loc[:, list(job.features)].iloc[keep]
     return Done((part, join, kept), worker_name(), time.perf_counter() - began)

@@ -33,19 +33,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
+
 def why_not_sharded(config: AnalysisConfig) -> str | None:
     """Why the workers of this job cannot read the data themselves (the leader reads it), or None."""
-    reason = not_shardable(config)
-    if reason is not None:
-        return reason
-    if config.methods.needs_explanations:
-        from analyzer.stages import not_streamable
-
-        return not_streamable(config)
     predictor = config.predictor
     if predictor is not None and (predictor.image_uri or (predictor.instance_type or "").lower() == "local"):
         return "the model runs in a container on the leader"
-    return None
+    reason = not_shardable(config)
+    if reason is None and config.methods.needs_explanations:
+        from analyzer.stages import not_streamable
+
+        reason = not_streamable(config)
+    return reason
 
 
 def run_sharded(config: AnalysisConfig, uri: str | Path, cluster: Cluster, rows: int, writer: OutputWriter,

@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 _MODELS: dict[str, tuple[ExitStack, Any]] = {}
 _ENDED: deque[str] = deque(maxlen=1024)   # jobs whose model was closed here (the last ones)
+_MEMOS: dict[str, dict[str, Any]] = {}    # per job: what its tasks on this worker share (e.g. SHAP solvers)
 _LOCK = threading.Lock()
 
 
@@ -113,10 +114,17 @@ def model_on_worker(model: WorkerModel) -> Predictor:
         return _MODELS[model.token][1]
 
 
+def job_memo(token: str) -> dict[str, Any]:
+    """What the job's tasks on this worker share (dropped with its model by :func:`close_model`)."""
+    with _LOCK:
+        return _MEMOS.setdefault(token, {})
+
+
 def close_model(token: str) -> bool:
     """Release the job's predictor on this worker (run on every worker when the job ends)."""
     with _LOCK:
         entry = _MODELS.pop(token, None)
+        _MEMOS.pop(token, None)
         _ENDED.append(token)
     if entry is not None:
         entry[0].close()

@@ -130,3 +130,21 @@ def test_s3_files_are_fetched_by_the_workers_and_deleted_at_the_end(client: Any,
     assert copies and all(path.exists() for path in copies)
     assert sum(client.run(forget, source.token).values()) + forget(source.token) >= len(copies)
     assert not any(path.exists() for path in copies)
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({}, None),
+    ({"dataset_type": "application/json", "features": "[*].f"}, "dataset_type application/json is read whole"),
+    ({"facet_dataset_uri": "/data/facets.csv"}, "datasets joined from other files are read whole"),
+    ({"predictor": {"model_name": "m", "instance_type": "local", "initial_instance_count": 1,
+                    "content_type": "text/csv"}},
+     "the model runs in a container on the leader"),
+    ({"methods": {"shap": {"baseline": [[1, "a"]], "algorithm": "tree_exact"}}}, "tree_exact reads the dataset whole"),
+])
+def test_why_the_workers_cannot_read_a_job_for_themselves(changes: dict, reason: str | None) -> None:
+    from analyzer.distributed.sharded import why_not_sharded
+
+    raw = {**BASE, "dataset_type": "text/csv", "methods": {"shap": {"baseline": [[1, "a"]]}},
+           "predictor": {"endpoint_url": "http://127.0.0.1:9/invocations", "content_type": "text/csv"}}
+    found = why_not_sharded(parse_config({**raw, **changes}))
+    assert found == reason if reason is None else reason in (found or "")
