@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
-#: Shard results in flight per worker thread (started, or done and waiting for an earlier shard).
-WINDOW_PER_THREAD = 4
 PROGRESS_EVERY_S = 30.0
 
 
@@ -67,7 +65,7 @@ def run_sharded_bias(config: AnalysisConfig, predictor: Any, source: ShardSource
     may pass anything with ``client`` and ``settings`` (a :class:`~analyzer.distributed.session.Cluster`).
     ``source``, ``layout``, ``shards``: :func:`analyzer.distributed.shards.prepare`'s, its ``text_columns``
     :func:`analyzer.stages.text_columns` of the config, or more columns (never fewer: ValueError)."""
-    from analyzer.distributed.predictor import in_order, worker_shares
+    from analyzer.distributed.predictor import WINDOW_PER_THREAD, in_order, worker_shares
     from analyzer.stages import Tally, log_counting_start, plan_counting
 
     counting = plan_counting(config, layout)

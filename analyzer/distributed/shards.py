@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sagemaker-clarify-processing")
 
-#: Tasks per worker thread when the shard size is automatic: a slow or lost worker holds up little.
-TASKS_PER_THREAD = 4
-
 _FILES: dict[tuple[str, str], Path] = {}     # (job token, file URI) -> this worker's local copy
 _FETCHED: dict[tuple[str, str], bool] = {}   # downloaded here (deleted by forget), not a path of the data
 _LOCK = threading.Lock()
@@ -185,7 +182,7 @@ def prepare(client: Client, config: AnalysisConfig, uri: str | Path, rows: int,
             token: str) -> tuple[ShardSource, Dataset, list[Shard]]:
     """The shards of the dataset at ``uri`` (files listed here, read by the workers), its layout, and
     the source each task reads from; ``text_columns(layout)``: the CSV columns kept as text."""
-    from analyzer.distributed.predictor import wait_all
+    from analyzer.distributed.predictor import TASKS_PER_THREAD, wait_all
     from analyzer.storage import locate
 
     files = tuple(locate(uri, what="dataset"))
