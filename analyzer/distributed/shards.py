@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sagemaker-clarify-processing")
 
 _FILES: dict[tuple[str, str], Path] = {}     # (job token, file URI) -> this worker's local copy
-_FETCHED: dict[tuple[str, str], bool] = {}   # downloaded here (deleted by forget), not a path of the data
 _LOCK = threading.Lock()
 
 
@@ -85,22 +84,23 @@ def not_shardable(config: AnalysisConfig) -> str | None:
 
 def local_copy(source: ShardSource, number: int) -> Path:
     """File ``number`` of the dataset on this worker: its path, or (S3) a copy fetched once per job."""
-    from analyzer.storage import fetch, is_s3_uri
+    from analyzer.storage import fetch
 
     uri = source.files[number]
     key = (source.token, uri)
     with _LOCK:
         if key not in _FILES:
             (_FILES[key],) = fetch(uri, what="dataset", content_type=source.config.dataset_type)
-            _FETCHED[key] = is_s3_uri(uri)
         return _FILES[key]
 
 
 def forget(token: str) -> int:
     """Delete this worker's copies of the job's S3 files (run on every worker when the job ends)."""
+    from analyzer.storage import is_s3_uri
+
     with _LOCK:
         keys = [key for key in _FILES if key[0] == token]
-        paths = [(_FILES.pop(key), _FETCHED.pop(key, False)) for key in keys]
+        paths = [(_FILES.pop(key), is_s3_uri(key[1])) for key in keys]   # S3: a copy made here
     for path, fetched in paths:
         if fetched:
             path.unlink(missing_ok=True)
